@@ -1,0 +1,802 @@
+"""SQLite storage: moderator revisions on top of the bundled YAML knowledge, and count-only stats.
+
+This module owns the one database connection; all SQL of the bot lives here.
+
+Privacy is absolute: the database never holds message text of ordinary people, nor their user ids.
+The only free-text columns are written by moderators (revision content, notes, display names);
+stats are per-day counters keyed by curated entry ids, never by anything a user typed.
+
+Schema (latest version, see ``MIGRATIONS``; ``PRAGMA user_version`` holds the applied version):
+
+``revisions`` — one row per proposed change of a knowledge entry or referral region
+    id INTEGER PK, kind TEXT ('entry'|'region'), key TEXT (entry id / ISO code),
+    rev INTEGER (>= 1, unique per kind+key, never reused), base_rev INTEGER (the published revision
+    the author edited; 0 = bundled YAML), content TEXT (JSON of the whole entry/region),
+    author_id INTEGER, author_name TEXT (moderator; CLI uses id 0), created_at TEXT (UTC ISO),
+    note TEXT, status TEXT ('pending'|'published'|'rejected'), reviewed_by TEXT, reviewed_at TEXT,
+    reviewer_id INTEGER (v2), review_note TEXT (v2)
+``daily_counts`` (v2) — day TEXT (YYYY-MM-DD, UTC), event TEXT, entry_id TEXT ('' = none), n INTEGER
+``daily_votes`` (v2) — day TEXT, entry_id TEXT, up INTEGER, down INTEGER
+
+``DOCUMENTED_COLUMNS`` lists exactly these; tests compare it with the real schema so that a new
+column (a possible leak of user text) cannot slip in unnoticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+KINDS: frozenset[str] = frozenset({"entry", "region"})
+EVENTS: frozenset[str] = frozenset({"served", "fallback", "urgent", "referral"})
+
+# Keys and entry ids are curated identifiers ("what-is-trafficking", "DE", "US-CA"). The pattern has
+# no room for spaces, so a user's message can never be stored by mistake in place of an id.
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}")
+
+# SQLite result codes for "someone else holds the lock" (extended codes share the low byte).
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used (corrupt, unreadable, newer schema, locked at start).
+
+    The caller serves the bundled YAML and warns moderators. The file is never touched.
+    """
+
+
+class StoreBusy(Exception):
+    """A write (or read) still found the database locked after all retries."""
+
+
+class NotFound(Exception):
+    """No revision with that id / number."""
+
+
+class Conflict(Exception):
+    """The revision the moderator edited is no longer the published one."""
+
+    def __init__(self, kind: str, key: str, current_rev: int, current_content: dict | None) -> None:
+        self.kind = kind
+        self.key = key
+        self.current_rev = current_rev
+        # None when the current state is the bundled YAML (revision 0): the store does not hold it.
+        self.current_content = current_content
+        super().__init__(
+            f"{kind} {key!r} changed meanwhile: revision {current_rev} is now published"
+        )
+
+
+class RevisionStatus(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: int
+    kind: str  # "entry" | "region"
+    key: str
+    rev: int
+    base_rev: int
+    content: dict
+    author_id: int
+    author_name: str
+    created_at: str
+    note: str
+    status: RevisionStatus
+    reviewed_by: str | None
+    reviewed_at: str | None
+    # Added in schema v2; defaulted so callers may build a Revision without them.
+    reviewer_id: int | None = None
+    review_note: str = ""
+
+
+# --- schema ---------------------------------------------------------------------------------------
+# Append-only: a released step is never edited, a change is a new step. Each step runs in its own
+# transaction together with the user_version bump, so a crash leaves the previous version intact.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: revisions
+    (
+        """
+        CREATE TABLE revisions (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region')),
+            key         TEXT    NOT NULL CHECK (key <> ''),
+            rev         INTEGER NOT NULL CHECK (rev >= 1),
+            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
+            content     TEXT    NOT NULL,
+            author_id   INTEGER NOT NULL,
+            author_name TEXT    NOT NULL,
+            created_at  TEXT    NOT NULL,
+            note        TEXT    NOT NULL DEFAULT '',
+            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
+            reviewed_by TEXT,
+            reviewed_at TEXT,
+            UNIQUE (kind, key, rev)
+        )
+        """,
+        "CREATE INDEX revisions_by_status ON revisions (status, id)",
+    ),
+    # v2: count-only stats and feedback; who reviewed (id, for four eyes) and why.
+    (
+        "ALTER TABLE revisions ADD COLUMN reviewer_id INTEGER",
+        "ALTER TABLE revisions ADD COLUMN review_note TEXT NOT NULL DEFAULT ''",
+        """
+        CREATE TABLE daily_counts (
+            day      TEXT    NOT NULL,
+            event    TEXT    NOT NULL CHECK (event IN ('served', 'fallback', 'urgent', 'referral')),
+            entry_id TEXT    NOT NULL DEFAULT '',
+            n        INTEGER NOT NULL DEFAULT 0 CHECK (n >= 0),
+            PRIMARY KEY (day, event, entry_id)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE daily_votes (
+            day      TEXT    NOT NULL,
+            entry_id TEXT    NOT NULL,
+            up       INTEGER NOT NULL DEFAULT 0 CHECK (up >= 0),
+            down     INTEGER NOT NULL DEFAULT 0 CHECK (down >= 0),
+            PRIMARY KEY (day, entry_id)
+        ) WITHOUT ROWID
+        """,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Every table and column of the latest schema. Nothing here holds text from ordinary users.
+DOCUMENTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "revisions": (
+        "id", "kind", "key", "rev", "base_rev", "content", "author_id", "author_name",
+        "created_at", "note", "status", "reviewed_by", "reviewed_at", "reviewer_id", "review_note",
+    ),
+    "daily_counts": ("day", "event", "entry_id", "n"),
+    "daily_votes": ("day", "entry_id", "up", "down"),
+}
+
+_REVISION_COLUMNS = ", ".join(DOCUMENTED_COLUMNS["revisions"])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def _check_day(day: str | None) -> str:
+    if day is None:
+        return _today()
+    try:
+        return date.fromisoformat(day).isoformat()
+    except (TypeError, ValueError):
+        raise ValueError(f"day must be YYYY-MM-DD, got {day!r}") from None
+
+
+def _check_id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+        raise ValueError(f"{what} must be an identifier like 'what-is-trafficking' or 'DE'")
+    return value
+
+
+def _check_kind(kind: object) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
+    return str(kind)
+
+
+def _to_json(content: object) -> str:
+    if not isinstance(content, dict):
+        raise TypeError(f"content must be a dict, got {type(content).__name__}")
+    # allow_nan=False: NaN is not JSON and would not round-trip to other tools.
+    return json.dumps(content, ensure_ascii=False, allow_nan=False)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _revision(row: sqlite3.Row) -> Revision:
+    return Revision(
+        id=row["id"],
+        kind=row["kind"],
+        key=row["key"],
+        rev=row["rev"],
+        base_rev=row["base_rev"],
+        content=json.loads(row["content"]),
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        created_at=row["created_at"],
+        note=row["note"],
+        status=RevisionStatus(row["status"]),
+        reviewed_by=row["reviewed_by"],
+        reviewed_at=row["reviewed_at"],
+        reviewer_id=row["reviewer_id"],
+        review_note=row["review_note"],
+    )
+
+
+Conn = aiosqlite.Connection
+
+
+class Store:
+    """Owner of the SQLite connection. Use ``async with Store(path) as store:``.
+
+    All operations go through one asyncio.Lock: the connection is shared, so without it a reader
+    could see another coroutine's uncommitted (and maybe later rolled back) writes. Other processes
+    are kept apart by SQLite's own locking (WAL: readers never block, one writer at a time).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout_ms: int = 1000,
+        retries: int = 5,
+        retry_delay: float = 0.05,
+    ) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._retries = retries
+        self._retry_delay = retry_delay
+        self._conn: Conn | None = None
+        self._lock = asyncio.Lock()
+        # How often a locked database was retried; for logs and tests.
+        self.busy_retries = 0
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Connect, check integrity, switch to WAL and migrate. Raises StoreUnavailable.
+
+        Checks run before anything is written, so a corrupt file is reported, never modified.
+        """
+        if self._conn is not None:
+            return
+        where = str(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"{where}: cannot create folder: {exc}") from exc
+        if self.path.exists() and not self.path.is_file():
+            raise StoreUnavailable(f"{where}: exists but is not a file")
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, Python must not add its own.
+            conn = await aiosqlite.connect(where, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{where}: cannot open database: {exc}") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await self._retrying(lambda: self._check(conn))
+            await self._retrying(lambda: self._enable_wal(conn))
+            await conn.execute("PRAGMA synchronous = FULL")  # a committed edit survives power loss
+            for version in range(1, SCHEMA_VERSION + 1):
+                await self._retrying(lambda v=version: self._migrate_to(conn, v))
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, StoreUnavailable):
+                raise
+            if isinstance(exc, StoreBusy):
+                raise StoreUnavailable(f"{where}: database stays locked by another process") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailable(
+                    f"{where}: not a usable awarebot database ({exc}); the file was left untouched"
+                ) from exc
+            raise
+        self._conn = conn
+
+    async def close(self) -> None:
+        if self._conn is None:
+            return
+        conn, self._conn = self._conn, None
+        async with self._lock:
+            await conn.close()
+
+    async def _check(self, conn: Conn) -> None:
+        """Read-only checks: is this a healthy awarebot database this code understands?"""
+        rows = await conn.execute_fetchall("PRAGMA quick_check")  # "file is not a database" here
+        problems = [row[0] for row in rows]
+        if problems != ["ok"]:
+            shown = "; ".join(problems[:3])
+            raise StoreUnavailable(
+                f"{self.path}: integrity check failed ({shown}); the file was left untouched"
+            )
+        version = await self._user_version(conn)
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{self.path}: schema version {version} is newer than this bot's {SCHEMA_VERSION}"
+            )
+        if version == 0:
+            rows = await conn.execute_fetchall(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+            if rows:
+                # Not ours (our migrations bump the version in the same transaction as the DDL).
+                raise StoreUnavailable(f"{self.path}: holds tables but is not an awarebot database")
+
+    @staticmethod
+    async def _user_version(conn: Conn) -> int:
+        rows = await conn.execute_fetchall("PRAGMA user_version")
+        return int(rows[0][0])
+
+    async def _enable_wal(self, conn: Conn) -> None:
+        rows = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+        mode = str(rows[0][0]).lower()
+        if mode != "wal":
+            raise StoreUnavailable(f"{self.path}: cannot switch to WAL (journal mode {mode})")
+
+    async def _migrate_to(self, conn: Conn, version: int) -> None:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            if await self._user_version(conn) < version:
+                for statement in MIGRATIONS[version - 1]:
+                    await conn.execute(statement)
+                # user_version is part of the database header, so it commits with the DDL.
+                await conn.execute(f"PRAGMA user_version = {version}")
+                log.info("%s: migrated to schema version %d", self.path, version)
+            await conn.execute("COMMIT")
+        except BaseException:
+            await self._rollback(conn)
+            raise
+
+    # --- transactions -----------------------------------------------------------------------------
+
+    def _require(self) -> Conn:
+        if self._conn is None:
+            raise StoreUnavailable(f"{self.path}: store is not open")
+        return self._conn
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run attempt; on 'database is locked' wait with exponential backoff and run it again."""
+        delay = self._retry_delay
+        for tries_left in range(self._retries, -1, -1):
+            try:
+                return await attempt()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if tries_left == 0:
+                    raise StoreBusy(f"{self.path}: database is locked; gave up") from exc
+                self.busy_retries += 1
+                log.warning("%s: database is locked, retrying in %.2fs", self.path, delay)
+                await asyncio.sleep(delay * random.uniform(1.0, 1.5))  # jitter: avoid lockstep
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _rollback(conn: Conn) -> None:
+        try:
+            await conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            # No transaction active (BEGIN itself failed or COMMIT went through): nothing to undo.
+            pass
+
+    async def _transaction(
+        self, work: Callable[[Conn], Awaitable[T]], *, write: bool = True
+    ) -> T:
+        """Run work inside one transaction: all of it commits or none of it does.
+
+        Writes take the write lock up front (BEGIN IMMEDIATE) so reads inside work (the current
+        head, the next rev) cannot go stale before the insert. Reads use a deferred transaction,
+        which gives work a consistent snapshot across several queries.
+        """
+        conn = self._require()
+
+        async def attempt() -> T:
+            await conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = await work(conn)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback(conn)
+                raise
+            return result
+
+        async with self._lock:
+            return await self._retrying(attempt)
+
+    # --- revisions: helpers (run inside a transaction) --------------------------------------------
+
+    @staticmethod
+    async def _fetch_one(conn: Conn, sql: str, params: Iterable[Any]) -> sqlite3.Row | None:
+        rows = await conn.execute_fetchall(sql, tuple(params))
+        return rows[0] if rows else None
+
+    async def _head(self, conn: Conn, kind: str, key: str) -> sqlite3.Row | None:
+        return await self._fetch_one(
+            conn,
+            f"""
+            SELECT {_REVISION_COLUMNS} FROM revisions
+            WHERE kind = ? AND key = ? AND status = 'published'
+            ORDER BY rev DESC LIMIT 1
+            """,
+            (kind, key),
+        )
+
+    async def _head_rev(self, conn: Conn, kind: str, key: str) -> tuple[int, dict | None]:
+        row = await self._head(conn, kind, key)
+        if row is None:
+            return 0, None
+        return row["rev"], json.loads(row["content"])
+
+    async def _get(self, conn: Conn, revision_id: int) -> Revision:
+        row = await self._fetch_one(
+            conn, f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE id = ?", (revision_id,)
+        )
+        if row is None:
+            raise NotFound(f"no revision with id {revision_id}")
+        return _revision(row)
+
+    async def _insert(
+        self,
+        conn: Conn,
+        *,
+        kind: str,
+        key: str,
+        content: dict,
+        base_rev: int,
+        author_id: int,
+        author_name: str,
+        note: str,
+        status: RevisionStatus,
+    ) -> Revision:
+        payload = _to_json(content)
+        row = await self._fetch_one(
+            conn, "SELECT COALESCE(MAX(rev), 0) FROM revisions WHERE kind = ? AND key = ?", (kind, key)
+        )
+        # Pending and rejected revisions count too: a number, once shown, never means two things.
+        rev = int(row[0]) + 1 if row else 1
+        cursor = await conn.execute(
+            """
+            INSERT INTO revisions
+                (kind, key, rev, base_rev, content, author_id, author_name, created_at, note, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (kind, key, rev, base_rev, payload, int(author_id), str(author_name), _now(), note,
+             str(status)),
+        )
+        revision_id = cursor.lastrowid
+        await cursor.close()
+        assert revision_id is not None
+        return await self._get(conn, revision_id)
+
+    # --- revisions: public ------------------------------------------------------------------------
+
+    async def propose(
+        self,
+        kind: str,
+        key: str,
+        content: dict,
+        *,
+        base_rev: int,
+        author_id: int,
+        author_name: str,
+        note: str = "",
+        publish: bool,
+    ) -> Revision:
+        """Add a revision edited from base_rev; published at once if publish, else pending.
+
+        Raises Conflict if base_rev is no longer the latest published revision of the key.
+        """
+        kind = _check_kind(kind)
+        key = _check_id(key, "key")
+
+        async def work(conn: Conn) -> Revision:
+            current_rev, current_content = await self._head_rev(conn, kind, key)
+            if current_rev != base_rev:
+                raise Conflict(kind, key, current_rev, current_content)
+            return await self._insert(
+                conn, kind=kind, key=key, content=content, base_rev=base_rev,
+                author_id=author_id, author_name=author_name, note=note,
+                status=RevisionStatus.PUBLISHED if publish else RevisionStatus.PENDING,
+            )
+
+        return await self._transaction(work)
+
+    async def approve(self, revision_id: int, *, reviewer_id: int, reviewer_name: str) -> Revision:
+        """Publish a pending revision. Four eyes: the author cannot approve their own change.
+
+        Raises NotFound, PermissionError (self-approval), ValueError (not pending),
+        Conflict (another revision was published since this one's base).
+        """
+
+        async def work(conn: Conn) -> Revision:
+            revision = await self._get(conn, revision_id)
+            if revision.status is not RevisionStatus.PENDING:
+                raise ValueError(f"revision {revision_id} is {revision.status}, not pending")
+            if int(reviewer_id) == revision.author_id:
+                raise PermissionError("four eyes: the author cannot approve their own revision")
+            current_rev, current_content = await self._head_rev(conn, revision.kind, revision.key)
+            if current_rev != revision.base_rev:
+                raise Conflict(revision.kind, revision.key, current_rev, current_content)
+            await conn.execute(
+                """
+                UPDATE revisions
+                SET status = 'published', reviewed_by = ?, reviewer_id = ?, reviewed_at = ?
+                WHERE id = ?
+                """,
+                (str(reviewer_name), int(reviewer_id), _now(), revision_id),
+            )
+            return await self._get(conn, revision_id)
+
+        return await self._transaction(work)
+
+    async def reject(
+        self, revision_id: int, *, reviewer_id: int, reviewer_name: str, note: str = ""
+    ) -> Revision:
+        """Reject a pending revision (the author may reject their own: that is a withdrawal)."""
+
+        async def work(conn: Conn) -> Revision:
+            revision = await self._get(conn, revision_id)
+            if revision.status is not RevisionStatus.PENDING:
+                raise ValueError(f"revision {revision_id} is {revision.status}, not pending")
+            await conn.execute(
+                """
+                UPDATE revisions
+                SET status = 'rejected', reviewed_by = ?, reviewer_id = ?, reviewed_at = ?,
+                    review_note = ?
+                WHERE id = ?
+                """,
+                (str(reviewer_name), int(reviewer_id), _now(), note, revision_id),
+            )
+            return await self._get(conn, revision_id)
+
+        return await self._transaction(work)
+
+    async def revert(
+        self,
+        kind: str,
+        key: str,
+        to_rev: int,
+        *,
+        baseline_content: dict | None,
+        author_id: int,
+        author_name: str,
+        note: str = "",
+    ) -> Revision:
+        """Publish a new revision whose content is that of published revision to_rev.
+
+        to_rev=0 restores baseline_content (the bundled YAML, given by the caller). Only published
+        revisions can be restored: restoring a pending or rejected one would skip review.
+        Raises NotFound (no such rev) and ValueError (not published / no baseline).
+        """
+        kind = _check_kind(kind)
+        key = _check_id(key, "key")
+
+        async def work(conn: Conn) -> Revision:
+            if to_rev == 0:
+                if baseline_content is None:
+                    raise ValueError(f"{kind} {key!r} has no baseline to revert to")
+                content = baseline_content
+            else:
+                row = await self._fetch_one(
+                    conn,
+                    f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE kind = ? AND key = ? AND rev = ?",
+                    (kind, key, to_rev),
+                )
+                if row is None:
+                    raise NotFound(f"{kind} {key!r} has no revision {to_rev}")
+                target = _revision(row)
+                if target.status is not RevisionStatus.PUBLISHED:
+                    raise ValueError(f"revision {to_rev} was never published ({target.status})")
+                content = target.content
+            current_rev, _ = await self._head_rev(conn, kind, key)
+            return await self._insert(
+                conn, kind=kind, key=key, content=content, base_rev=current_rev,
+                author_id=author_id, author_name=author_name,
+                note=note or f"revert to revision {to_rev}", status=RevisionStatus.PUBLISHED,
+            )
+
+        return await self._transaction(work)
+
+    async def history(self, kind: str, key: str) -> list[Revision]:
+        """All revisions of one key, oldest first."""
+
+        async def work(conn: Conn) -> list[Revision]:
+            rows = await conn.execute_fetchall(
+                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE kind = ? AND key = ? ORDER BY rev",
+                (kind, key),
+            )
+            return [_revision(row) for row in rows]
+
+        return await self._transaction(work, write=False)
+
+    async def pending(self) -> list[Revision]:
+        """Revisions waiting for review, oldest first."""
+
+        async def work(conn: Conn) -> list[Revision]:
+            rows = await conn.execute_fetchall(
+                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE status = 'pending' ORDER BY id"
+            )
+            return [_revision(row) for row in rows]
+
+        return await self._transaction(work, write=False)
+
+    async def get_revision(self, revision_id: int) -> Revision:
+        return await self._transaction(lambda conn: self._get(conn, revision_id), write=False)
+
+    async def published_head(self, kind: str, key: str) -> Revision | None:
+        """The latest published revision of a key; None means the bundled YAML applies."""
+
+        async def work(conn: Conn) -> Revision | None:
+            row = await self._head(conn, kind, key)
+            return _revision(row) if row is not None else None
+
+        return await self._transaction(work, write=False)
+
+    async def effective_overrides(self) -> dict[str, dict[str, dict]]:
+        """{"entry": {key: content}, "region": {key: content}}: latest published per key."""
+
+        async def work(conn: Conn) -> dict[str, dict[str, dict]]:
+            rows = await conn.execute_fetchall(
+                """
+                SELECT r.kind, r.key, r.content FROM revisions AS r
+                WHERE r.status = 'published'
+                  AND r.rev = (SELECT MAX(p.rev) FROM revisions AS p
+                               WHERE p.kind = r.kind AND p.key = r.key AND p.status = 'published')
+                ORDER BY r.kind, r.key
+                """
+            )
+            result: dict[str, dict[str, dict]] = {kind: {} for kind in sorted(KINDS)}
+            for row in rows:
+                result[row["kind"]][row["key"]] = json.loads(row["content"])
+            return result
+
+        return await self._transaction(work, write=False)
+
+    async def import_revisions(
+        self,
+        items: list[tuple[str, str, dict]],
+        *,
+        author_id: int,
+        author_name: str,
+        note: str,
+    ) -> list[Revision]:
+        """Publish many (kind, key, content) at once, all-or-nothing in ONE transaction.
+
+        An import is a deliberate override (CLI), so each item's base is whatever is published.
+        """
+
+        async def work(conn: Conn) -> list[Revision]:
+            done: list[Revision] = []
+            for kind, key, content in items:
+                # Checked inside the transaction on purpose: a bad item rolls back all before it.
+                kind = _check_kind(kind)
+                key = _check_id(key, "key")
+                current_rev, _ = await self._head_rev(conn, kind, key)
+                done.append(
+                    await self._insert(
+                        conn, kind=kind, key=key, content=content, base_rev=current_rev,
+                        author_id=author_id, author_name=author_name, note=note,
+                        status=RevisionStatus.PUBLISHED,
+                    )
+                )
+            return done
+
+        return await self._transaction(work)
+
+    # --- stats: counts only -----------------------------------------------------------------------
+
+    async def count_event(self, event: str, entry_id: str | None = None, day: str | None = None) -> None:
+        """Add 1 to the counter (UTC day, event, entry id). Nothing else about the message is kept."""
+        if event not in EVENTS:
+            raise ValueError(f"event must be one of {sorted(EVENTS)}, got {event!r}")
+        entry = "" if entry_id is None else _check_id(entry_id, "entry_id")
+        day = _check_day(day)
+
+        async def work(conn: Conn) -> None:
+            await conn.execute(
+                """
+                INSERT INTO daily_counts (day, event, entry_id, n) VALUES (?, ?, ?, 1)
+                ON CONFLICT (day, event, entry_id) DO UPDATE SET n = n + 1
+                """,
+                (day, event, entry),
+            )
+
+        await self._transaction(work)
+
+    async def record_vote(self, entry_id: str, up: bool, day: str | None = None) -> None:
+        """Count one helpful/unhelpful vote on an entry; who voted is not kept."""
+        entry = _check_id(entry_id, "entry_id")
+        day = _check_day(day)
+        column = "up" if up else "down"  # one of two literals, never caller text
+
+        async def work(conn: Conn) -> None:
+            await conn.execute(
+                f"""
+                INSERT INTO daily_votes (day, entry_id, {column}) VALUES (?, ?, 1)
+                ON CONFLICT (day, entry_id) DO UPDATE SET {column} = {column} + 1
+                """,
+                (day, entry),
+            )
+
+        await self._transaction(work)
+
+    async def stats(self, since_day: str | None = None) -> dict:
+        """Counts from since_day (inclusive, UTC) on; all days if None. Shape::
+
+            {
+              "since": "2025-01-01" | None,
+              "served": n, "fallback": n, "urgent": n, "referral": n, "up": n, "down": n,  # totals
+              "days": {"2025-01-01": {"served": n, "fallback": n, "urgent": n, "referral": n,
+                                      "up": n, "down": n}, ...},                  # days with data
+              "entries": {entry_id: {"served": n, "fallback": n, "urgent": n, "referral": n,
+                                     "up": n, "down": n}, ...},  # events counted with an entry id
+            }
+        """
+        since = None if since_day is None else _check_day(since_day)
+        names = (*sorted(EVENTS), "up", "down")
+
+        def zeros() -> dict[str, int]:
+            return dict.fromkeys(names, 0)
+
+        async def work(conn: Conn) -> dict:
+            first = since or ""  # '' sorts before every ISO day
+            counts = await conn.execute_fetchall(
+                "SELECT day, event, entry_id, n FROM daily_counts WHERE day >= ? ORDER BY day",
+                (first,),
+            )
+            votes = await conn.execute_fetchall(
+                "SELECT day, entry_id, up, down FROM daily_votes WHERE day >= ? ORDER BY day",
+                (first,),
+            )
+            totals = zeros()
+            days: dict[str, dict[str, int]] = {}
+            entries: dict[str, dict[str, int]] = {}
+            for row in counts:
+                pairs = [(row["event"], row["n"])]
+                self._add(totals, days.setdefault(row["day"], zeros()), entries, row["entry_id"], pairs, zeros)
+            for row in votes:
+                pairs = [("up", row["up"]), ("down", row["down"])]
+                self._add(totals, days.setdefault(row["day"], zeros()), entries, row["entry_id"], pairs, zeros)
+            return {"since": since, **totals, "days": days, "entries": entries}
+
+        return await self._transaction(work, write=False)
+
+    @staticmethod
+    def _add(
+        totals: dict[str, int],
+        day: dict[str, int],
+        entries: dict[str, dict[str, int]],
+        entry_id: str,
+        pairs: list[tuple[str, int]],
+        zeros: Callable[[], dict[str, int]],
+    ) -> None:
+        for name, n in pairs:
+            totals[name] += n
+            day[name] += n
+            if entry_id:
+                entries.setdefault(entry_id, zeros())[name] += n
