@@ -1,0 +1,229 @@
+"""The answer engine: text + region in, a Reply out. The only place replies are composed, so the only place
+the referral is attached (Reply itself refuses to exist without it)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Config, MatchingConfig
+from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
+from bot.matching import Match, Matcher
+from bot.referrals import ReferralDirectory, load_referrals, referral_block, referral_card
+from bot.replies import Button, Reply, ReplyKind
+from bot.safety import Route, route
+
+log = logging.getLogger(__name__)
+
+# Anything longer is cut before matching: nobody's question needs more, and it bounds the work per message.
+MAX_MATCH_CHARS = 2000
+
+WELCOME = (
+    "**Hello. I'm awarebot.** I answer questions about sex trafficking: what it is, how to spot it, "
+    "and where to get help. Ask in your own words.\n"
+    "I keep nothing personal: your messages are answered and not stored."
+)
+HELP = (
+    "**How I can help**\n"
+    "• Ask a question in your own words, e.g. \"what are the signs of trafficking?\"\n"
+    "• Browse topics, or ask for the hotline at any time.\n"
+    "• Set your region to get local numbers.\n"
+    "If you or someone else is in danger now, call the emergency number below."
+)
+URGENT = (
+    "You are not alone, and it is not your fault.\n"
+    "• If you can, call the emergency number above now.\n"
+    "• The hotline is free and confidential; they will listen and help you plan what to do next.\n"
+    "• If it's not safe to call, try the text line or website, and delete this chat afterwards if your "
+    "phone may be checked."
+)
+FALLBACK = (
+    "I'm not sure I understood that. I answer questions about sex trafficking, for example "
+    "how traffickers recruit people, the signs to look for, or how to report. Try other words or pick a topic:"
+)
+FALLBACK_OTHER_LANGUAGE = (
+    "Sorry, I can only answer in English for now. If you need help, the numbers below can help, and many "
+    "hotlines have interpreters. Try asking in English, or pick a topic:"
+)
+FALLBACK_EMPTY = "Please send your question as text, in your own words. Or pick a topic:"
+ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+REFERRAL_INTRO = "Here is where to get help and how to report:"
+SUGGESTED_TOPICS = ("what-is-sex-trafficking", "signs-of-trafficking", "how-to-report", "recruitment-tactics")
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """One immutable version of knowledge + matcher + referral directory. Swapped whole, never mutated."""
+
+    knowledge: Knowledge
+    referrals: ReferralDirectory
+    matcher: Matcher
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    default_region: str = "INTL"
+    version: int = 0
+
+    @classmethod
+    def build(
+        cls,
+        knowledge: Knowledge,
+        referrals: ReferralDirectory,
+        matching: MatchingConfig | None = None,
+        default_region: str = "INTL",
+        version: int = 0,
+    ) -> Engine:
+        return cls(
+            knowledge=knowledge,
+            referrals=referrals,
+            matcher=Matcher(knowledge),
+            matching=matching or MatchingConfig(),
+            default_region=default_region,
+            version=version,
+        )
+
+    @classmethod
+    def load(cls, config: Config) -> Engine:
+        """Load and validate the knowledge directory named by the config; raises KnowledgeError."""
+        directory = Path(config.knowledge_dir)
+        knowledge = load_knowledge(directory)
+        referrals = load_referrals(directory / REFERRALS_FILE)
+        return cls.build(knowledge, referrals, config.matching, config.default_region)
+
+    # -- the one composing function ------------------------------------------------------------------------
+
+    def _reply(
+        self,
+        kind: ReplyKind,
+        body: str,
+        region: str | None,
+        *,
+        full_card: bool = False,
+        entry_id: str | None = None,
+        score: float = 0.0,
+        alternatives: tuple[str, ...] = (),
+        buttons: tuple[Button, ...] = (),
+    ) -> Reply:
+        served = self.referrals.get(region or self.default_region)
+        referral = referral_card(served) if full_card else referral_block(served)
+        return Reply(
+            kind=kind,
+            body=body,
+            referral=referral,
+            region=served.code,
+            entry_id=entry_id,
+            score=round(score, 3),
+            alternatives=alternatives,
+            buttons=buttons,
+        )
+
+    # -- public replies ------------------------------------------------------------------------------------
+
+    def respond(self, text: str, region: str | None = None) -> Reply:
+        """Answer what a person typed. Never raises for any input text."""
+        started = time.perf_counter()
+        reply = self._respond(text[:MAX_MATCH_CHARS], region)
+        log.info(
+            "reply kind=%s entry=%s score=%.3f alternatives=%d region=%s ms=%.2f",
+            reply.kind, reply.entry_id, reply.score, len(reply.alternatives), reply.region,
+            (time.perf_counter() - started) * 1000,
+        )
+        return reply
+
+    def _respond(self, text: str, region: str | None) -> Reply:
+        decision = route(text)
+        if decision is Route.URGENT:
+            match = self.matcher.best(text)
+            buttons = [Button("Full hotline card", "hotline")]
+            return self._reply(ReplyKind.URGENT, URGENT, region, entry_id=None, buttons=tuple(buttons),
+                               alternatives=(match.entry_id,) if match else ())
+        if decision is Route.REFERRAL:
+            return self._reply(
+                ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True,
+                buttons=(Button(self._title("how-to-report"), "entry:how-to-report"),),
+            )
+        if decision is Route.EMPTY:
+            return self._fallback(FALLBACK_EMPTY, region)
+        matches = self.matcher.rank(text, limit=3)
+        threshold = self.matching.answer_threshold
+        if not matches or matches[0].score < threshold:
+            message = FALLBACK_OTHER_LANGUAGE if decision is Route.OTHER_LANGUAGE else FALLBACK
+            near = tuple(m.entry_id for m in matches if m.score >= threshold * 0.6)
+            return self._fallback(message, region, near)
+        best = matches[0]
+        runner_ups = tuple(
+            m.entry_id for m in matches[1:]
+            if m.score >= threshold and best.score - m.score <= self.matching.runner_up_margin
+        )
+        return self._answer(best, region, runner_ups)
+
+    def entry_reply(self, entry_id: str, region: str | None = None) -> Reply:
+        """The card of one entry (topic browsing, deep links, "Did you mean…" buttons)."""
+        if entry_id not in self.knowledge.entries:
+            return self._fallback(FALLBACK, region)
+        return self._answer(Match(entry_id, 1.0), region, ())
+
+    def hotline_reply(self, region: str | None = None) -> Reply:
+        return self._reply(
+            ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True,
+            buttons=(Button(self._title("how-to-report"), "entry:how-to-report"), Button("Change region", "region")),
+        )
+
+    def help_reply(self, region: str | None = None) -> Reply:
+        return self._reply(ReplyKind.HELP, HELP, region, buttons=self._menu_buttons())
+
+    def welcome_reply(self, region: str | None = None) -> Reply:
+        return self._reply(ReplyKind.HELP, WELCOME, region, buttons=self._menu_buttons())
+
+    def error_reply(self, region: str | None = None) -> Reply:
+        return self._reply(ReplyKind.ERROR, ERROR, region, buttons=(Button("Hotline", "hotline"),))
+
+    def topics(self) -> dict[str, list[Entry]]:
+        """Categories (in display order) with their entries, for browsing."""
+        return self.knowledge.by_category()
+
+    def category_title(self, category: str) -> str:
+        return CATEGORY_TITLES.get(category, category.replace("-", " ").capitalize())
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _title(self, entry_id: str) -> str:
+        entry = self.knowledge.get(entry_id)
+        return entry.title if entry else entry_id
+
+    def _menu_buttons(self) -> tuple[Button, ...]:
+        return (Button("Browse topics", "topics"), Button("Hotline", "hotline"), Button("Choose region", "region"))
+
+    def _answer(self, match: Match, region: str | None, runner_ups: tuple[str, ...]) -> Reply:
+        entry = self.knowledge.entries[match.entry_id]
+        buttons = [Button(f"Did you mean: {self._title(r)}?", f"entry:{r}") for r in runner_ups]
+        shown = set(runner_ups) | {entry.id}
+        buttons += [Button(self._title(r), f"entry:{r}") for r in entry.related if r not in shown][:3]
+        body = f"**{entry.title}**\n{entry.answer}"
+        return self._reply(
+            ReplyKind.ANSWER, body, region, entry_id=entry.id, score=match.score,
+            alternatives=runner_ups, buttons=tuple(buttons),
+        )
+
+    def _fallback(self, message: str, region: str | None, near: tuple[str, ...] = ()) -> Reply:
+        suggestions = [e for e in near if e in self.knowledge.entries]
+        suggestions += [e for e in SUGGESTED_TOPICS if e in self.knowledge.entries and e not in suggestions]
+        buttons = tuple(Button(self._title(e), f"entry:{e}") for e in suggestions[:4]) + (
+            Button("Browse topics", "topics"),
+        )
+        return self._reply(ReplyKind.FALLBACK, message, region, alternatives=tuple(near[:3]), buttons=buttons)
+
+
+class LiveEngine:
+    """Holds the engine in service. Publishing swaps the reference in one assignment: a question in flight keeps
+    the snapshot it started with and never sees half an update."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def current(self) -> Engine:
+        return self._engine
+
+    def swap(self, engine: Engine) -> None:
+        self._engine = engine

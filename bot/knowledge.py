@@ -1,0 +1,280 @@
+"""Curated knowledge entries: schema, validation with file and line, and the frozen Knowledge snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import KnowledgeError, Problem
+from bot.markup import has_unbalanced_markup
+from bot.text import normalize
+from bot.yamlio import LineDict, LineList, load_yaml
+
+ENTRIES_DIR = "entries"
+SYNONYMS_FILE = "synonyms.yaml"
+REFERRALS_FILE = "referrals.yaml"
+
+MAX_ANSWER_CHARS = 1200
+MAX_TITLE_CHARS = 80
+MAX_QUESTION_CHARS = 300
+MIN_QUESTIONS = 6
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Answers must not carry phone numbers: numbers live in the sourced referral directory only.
+PHONE_LIKE = re.compile(r"(?<![\w.])(?:\+?\d[\d\s().-]{5,}\d)(?![\w.])")
+# Markup that would break Telegram HTML or show as raw symbols.
+FORBIDDEN_MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|\[[^\]]*\]\([^)]*\)|^#{1,6}\s", re.MULTILINE)
+
+CATEGORY_TITLES: dict[str, str] = {
+    "basics": "The basics",
+    "how-it-works": "How traffickers operate",
+    "effects": "Effects on survivors",
+    "law": "Law and rights",
+    "around-the-world": "Around the world",
+    "prevention": "Prevention and awareness",
+    "getting-help": "Getting help",
+    "about": "About this bot",
+}
+
+ENTRY_FIELDS = ("id", "title", "category", "questions", "keywords", "answer", "related", "sources", "reviewed")
+REQUIRED_FIELDS = ("id", "title", "category", "questions", "answer", "sources", "reviewed")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    title: str
+    category: str
+    questions: tuple[str, ...]
+    answer: str
+    keywords: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    reviewed: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        """The YAML/JSON shape of this entry (for export, revisions and previews)."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "category": self.category,
+            "questions": list(self.questions),
+        }
+        if self.keywords:
+            data["keywords"] = list(self.keywords)
+        data["answer"] = self.answer.rstrip("\n") + "\n"
+        data["related"] = list(self.related)
+        data["sources"] = list(self.sources)
+        data["reviewed"] = self.reviewed
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """One immutable version of the curated knowledge."""
+
+    entries: Mapping[str, Entry]
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Which file each entry came from, so an export writes it back to the same place.
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self.entries.get(entry_id)
+
+    def by_category(self) -> dict[str, list[Entry]]:
+        grouped: dict[str, list[Entry]] = {c: [] for c in CATEGORY_TITLES}
+        for entry in self.entries.values():
+            grouped.setdefault(entry.category, []).append(entry)
+        return {c: sorted(es, key=lambda e: e.title) for c, es in grouped.items() if es}
+
+    def with_entries(self, overrides: Mapping[str, Entry]) -> Knowledge:
+        """A new version with some entries replaced or added (moderators' published revisions)."""
+        merged = dict(self.entries)
+        merged.update(overrides)
+        files = dict(self.files)
+        for entry_id, entry in overrides.items():
+            files.setdefault(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
+        return Knowledge(entries=merged, synonyms=self.synonyms, files=files)
+
+
+def _as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Problem]:
+    """Schema and content rules for one entry on its own (the same rules moderators' edits go through)."""
+    if not isinstance(data, dict):
+        return [Problem(file, line, "an entry must be a mapping of fields (id, title, …)")]
+    where = data.line_of if isinstance(data, LineDict) else (lambda _key: line)
+    problems: list[Problem] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Problem(file, where(key), message))
+
+    entry_id = _as_str(data.get("id"))
+    label = f"entry {entry_id!r}" if entry_id else "entry"
+    for key in REQUIRED_FIELDS:
+        if key not in data or data[key] in (None, "", []):
+            add(key, f"{label}: missing required field '{key}'")
+    for key in data:
+        if key not in ENTRY_FIELDS:
+            add(key, f"{label}: unknown field '{key}' (allowed: {', '.join(ENTRY_FIELDS)})")
+    if entry_id and not ID_PATTERN.match(entry_id):
+        add("id", f"{label}: id must be lowercase letters, digits and single hyphens")
+    title = _as_str(data.get("title"))
+    if len(title) > MAX_TITLE_CHARS:
+        add("title", f"{label}: title is {len(title)} characters; at most {MAX_TITLE_CHARS}")
+    category = _as_str(data.get("category"))
+    if category and category not in CATEGORY_TITLES:
+        add("category", f"{label}: unknown category '{category}' (one of: {', '.join(CATEGORY_TITLES)})")
+
+    questions = data.get("questions")
+    if questions is not None:
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            add("questions", f"{label}: questions must be a list of text lines")
+        else:
+            if len(questions) < MIN_QUESTIONS:
+                add("questions", f"{label}: has {len(questions)} questions; at least {MIN_QUESTIONS} needed")
+            seen: set[str] = set()
+            for i, question in enumerate(questions):
+                q_line = questions.item_lines[i] if isinstance(questions, LineList) else where("questions")
+                norm = normalize(question)
+                if not norm:
+                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is empty"))
+                elif len(question) > MAX_QUESTION_CHARS:
+                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is too long"))
+                elif norm in seen:
+                    problems.append(Problem(file, q_line, f"{label}: question repeated: {question!r}"))
+                seen.add(norm)
+    for key in ("keywords", "related", "sources"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            add(key, f"{label}: {key} must be a list of text items")
+
+    answer = _as_str(data.get("answer"))
+    if answer:
+        if len(answer.strip()) > MAX_ANSWER_CHARS:
+            add("answer", f"{label}: answer is {len(answer.strip())} characters; at most {MAX_ANSWER_CHARS}")
+        if has_unbalanced_markup(answer):
+            add("answer", f"{label}: answer has an unpaired ** (bold markers must come in pairs)")
+        if FORBIDDEN_MARKUP.search(answer):
+            add("answer", f"{label}: answer uses HTML tags, links or headings; use plain text and **bold** only")
+        if PHONE_LIKE.search(answer):
+            add("answer", f"{label}: answer contains a phone number; numbers belong in referrals.yaml only")
+    reviewed = _as_str(data.get("reviewed"))
+    if reviewed:
+        try:
+            day = dt.date.fromisoformat(reviewed)
+        except ValueError:
+            add("reviewed", f"{label}: reviewed must be a date like 2026-11-28")
+        else:
+            if day > dt.date.today() + dt.timedelta(days=1):
+                add("reviewed", f"{label}: reviewed date {reviewed} is in the future")
+    return problems
+
+
+def entry_from_data(data: Mapping[str, Any]) -> Entry:
+    """Build an Entry from data that passed check_entry_data."""
+    return Entry(
+        id=_as_str(data["id"]),
+        title=_as_str(data["title"]).strip(),
+        category=_as_str(data["category"]),
+        questions=tuple(q.strip() for q in data["questions"]),
+        answer=_as_str(data["answer"]).strip(),
+        keywords=tuple(k.strip() for k in data.get("keywords") or ()),
+        related=tuple(data.get("related") or ()),
+        sources=tuple(data.get("sources") or ()),
+        reviewed=_as_str(data["reviewed"]),
+    )
+
+
+def check_knowledge(entries: Iterable[tuple[Entry, str, int | None]]) -> list[Problem]:
+    """Rules across entries: unique ids, phrasings not shared, related ids exist."""
+    problems: list[Problem] = []
+    by_id: dict[str, tuple[Entry, str, int | None]] = {}
+    phrasing_owner: dict[str, str] = {}
+    items = list(entries)
+    for entry, file, line in items:
+        if entry.id in by_id:
+            first_file, first_line = by_id[entry.id][1], by_id[entry.id][2]
+            problems.append(Problem(file, line, f"duplicate id '{entry.id}' (first at {first_file}:{first_line})"))
+            continue
+        by_id[entry.id] = (entry, file, line)
+    for entry, file, line in items:
+        for question in entry.questions:
+            norm = normalize(question)
+            owner = phrasing_owner.setdefault(norm, entry.id)
+            if owner != entry.id:
+                problems.append(
+                    Problem(file, line, f"entry '{entry.id}': question {question!r} is also a question of '{owner}'")
+                )
+    for entry, file, line in items:
+        for related in entry.related:
+            if related not in by_id:
+                problems.append(Problem(file, line, f"entry '{entry.id}': related id '{related}' does not exist"))
+            elif related == entry.id:
+                problems.append(Problem(file, line, f"entry '{entry.id}': an entry cannot be related to itself"))
+    return problems
+
+
+def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
+    """synonyms.yaml: `canonical: [variant, …]`; variants are folded onto the canonical word when matching."""
+    if not path.is_file():
+        return {}
+    data = load_yaml(path)
+    problems: list[Problem] = []
+    synonyms: dict[str, tuple[str, ...]] = {}
+    if not isinstance(data, dict):
+        raise KnowledgeError([Problem(str(path), 1, "synonyms must be a mapping: word: [variant, …]")])
+    for key, variants in data.items():
+        if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+            problems.append(Problem(str(path), data.line_of(key), f"'{key}': variants must be a list of text items"))
+            continue
+        synonyms[normalize(key)] = tuple(normalize(v) for v in variants if normalize(v))
+    if problems:
+        raise KnowledgeError(problems)
+    return synonyms
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Load and validate every entry file; any problem anywhere raises KnowledgeError (never half loaded)."""
+    entries_dir = directory / ENTRIES_DIR
+    files = sorted(entries_dir.glob("*.yaml")) if entries_dir.is_dir() else []
+    if not files:
+        raise KnowledgeError([Problem(str(entries_dir), None, "no entry files (*.yaml) found")])
+    problems: list[Problem] = []
+    loaded: list[tuple[Entry, str, int | None]] = []
+    for path in files:
+        file = str(path)
+        try:
+            data = load_yaml(path)
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+            continue
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            problems.append(Problem(file, getattr(data, "line", 1), "an entry file must be a list of entries"))
+            continue
+        for i, item in enumerate(data):
+            line = data.item_lines[i] if isinstance(data, LineList) else None
+            item_problems = check_entry_data(item, file, line)
+            problems.extend(item_problems)
+            if not item_problems:
+                loaded.append((entry_from_data(item), file, line))
+    problems.extend(check_knowledge(loaded))
+    synonyms: dict[str, tuple[str, ...]] = {}
+    try:
+        synonyms = load_synonyms(directory / SYNONYMS_FILE)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return Knowledge(
+        entries={e.id: e for e, _, _ in loaded},
+        synonyms=synonyms,
+        files={e.id: str(Path(f).relative_to(directory)) for e, f, _ in loaded},
+    )

@@ -1,0 +1,62 @@
+"""The Reply every front end renders, and the one place that attaches the referral block to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.markup import to_html, to_plain
+
+
+class ReplyKind(StrEnum):
+    ANSWER = "answer"
+    REFERRAL = "referral"
+    URGENT = "urgent"
+    FALLBACK = "fallback"
+    HELP = "help"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A suggested next step. `action` is platform-neutral: `entry:<id>`, `hotline`, `topics`, `region`, `help`."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What awarebot says. `text` always carries the region's referral block: first when urgent, last otherwise."""
+
+    kind: ReplyKind
+    body: str
+    referral: str
+    region: str
+    entry_id: str | None = None
+    score: float = 0.0
+    alternatives: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # The referral is not optional: a reply without it must not exist.
+        if not self.referral.strip():
+            raise ValueError("a Reply needs the referral block of its region")
+
+    @property
+    def text(self) -> str:
+        """Light-markup text: body and referral block in the order the kind requires."""
+        body = self.body.strip()
+        if not body:
+            return self.referral
+        if self.kind is ReplyKind.URGENT:
+            return f"{self.referral}\n\n{body}"
+        return f"{body}\n\n{self.referral}"
+
+    @property
+    def plain(self) -> str:
+        return to_plain(self.text)
+
+    @property
+    def html(self) -> str:
+        return to_html(self.text)

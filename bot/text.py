@@ -1,0 +1,79 @@
+"""Text normalisation shared by matching, safety routing and validation: one definition of "the same words"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
+
+# Written contractions first (with an apostrophe), then the same words as people type them without one.
+_CONTRACTIONS = [
+    (re.compile(r"\b(can)'t\b"), r"\1 not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bshan't\b"), "shall not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'m\b"), " am"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"\b(he|she|it|that|what|who|where|there|here|how|when|why)'s\b"), r"\1 is"),
+    (re.compile(r"'s\b"), ""),  # possessive
+]
+_BARE_CONTRACTIONS = {
+    "cant": "can not", "cannot": "can not", "dont": "do not", "doesnt": "does not", "didnt": "did not",
+    "isnt": "is not", "arent": "are not", "wasnt": "was not", "werent": "were not", "wont": "will not",
+    "wouldnt": "would not", "couldnt": "could not", "shouldnt": "should not", "havent": "have not",
+    "hasnt": "has not", "hadnt": "had not", "aint": "is not", "im": "i am", "ive": "i have",
+    "youre": "you are", "theyre": "they are", "whats": "what is", "wheres": "where is",
+    "hows": "how is", "whos": "who is", "thats": "that is", "theres": "there is", "hes": "he is",
+    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "y": "why", "wat": "what",
+}
+_NON_WORD = re.compile(r"[^\w']+|_")
+_SPACES = re.compile(r"\s+")
+
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from about as into onto than then so such
+    is are was were be been being am do does did doing have has had having will would shall should can could
+    may might must it its this that these those there here what which who whom whose when where why how
+    i me my mine myself you your yours he him his she her hers we us our they them their
+    not no yes very just also too really please tell explain know want like get got any some all more most
+    one someone something thing things kind way ok okay hi hello hey thanks thank""".split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Unicode-normalise, lower-case and strip accents ("Épouse" → "epouse"); keeps every script."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize(text: str) -> str:
+    """Folded text with contractions expanded and punctuation removed: "He's taken my ID!" → "he is taken my id"."""
+    text = fold(text)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    text = _NON_WORD.sub(" ", text).replace("'", " ")
+    words = [_BARE_CONTRACTIONS.get(w, w) for w in text.split()]
+    return _SPACES.sub(" ", " ".join(words)).strip()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def content_words(normalized: str) -> list[str]:
+    """Words that carry meaning (stopwords dropped), unstemmed."""
+    return [w for w in normalized.split() if w not in STOPWORDS]
+
+
+def is_latin_word(word: str) -> bool:
+    return all("a" <= ch <= "z" or ch.isdigit() for ch in word)
