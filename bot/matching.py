@@ -21,13 +21,21 @@ from bot.knowledge import Knowledge
 from bot.text import STOPWORDS, is_latin_word, normalize, stem
 
 # Weight of the best single phrasing against the entry as a whole (keywords, title, all phrasings together).
-PHRASE_WEIGHT = 0.7
+PHRASE_WEIGHT = 0.5
 ENTRY_WEIGHT = 1.0 - PHRASE_WEIGHT
+# Words of the answer describe the topic too, but less sharply than the ways people ask.
+ANSWER_TERM_WEIGHT = 0.35
+# A word form sharing a long prefix with a known word ("stigmatised" ~ "stigma") is taken at this confidence.
+PREFIX_MIN_LENGTH = 5
+PREFIX_CONFIDENCE = 0.7
 # A typo-corrected word counts for less than a word typed right, in proportion to how sure the correction is.
 TYPO_MIN_SIMILARITY = 80.0
-TYPO_MIN_LENGTH = 4
+TYPO_MIN_LENGTH = 6  # shorter words are too often another real word ("light" is not a typo of "right")
 # Words the knowledge has never seen still count in the question's length, so off-topic text scores low.
-UNKNOWN_WEIGHT_FACTOR = 0.8
+UNKNOWN_WEIGHT_FACTOR = 1.0
+# Re-ranking: the top candidates are compared with rapidfuzz on whole phrasings (word order, partial overlap).
+RERANK_CANDIDATES = 6
+RERANK_WEIGHT = 0.4
 _CACHE_LIMIT = 50_000
 
 
@@ -93,18 +101,25 @@ class Matcher:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.analyzer = Analyzer(dict(knowledge.synonyms))
+        self._phrasings: dict[str, list[str]] = {}
         entry_terms: dict[str, list[list[str]]] = {}
+        answer_terms: dict[str, set[str]] = {}
         surface: dict[str, str] = {}  # every known word form -> its term (for typo correction)
         for entry in knowledge.entries.values():
             docs: list[list[str]] = []
+            phrasings: list[str] = []
             for question in entry.questions:
-                docs.append(self._terms(question, surface))
+                terms = self._terms(question, surface)
+                docs.append(terms)
+                phrasings.append(" ".join(terms))
+            self._phrasings[entry.id] = phrasings
             extra = [self._terms(k, surface) for k in entry.keywords] + [self._terms(entry.title, surface)]
             entry_terms[entry.id] = docs + [[t for doc in extra for t in doc]]
+            answer_terms[entry.id] = set(self._terms(entry.answer, surface))
         n_entries = max(len(entry_terms), 1)
         df: dict[str, int] = defaultdict(int)
-        for docs in entry_terms.values():
-            for term in {t for doc in docs for t in doc}:
+        for entry_id, docs in entry_terms.items():
+            for term in {t for doc in docs for t in doc} | answer_terms[entry_id]:
                 df[term] += 1
         self.idf: dict[str, float] = {t: math.log(1.0 + n_entries / c) for t, c in df.items()}
         self.max_idf = math.log(1.0 + n_entries)
@@ -122,10 +137,12 @@ class Matcher:
                 self._phrase_entry.append(entry_id)
                 for term, weight in vector.items():
                     phrase_postings[term].append((index, weight))
-            counts: dict[str, int] = defaultdict(int)
+            counts: dict[str, float] = defaultdict(float)
             for doc in docs:
                 for term in set(doc):
-                    counts[term] += 1
+                    counts[term] += 1.0
+            for term in answer_terms[entry_id]:
+                counts[term] += ANSWER_TERM_WEIGHT
             entry_vector = _unit({t: self.idf[t] * math.sqrt(c) for t, c in counts.items()})
             for term, weight in entry_vector.items():
                 entry_postings[term].append((entry_id, weight))
@@ -156,12 +173,27 @@ class Matcher:
             found = process.extractOne(
                 word, self._surface_words, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY
             )
-            result = (self._surface[found[0]], (found[1] / 100.0) ** 2) if found else (None, 1.0)
+            if found:
+                result = (self._surface[found[0]], (found[1] / 100.0) ** 2)
+            else:
+                result = self._by_prefix(word)
         else:
             result = (None, 1.0)
         if len(self._word_cache) < _CACHE_LIMIT:
             self._word_cache[word] = result
         return result
+
+    def _by_prefix(self, word: str) -> tuple[str | None, float]:
+        """Another form of a known word ("stigmatised" for "stigma", "recruiters" for "recruit")."""
+        if len(word) < PREFIX_MIN_LENGTH + 1:
+            return (None, 1.0)
+        best: str | None = None
+        for known in self._surface_words:
+            shorter = min(len(known), len(word))
+            if shorter >= PREFIX_MIN_LENGTH and word[:shorter] == known[:shorter] and shorter >= 0.6 * max(len(known), len(word)):
+                if best is None or len(known) > len(best):
+                    best = known
+        return (self._surface[best], PREFIX_CONFIDENCE) if best else (None, 1.0)
 
     def query_vector(self, text: str) -> Vector:
         """The question as a unit vector; unknown words keep a share of the length under a private key."""
@@ -197,7 +229,18 @@ class Matcher:
         combined = (
             Match(e, PHRASE_WEIGHT * best_phrase.get(e, 0.0) + ENTRY_WEIGHT * s) for e, s in entry_scores.items()
         )
-        return heapq.nlargest(limit, combined, key=lambda m: m.score)
+        candidates = heapq.nlargest(max(limit, RERANK_CANDIDATES), combined, key=lambda m: m.score)
+        query_text = " ".join(t for t in query if not t.startswith("_"))
+        reranked = [
+            Match(c.entry_id, c.score * (1 - RERANK_WEIGHT + RERANK_WEIGHT * self._similarity(query_text, c.entry_id)))
+            for c in candidates
+        ]
+        return heapq.nlargest(limit, reranked, key=lambda m: m.score)
+
+    def _similarity(self, query_text: str, entry_id: str) -> float:
+        """Best rapidfuzz token-sort similarity between the question's terms and one of the entry's phrasings."""
+        found = process.extractOne(query_text, self._phrasings[entry_id], scorer=fuzz.token_sort_ratio)
+        return found[1] / 100.0 if found else 0.0
 
     def best(self, text: str) -> Match | None:
         ranked = self.rank(text, limit=1)

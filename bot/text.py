@@ -43,6 +43,18 @@ STOPWORDS = frozenset(
     i me my mine myself you your yours he him his she her hers we us our they them their
     not no yes very just also too really please tell explain know want like get got any some all more most
     one someone something thing things kind way ok okay hi hello hey thanks thank""".split()
+) | frozenset(
+    # Words too general to say what a question is about; left in, they match whichever phrasing shares them.
+    """usually often always sometimes ever never still even already actually exactly basically literally
+    really quite rather much many lot lots bit little kind sort type types different same other others another
+    people person persons somebody anyone anybody everyone everybody someones someone's something anything
+    happen happens happened happening go goes going gone went come comes came make makes made do done
+    mean means meant say says said way ways thing stuff like long term first place time times back
+    need needs let lets look looks looking see seen seem seems use used using give gives given take takes
+    good bad best worst big small new old whole part parts able possible possibly probably maybe
+    usual common commonly typical typically general generally specific specifically
+    question questions answer answers info information explain explained understand understanding
+    wonder wondering curious asking ask asked guess think thought feel felt""".split()
 )
 
 _stemmer = Stemmer.Stemmer("english")

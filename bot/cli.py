@@ -1,0 +1,201 @@
+"""The `awarebot` command line: ask, chat, run, start and the knowledge (kb) tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__
+from bot.config import Config, ConfigError, load_config
+from bot.engine import Engine
+from bot.errors import KnowledgeError
+from bot.knowledge import REFERRALS_FILE, load_knowledge
+from bot.referrals import load_referrals
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def configure_logging(level: str) -> None:
+    """Logs go to stderr, hold kinds, ids, scores and timings only; chatty libraries stay at WARNING."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def reply_json(reply: Reply) -> str:
+    return json.dumps(
+        {
+            "kind": reply.kind.value,
+            "entry_id": reply.entry_id,
+            "score": reply.score,
+            "alternatives": list(reply.alternatives),
+            "region": reply.region,
+            "text": reply.plain,
+        },
+        ensure_ascii=False,
+    )
+
+
+def reply_console(reply: Reply) -> str:
+    """What a person reads in a terminal: the text, then the suggested next steps."""
+    lines = [reply.plain]
+    suggestions = [b.label for b in reply.buttons if b.action.startswith("entry:")]
+    if suggestions:
+        lines.append("")
+        lines.append("More: " + " · ".join(suggestions))
+    return "\n".join(lines)
+
+
+# -- commands --------------------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    engine = asyncio.run(_engine(config, with_store=True))
+    if args.text == "-":
+        for line in sys.stdin:
+            reply = engine.respond(line.rstrip("\n"), args.region)
+            print(reply_json(reply) if args.json else reply_console(reply) + "\n", flush=True)
+        return EXIT_OK
+    reply = engine.respond(args.text, args.region)
+    print(reply_json(reply) if args.json else reply_console(reply))
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    from bot.console import ConsoleChat
+
+    engine = asyncio.run(_engine(config, with_store=True))
+    region = args.region or config.default_region
+    return ConsoleChat(engine, region, sys.stdin, sys.stdout).run()
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from handlers.app import TOKEN_HELP, run_bot
+
+    if not config.telegram.token:
+        print(TOKEN_HELP, file=sys.stderr)
+        return EXIT_USAGE
+    _check_knowledge(config)
+    return run_bot(config)
+
+
+def cmd_start(args: argparse.Namespace, config: Config) -> int:
+    """`make run`: the Telegram bot when a token is configured, the console chat otherwise."""
+    if config.telegram.token:
+        return cmd_run(args, config)
+    print("No Telegram token configured: starting the offline console chat (see README to run on Telegram).\n")
+    args.region = None
+    return cmd_chat(args, config)
+
+
+def cmd_kb_validate(args: argparse.Namespace, config: Config) -> int:
+    directory = Path(args.directory) if args.directory else Path(config.knowledge_dir)
+    problems = []
+    count = regions = 0
+    try:
+        count = len(load_knowledge(directory).entries)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    try:
+        regions = len(load_referrals(directory / REFERRALS_FILE).regions())
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"OK: {count} entries and {regions} referral regions in {directory}")
+    return EXIT_OK
+
+
+# -- plumbing --------------------------------------------------------------------------------------------
+
+
+def _check_knowledge(config: Config) -> None:
+    from bot.service import load_baseline
+
+    load_baseline(config)
+
+
+async def _engine(config: Config, with_store: bool) -> Engine:
+    from bot.service import load_engine, open_store
+
+    store = await open_store(config) if with_store else None
+    try:
+        return await load_engine(config, store)
+    finally:
+        if store is not None:
+            await store.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="awarebot", description="awarebot: answers about sex trafficking, with the hotline on every reply.")
+    parser.add_argument("--version", action="version", version=f"awarebot {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: ./config.toml when present)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO (kinds, ids, scores; never text)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question ('-' reads one per line from stdin)")
+    ask.add_argument("text", help="the question, or '-' for standard input")
+    ask.add_argument("--region", help="ISO country code (e.g. US, GB) for the referral block")
+    ask.add_argument("--json", action="store_true", help="one JSON object per reply")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = sub.add_parser("chat", help="interactive console conversation (offline)")
+    chat.add_argument("--region", help="ISO country code for the referral block")
+    chat.set_defaults(handler=cmd_chat)
+
+    run = sub.add_parser("run", help="start the Telegram bot")
+    run.set_defaults(handler=cmd_run)
+
+    start = sub.add_parser("start", help="the Telegram bot if a token is configured, else the console chat")
+    start.set_defaults(handler=cmd_start)
+
+    kb = sub.add_parser("kb", help="knowledge tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    validate = kb_sub.add_parser("validate", help="check every YAML file; exit 1 on any problem")
+    validate.add_argument("directory", nargs="?", help="knowledge folder (default: the configured one)")
+    validate.set_defaults(handler=cmd_kb_validate)
+    try:
+        from bot.kbtools import add_kb_commands
+    except ImportError:  # the moderation tools are optional at this stage of the build
+        pass
+    else:
+        add_kb_commands(kb_sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    quiet = args.command in ("ask", "chat", "kb", "start") and not args.verbose
+    configure_logging("WARNING" if quiet else config.log_level)
+    if getattr(args, "region", None):
+        args.region = args.region.strip().upper()
+    try:
+        return int(args.handler(args, config))
+    except KnowledgeError as exc:
+        print("awarebot cannot start: the knowledge has problems (nothing was served):", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        return EXIT_OK
