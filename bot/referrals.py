@@ -779,7 +779,7 @@ def _hotline_card(h: Hotline) -> str:
     if h.email:
         contact.append(h.email)
     if h.web:
-        contact.append(_short_url(h.web, 45))
+        contact.append(_short_url(h.web))
     lines = [f"{head}: {' · '.join(contact)}" if contact else head]
     details = [x for x in (h.hours, h.languages, h.note) if x]
     if details:
@@ -804,12 +804,12 @@ def referral_card(region: Region) -> str:
         if a.email:
             contact.append(a.email)
         if a.web:
-            contact.append(_short_url(a.web, 45))
+            contact.append(_short_url(a.web))
         out.append("")
         out.append(f"**Report:** {a.name}" + (f": {' · '.join(contact)}" if contact else ""))
         out.append(a.how_to_report)
     domains: list[str] = []
-    for url in [region.source, *(h.source for h in region.hotlines), *([a.source] if a else [])]:
+    for url in [*(h.source for h in region.hotlines), *([a.source] if a else []), region.source]:
         d = _domain(url)
         if d and d not in domains:
             domains.append(d)
