@@ -81,9 +81,6 @@ _STRONG = _rx(
     rf"\b{_AGENT} (?:says?|said|tells?|told) (?:me|us) (?:i|we) (?:owe|have to|must|can not|will be (?:arrested|deported))\b",
     rf"\b(?:scared|afraid|terrified|frightened) (?:of|for) (?:him|them|her|my life|our lives|my family|my safety|what he|what they)\b",
     rf"\b(?:is|are|was|were|has been|have been|keeps|kept) (?:being )?(?:following|watching|stalking|tracking|threatening|blackmailing|hurting|beating|selling|pimping|forcing|trafficking|exploiting|grooming|sextorting) (?:me|us|{_CLOSE})\b",
-    rf"\b{_CLOSE} (?:is|are|was|were|has been|have been|might be|may be|could be|got|gets|keeps getting)? ?(?:being )?"
-    r"(?:trafficked|sold|kidnapped|abducted|trapped|held|locked (?:in|up)|forced|pimped|prostituted|exploited|groomed|"
-    r"missing|taken|blackmailed|beaten|raped|hurt|threatened|coerced|recruited|lured|sextorted)\b",
     rf"\b(?:he|she|they|someone) (?:has|have|got|is posting|will post|threatens to post|wants? more) (?:my|our|her) (?:nudes?|naked (?:pics|pictures|photos)|pics|pictures|photos|videos?|intimate)",
     r"\b(?:nudes?|naked (?:pics|pictures|photos)|explicit (?:pics|pictures|photos)) of me\b",
     r"\b(?:pay|paying|pays|paid|offered|offering|offers) me (?:money |cash )?(?:to|for) (?:meet|sex|sleep|see|come|go|send|have|do|take|spend|stay)",
@@ -138,7 +135,7 @@ _DANGER_CUES = _rx(
     r"\b(?:make|makes|making) (?:me|her|him|us)\b",
     r"\b(?:sold|sell (?:me|her|him|us)|bought|pimp\w*|trafficked|trafficking (?:me|her|him|us)|exploit\w* (?:me|her|him|us))\b",
     r"\b(?:come home|go home|let (?:me|her|him|us) go)\b",
-    r"\b(?:groomed|grooming (?:me|her|him)|missing|disappeared)\b",
+    r"\b(?:groomed|grooming (?:me|her|him)|missing|disappeared|kidnapped|abducted|prostituted|exploited|lured|recruited)\b",
     r"\b(?:no papers|without papers|undocumented)\b",
 )
 # Framings that make a personal-sounding message a question about the subject (study, hypotheticals, this bot).
@@ -149,7 +146,9 @@ _GENERAL_FRAME = _rx(
     r"suspect|think|see|saw|notice|know|knew|meet|met|find|found|were|was|ever)\b",
     r"\bif (?:my|a|your|someone s|a friend s) \w+ (?:is|are|was|were|has|gets|got|seems|might)\b",
     r"\b(?:this bot|the bot|awarebot|you (?:store|keep|save|log|record)|saved|stored|logged|privacy)\b",
-    r"\bhow (?:do|can|would|should|could) (?:i|we) (?:recogni[sz]e|spot|identify|tell if|tell whether|know if|know whether|help|support|talk to|teach|explain|protect|prevent|educate|volunteer|donate|report)\b",
+    r"\bhow (?:do|can|would|should|could) (?:i|we) (?:recogni[sz]e|spot|identify|tell if|tell whether|know if|know whether|help|support|talk to|teach|explain|protect|prevent|educate|volunteer|donate|report|approach|reach out|speak to|check on|ask)\b",
+    r"\b(?:teacher|professor|lecturer|tutor|class|book|article|documentary|video|news|course|report|study) (?:said|says|told|showed|shows|mentioned|taught|claims|claimed)\b",
+    r"\b(?:i|we) (?:suspect|think|believe|worry|am worried|fear)\b.{0,30}\b(?:a|an|some|this|that) (?:person|someone|friend|colleague|neighbou?r|woman|girl|man|boy|child|student|worker|family)\b",
     r"\bwhat (?:should|can|could|would) (?:you|a|an|someone|people|parents|teachers|teens?|kids) ",
     r"\b(?:why|how) (?:do|does|would|can|could|are|is) (?:traffickers?|pimps?|groomers?|victims?|survivors?|people|someone|they|abusers?|predators?|criminals?|gangs?)\b",
     r"\basked (?:me )?(?:if|whether|about|why|how|what)\b",

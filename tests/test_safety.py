@@ -1,0 +1,82 @@
+"""Safety routing: disclosures and danger go to the emergency route; the same subject asked generally does not."""
+
+import pytest
+
+from bot.safety import Route, route
+
+URGENT = [
+    "he took my passport and I can't leave",
+    "i'm 15 and a man online wants to meet me and pay me",
+    "help",
+    "SOS",
+    "🆘",
+    "please help me they wont let me go",
+    "my sister is being forced to sleep with men for money",
+    "i think i am being trafficked",
+    "they said they will hurt my family if i run",
+    "i owe them money and they say i have to work it off with clients",
+    "someone is blackmailing me with photos",
+    "i escaped but have nowhere to go",
+    "ayuda me tienen encerrada",
+    "aidez moi",
+    "помогите",
+]
+GENERAL = [
+    "why do traffickers take passports?",
+    "what is sex trafficking",
+    "how do groomers contact teenagers online",
+    "can a boyfriend be a trafficker",
+    "why don't victims just leave",
+    "what does debt bondage mean",
+    "i need help with my homework on trafficking",
+    "what should i do if i think my friend is being trafficked",
+    "I am 16, what is grooming?",
+    "if i tell this bot im in danger is that saved anywhere",
+]
+
+
+@pytest.mark.parametrize("text", URGENT)
+def test_disclosures_are_urgent(text: str) -> None:
+    assert route(text) is Route.URGENT
+
+
+@pytest.mark.parametrize("text", GENERAL)
+def test_general_questions_are_not_urgent(text: str) -> None:
+    assert route(text) is Route.QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "whats the hotline number",
+        "who do i call to report trafficking",
+        "how do i report this to the police",
+        "is there a helpline",
+        "give me a number to call",
+    ],
+)
+def test_hotline_requests_are_referrals(text: str) -> None:
+    assert route(text) is Route.REFERRAL
+
+
+def test_empty_and_emoji_only() -> None:
+    assert route("") is Route.EMPTY
+    assert route("   ") is Route.EMPTY
+    assert route("😀😀😀") is Route.EMPTY
+    assert route("?!...") is Route.EMPTY
+
+
+def test_other_languages() -> None:
+    assert route("qué es la trata de personas") is Route.OTHER_LANGUAGE
+    assert route("что такое торговля людьми") is Route.OTHER_LANGUAGE
+    assert route("qu'est-ce que la traite des êtres humains") is Route.OTHER_LANGUAGE
+
+
+def test_urgent_wins_over_referral() -> None:
+    # Danger and a request for a number at once: the emergency route comes first.
+    assert route("he is beating me who do i call") is Route.URGENT
+
+
+def test_very_long_text_does_not_break_routing() -> None:
+    assert route("what is trafficking " * 2000) is Route.QUESTION
+    assert route("blah " * 5000 + " he took my passport and i can not leave") is Route.URGENT
