@@ -1,0 +1,138 @@
+"""Per-chat memory of the Telegram front end: region, a pending /forget, and message ids /forget may delete.
+
+In memory only (never persisted), bounded (least recently active chats are dropped first) and forgotten
+`ttl` seconds after a chat's last activity. Holds no message text: ids and timestamps only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_MAX_CHATS = 50_000
+DEFAULT_TTL = 48 * 3600.0
+# The Bot API deletes messages younger than 48 hours only; keep a margin for clock drift and slow batches.
+DELETE_WINDOW = 48 * 3600.0 - 300.0
+# 10 deleteMessages batches at most; a conversation longer than that is cleared by deleting the chat.
+DEFAULT_MAX_MESSAGES = 1000
+
+
+@dataclass(slots=True)
+class ChatState:
+    """What awarebot remembers about one chat."""
+
+    region: str | None = None
+    region_set_at: float = 0.0
+    # Message id of the /forget confirmation waiting for an answer.
+    pending_forget: int | None = None
+    # (message id, clock time) of messages in both directions, oldest first.
+    messages: deque[tuple[int, float]] = field(default_factory=deque)
+    touched: float = 0.0
+
+
+class ChatStates:
+    """Chat id → ChatState, as a bounded LRU with a sliding TTL. The clock is injectable for tests."""
+
+    def __init__(
+        self,
+        *,
+        max_chats: int = DEFAULT_MAX_CHATS,
+        ttl: float = DEFAULT_TTL,
+        max_messages: int = DEFAULT_MAX_MESSAGES,
+        delete_window: float = DELETE_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_chats < 1 or ttl <= 0 or max_messages < 1:
+            raise ValueError("max_chats, ttl and max_messages must be positive")
+        self.max_chats = max_chats
+        self.ttl = ttl
+        self.max_messages = max_messages
+        self.delete_window = delete_window
+        self._clock = clock
+        self._chats: OrderedDict[int, ChatState] = OrderedDict()
+
+    def __len__(self) -> int:
+        self._expire(self._clock())
+        return len(self._chats)
+
+    def __contains__(self, chat_id: object) -> bool:
+        return isinstance(chat_id, int) and self.get(chat_id) is not None
+
+    # -- reading (does not count as activity) ----------------------------------------------------------------
+
+    def get(self, chat_id: int) -> ChatState | None:
+        """The chat's state, or None when unknown or expired."""
+        state = self._chats.get(chat_id)
+        if state is not None and self._clock() - state.touched > self.ttl:
+            del self._chats[chat_id]
+            return None
+        return state
+
+    def region(self, chat_id: int) -> str | None:
+        """The chat's region; forgotten `ttl` after it was chosen, however active the chat (privacy promise)."""
+        state = self.get(chat_id)
+        if state is None or state.region is None:
+            return None
+        if self._clock() - state.region_set_at > self.ttl:
+            state.region = None
+        return state.region
+
+    def deletable_messages(self, chat_id: int) -> list[int]:
+        """Ids of this chat's remembered messages still young enough for the Bot API to delete, ascending."""
+        state = self.get(chat_id)
+        if state is None:
+            return []
+        oldest = self._clock() - self.delete_window
+        return sorted({message_id for message_id, at in state.messages if at >= oldest})
+
+    # -- writing (counts as activity: refreshes the TTL and the LRU position) -----------------------------
+
+    def set_region(self, chat_id: int, region: str | None) -> None:
+        state = self._touch(chat_id)
+        state.region, state.region_set_at = region, state.touched
+
+    def remember_message(self, chat_id: int, message_id: int) -> None:
+        state = self._touch(chat_id)
+        state.messages.append((message_id, state.touched))
+        while len(state.messages) > self.max_messages:
+            state.messages.popleft()
+
+    def set_pending_forget(self, chat_id: int, message_id: int) -> None:
+        self._touch(chat_id).pending_forget = message_id
+
+    def pop_pending_forget(self, chat_id: int) -> int | None:
+        """The pending /forget confirmation's message id (cleared), or None when there is none."""
+        state = self.get(chat_id)
+        if state is None:
+            return None
+        pending, state.pending_forget = state.pending_forget, None
+        return pending
+
+    def forget(self, chat_id: int) -> bool:
+        """Drop everything about the chat; True when there was something to drop."""
+        return self._chats.pop(chat_id, None) is not None
+
+    # -- internals -------------------------------------------------------------------------------------------
+
+    def _touch(self, chat_id: int) -> ChatState:
+        now = self._clock()
+        self._expire(now)
+        state = self._chats.get(chat_id)
+        if state is None:
+            state = self._chats[chat_id] = ChatState()
+        else:
+            self._chats.move_to_end(chat_id)
+        state.touched = now
+        while len(self._chats) > self.max_chats:
+            self._chats.popitem(last=False)
+        return state
+
+    def _expire(self, now: float) -> None:
+        # Touching moves a chat to the end, so the least recently active chats are first: stop at the first live one.
+        while self._chats:
+            chat_id, state = next(iter(self._chats.items()))
+            if now - state.touched <= self.ttl:
+                break
+            del self._chats[chat_id]

@@ -1,0 +1,149 @@
+"""Wiring: `build_application` (production and tests use the same factory) and `run_bot` (polling or webhook)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.chatstate import ChatStates
+from bot.config import Config
+from bot.engine import Engine, LiveEngine
+from handlers import conversation, errors, fallback, forget, inline, logprivacy, region, topics
+from bot import service
+from handlers.deps import CONTEXT_TYPES, BotDeps, deps_of
+from handlers.deps import install as install_deps
+from handlers.request import RetryingRequest
+
+log = logging.getLogger(__name__)
+
+TOKEN_HELP = """\
+awarebot needs a Telegram bot token to run on Telegram. To get one:
+  1. In Telegram, open a chat with @BotFather and send /newbot.
+  2. Choose a name, then a username ending in "bot".
+  3. Copy the token BotFather sends (it looks like 123456789:AAE...).
+  4. Put it in config.toml:
+         [telegram]
+         token = "123456789:AAE..."
+     or set the environment variable TELEGRAM_BOT_TOKEN.
+  5. Optional: send /setinline to @BotFather so people can use @yourbot in any chat.
+To try awarebot without Telegram: awarebot chat"""
+
+COMMANDS = (
+    ("start", "What awarebot is, and choose your region"),
+    ("topics", "Browse topics"),
+    ("hotline", "Emergency numbers and hotlines"),
+    ("region", "Choose your region for local numbers"),
+    ("privacy", "What is kept, and how to remove this chat"),
+    ("forget", "Delete this conversation"),
+    ("help", "How to use awarebot"),
+)
+# Edited messages and channel posts are never asked for (and ignored by the handlers' filters too).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+# Updates handled at once: one slow chat never holds up the others.
+CONCURRENT_UPDATES = 64
+# Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
+# moderator commands) are added before `fallback`, which takes whatever no one else did.
+FEATURES = (forget, conversation, topics, region, inline, fallback, errors)
+
+
+def build_application(
+    config: Config,
+    live: LiveEngine,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    store: Any | None = None,
+    chats: ChatStates | None = None,
+    rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
+    open_store: bool = False,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, fully wired. `request`s default to retrying HTTPX clients; `open_store` makes the application
+    open the database in post_init (engine reloaded with published revisions) and close it at shutdown."""
+    logprivacy.install(config.telegram.token)
+    telegram = config.telegram
+    builder = (
+        Application.builder()
+        .token(telegram.token)
+        .context_types(CONTEXT_TYPES)
+        .defaults(Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            do_quote=False,
+        ))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .request(request or RetryingRequest(connection_pool_size=CONCURRENT_UPDATES * 2, read_timeout=10.0))
+        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=10.0))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if telegram.base_url:
+        builder = builder.base_url(telegram.base_url)
+    if telegram.base_file_url:
+        builder = builder.base_file_url(telegram.base_file_url)
+    app = builder.build()
+    install_deps(
+        app.bot_data,
+        BotDeps(live=live, config=config, chats=chats or ChatStates(), store=store, owns_store=open_store),
+    )
+    for feature in FEATURES:
+        feature.register(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    """At start: the command menu, and the database when the application owns it."""
+    deps = deps_of(app.bot_data)
+    if deps.owns_store and deps.store is None:
+        deps.store = await service.open_store(deps.config)
+        deps.live.swap(await service.load_engine(deps.config, deps.store, version=deps.live.current.version))
+    try:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    except TelegramError as exc:  # a missing menu must not keep the hotline offline
+        log.warning("could not set the command menu: %s", type(exc).__name__)
+    log.info("awarebot started as @%s", app.bot.username)
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    deps = deps_of(app.bot_data)
+    if deps.owns_store and deps.store is not None:
+        await deps.store.close()
+
+
+def webhook_url(config: Config) -> str:
+    """The public URL Telegram posts to: `url`, ending with `path` (appended unless already there)."""
+    hook = config.telegram.webhook
+    url, path = hook.url.rstrip("/"), hook.path.strip("/")
+    return url if not path or url.endswith("/" + path) else f"{url}/{path}"
+
+
+def run_bot(config: Config) -> int:
+    """Serve until SIGINT/SIGTERM; updates being answered are finished first. Returns an exit code."""
+    telegram = config.telegram
+    if telegram.mode not in ("polling", "webhook"):
+        log.error("telegram.mode must be 'polling' or 'webhook', not %r", telegram.mode)
+        return 2
+    if telegram.mode == "webhook" and not telegram.webhook.url:
+        log.error("webhook mode needs [telegram.webhook] url (the public HTTPS address Telegram posts to)")
+        return 2
+    logprivacy.quiet_libraries()
+    app = build_application(config, LiveEngine(Engine.load(config)), open_store=True)
+    if telegram.mode == "webhook":
+        hook = telegram.webhook
+        app.run_webhook(
+            listen=hook.listen,
+            port=hook.port,
+            url_path=hook.path.strip("/"),
+            webhook_url=webhook_url(config),
+            secret_token=hook.secret_token or None,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0

@@ -1,0 +1,156 @@
+"""Talking with awarebot: /start (and its deep links), /help, /hotline, /privacy and questions in own words."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from telegram import InlineKeyboardButton, MessageEntity, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.replies import ReplyKind
+from handlers import region as region_feature
+from handlers.deps import Context
+from handlers.render import ENTRY, HELP, HOTLINE, chat_region, keyboard, send_reply
+
+# Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
+PRIVACY_ENTRY = "bot-privacy"
+PRIVACY_TELEGRAM = (
+    "**On Telegram:** Telegram's own servers keep this chat until you delete it (see telegram.org/privacy).\n"
+    "**To remove this conversation:** send /forget (I delete the messages I'm allowed to, from the last "
+    "48 hours, and forget your region), or delete the chat in Telegram."
+)
+PRIVACY_FALLBACK = (
+    "**What this bot keeps about you**\n"
+    "• Nothing personal: your messages are answered and not stored, and what you type is never logged.\n"
+    "• Your region, if you choose one, only in memory, for at most 48 hours.\n"
+    "• Anonymous counts only: which topics were shown, never who asked."
+)
+DEEP_LINK_HOTLINE, DEEP_LINK_REGION = "hotline", "region"
+PRIVATE_CHAT_LABEL = "Talk to me privately"
+
+
+async def start(update: Update, context: Context) -> None:
+    """Welcome with a region prompt, or what a deep link (t.me/<bot>?start=<payload>) asks for."""
+    chat_id = update.effective_chat.id
+    engine = context.deps.live.current
+    region = chat_region(context, chat_id)
+    payload = context.args[0] if context.args else ""
+    if payload == DEEP_LINK_HOTLINE:
+        await send_reply(context, chat_id, engine.hotline_reply(region))
+    elif payload == DEEP_LINK_REGION:
+        await region_feature.send_picker(context, chat_id)
+    elif payload in engine.knowledge.entries:
+        await send_reply(context, chat_id, engine.entry_reply(payload, region))
+    elif region is None:
+        await send_reply(context, chat_id, engine.welcome_reply(region), region_feature.picker_markup(engine, 0))
+    else:
+        await send_reply(context, chat_id, engine.welcome_reply(region))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """What awarebot can do."""
+    chat_id = update.effective_chat.id
+    await send_reply(context, chat_id, context.deps.live.current.help_reply(chat_region(context, chat_id)))
+
+
+async def hotline(update: Update, context: Context) -> None:
+    """The full referral card of the chat's region."""
+    chat_id = update.effective_chat.id
+    await send_reply(context, chat_id, context.deps.live.current.hotline_reply(chat_region(context, chat_id)))
+
+
+async def privacy(update: Update, context: Context) -> None:
+    """What is kept, what Telegram keeps, how to remove the conversation."""
+    chat_id = update.effective_chat.id
+    engine = context.deps.live.current
+    region = chat_region(context, chat_id)
+    if PRIVACY_ENTRY in engine.knowledge.entries:
+        reply = engine.entry_reply(PRIVACY_ENTRY, region)
+    else:
+        reply = engine.help_reply(region)
+        reply = dataclasses.replace(reply, body=PRIVACY_FALLBACK, buttons=())
+    await send_reply(context, chat_id, dataclasses.replace(reply, body=f"{reply.body}\n\n{PRIVACY_TELEGRAM}"))
+
+
+async def ask(update: Update, context: Context) -> None:
+    """A question in own words, in a private chat."""
+    chat_id = update.effective_chat.id
+    reply = context.deps.live.current.respond(update.effective_message.text, chat_region(context, chat_id))
+    await send_reply(context, chat_id, reply)
+
+
+async def ask_in_group(update: Update, context: Context) -> None:
+    """A question addressed to the bot in a group: answered without quoting it; urgent → also a private door."""
+    chat_id = update.effective_chat.id
+    text = _without_mentions(update.effective_message, context.bot.username)
+    reply = context.deps.live.current.respond(text, chat_region(context, chat_id))
+    extra = None
+    if reply.kind is ReplyKind.URGENT:
+        link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_HOTLINE}"
+        extra = [[InlineKeyboardButton(PRIVATE_CHAT_LABEL, url=link)]]
+    await send_reply(context, chat_id, reply, keyboard(reply.buttons, extra=extra))
+
+
+async def entry_button(update: Update, context: Context) -> None:
+    """A "Did you mean…" or related-topic button: that entry's card as a new message."""
+    query = update.callback_query
+    await query.answer()
+    chat_id = update.effective_chat.id
+    entry_id = query.data.removeprefix(ENTRY)
+    await send_reply(context, chat_id, context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id)))
+
+
+async def hotline_button(update: Update, context: Context) -> None:
+    """The Hotline button: the full referral card."""
+    await update.callback_query.answer()
+    await hotline(update, context)
+
+
+async def help_button(update: Update, context: Context) -> None:
+    await update.callback_query.answer()
+    await help_command(update, context)
+
+
+def _without_mentions(message: object, username: str) -> str:
+    text = getattr(message, "text", "") or ""
+    parse = getattr(message, "parse_entities", None)
+    if parse is None:
+        return text
+    for entity, value in sorted(parse([MessageEntity.MENTION]).items(), key=lambda kv: -kv[0].offset):
+        if value[1:].lower() == username.lower():
+            text = text.replace(value, " ")
+    return text.strip()
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """A group message that mentions the bot (@username) or replies to one of its messages."""
+
+    def filter(self, message: object) -> bool:
+        bot = message.get_bot()  # type: ignore[attr-defined]
+        replied = getattr(message, "reply_to_message", None)
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])  # type: ignore[attr-defined]
+        for entity, value in entities.items():
+            if entity.type == MessageEntity.MENTION and value[1:].lower() == (bot.username or "").lower():
+                return True
+            if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id:
+                return True
+        return False
+
+
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored on purpose
+PRIVATE_TEXT = filters.ChatType.PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
+GROUP_TEXT_TO_BOT = filters.ChatType.GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND & _AddressedToBot()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("start", start, filters=NEW_MESSAGE))
+    app.add_handler(CommandHandler("help", help_command, filters=NEW_MESSAGE))
+    app.add_handler(CommandHandler("hotline", hotline, filters=NEW_MESSAGE))
+    app.add_handler(CommandHandler("privacy", privacy, filters=NEW_MESSAGE))
+    app.add_handler(MessageHandler(PRIVATE_TEXT, ask))
+    app.add_handler(MessageHandler(GROUP_TEXT_TO_BOT, ask_in_group))
+    app.add_handler(CallbackQueryHandler(entry_button, pattern=f"^{ENTRY}"))
+    app.add_handler(CallbackQueryHandler(hotline_button, pattern=f"^{HOTLINE}$"))
+    app.add_handler(CallbackQueryHandler(help_button, pattern=rf"^\{HELP}$"))

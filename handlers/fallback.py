@@ -1,0 +1,44 @@
+"""What no feature handled: media and unknown commands get a kind reply (with the referral, as every reply);
+stale buttons get their callback answered. Registered last."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from handlers.deps import Context
+from handlers.render import chat_region, send_reply
+
+UNKNOWN_COMMAND = "I don't know that command."
+STALE_BUTTON = "This button is no longer available."
+
+PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# Stickers, photos, voice notes, documents, locations…: not text, not a service message. A caption is text.
+NOT_TEXT = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """Answer a caption as a question; anything without words gets the engine's "send text" reply."""
+    chat_id = update.effective_chat.id
+    caption = update.effective_message.caption or ""
+    await send_reply(context, chat_id, context.deps.live.current.respond(caption, chat_region(context, chat_id)))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command awarebot doesn't have, in a private chat: what it can do instead."""
+    chat_id = update.effective_chat.id
+    reply = context.deps.live.current.help_reply(chat_region(context, chat_id))
+    await send_reply(context, chat_id, dataclasses.replace(reply, body=f"{UNKNOWN_COMMAND}\n\n{reply.body}"))
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A button no handler knows (an old message, an older version): answer it so the spinner stops."""
+    await update.callback_query.answer(STALE_BUTTON)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(MessageHandler(NOT_TEXT, not_text))
+    app.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, unknown_command))
+    app.add_handler(CallbackQueryHandler(stale_button))

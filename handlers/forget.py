@@ -1,0 +1,90 @@
+"""/forget: delete what the Bot API lets us delete of this conversation and forget the chat's state.
+
+To know what to delete, message ids (never text) of both directions are kept per chat in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.deps import Context
+from handlers.render import chat_region, compose, edit_reply, keyboard, menu_buttons, send_reply
+
+log = logging.getLogger(__name__)
+
+CONFIRM, CANCEL = "f:y", "f:n"
+BATCH = 100  # deleteMessages takes at most 100 ids
+PROMPT = (
+    "**Delete this conversation?**\n"
+    "I'll delete the messages of this chat that Telegram lets me delete (those from the last 48 hours) "
+    "and forget your region. Older messages stay until you delete the chat in Telegram."
+)
+CANCELLED = "Okay, nothing was deleted."
+# The one message without a referral block: it is all that stays on a phone that may be checked, so it must
+# not reveal what the conversation was about.
+DONE = "Done."
+EXPIRED = "This button has expired. Send /forget again."
+
+
+async def remember_incoming(update: Update, context: Context) -> None:
+    """Keep the id of every message a person sends in a private chat, so /forget can delete it."""
+    context.deps.chats.remember_message(update.effective_chat.id, update.effective_message.message_id)
+
+
+async def forget(update: Update, context: Context) -> None:
+    """/forget: ask first; deleting is not undoable."""
+    chat_id = update.effective_chat.id
+    engine = context.deps.live.current
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton("Delete conversation", callback_data=CONFIRM)],
+        [InlineKeyboardButton("Cancel", callback_data=CANCEL)],
+    ])
+    sent = await send_reply(context, chat_id, compose(engine, PROMPT, chat_region(context, chat_id)), markup)
+    context.deps.chats.set_pending_forget(chat_id, sent[-1].message_id)
+
+
+async def confirm(update: Update, context: Context) -> None:
+    """Delete in batches of 100, forget the chat, leave one neutral line."""
+    query = update.callback_query
+    chat_id = update.effective_chat.id
+    chats = context.deps.chats
+    if query.message is None or chats.pop_pending_forget(chat_id) != query.message.message_id:
+        await query.answer(EXPIRED)
+        return
+    await query.answer()
+    ids = chats.deletable_messages(chat_id)
+    failed = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        try:
+            await context.bot.delete_messages(chat_id, batch)
+        except TelegramError as exc:
+            failed += len(batch)
+            log.warning("forget: a batch of %d could not be deleted (%s)", len(batch), type(exc).__name__)
+    chats.forget(chat_id)
+    log.info("forget: %d message(s) deleted, %d failed", len(ids) - failed, failed)
+    await context.bot.send_message(chat_id, DONE)  # deliberately not remembered: the chat's state is gone
+
+
+async def cancel(update: Update, context: Context) -> None:
+    query = update.callback_query
+    await query.answer()
+    chat_id = update.effective_chat.id
+    context.deps.chats.pop_pending_forget(chat_id)
+    engine = context.deps.live.current
+    reply = compose(engine, CANCELLED, chat_region(context, chat_id), menu_buttons(engine))
+    await edit_reply(context, query.message, reply, keyboard(reply.buttons))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    # Group -1 runs before every feature and lets the update continue to them.
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, remember_incoming), group=-1
+    )
+    app.add_handler(CommandHandler("forget", forget, filters=filters.UpdateType.MESSAGE))
+    app.add_handler(CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"))
+    app.add_handler(CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"))

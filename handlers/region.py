@@ -1,0 +1,125 @@
+"""Choosing a region: every later reply in the chat carries that region's numbers (kept in memory only)."""
+
+from __future__ import annotations
+
+import math
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.engine import Engine
+from handlers.deps import Context
+from handlers.render import (
+    REGION_PICKER,
+    chat_region,
+    compose,
+    edit_markup,
+    edit_reply,
+    keyboard,
+    menu_buttons,
+    send_reply,
+)
+
+EU, INTL = "EU", "INTL"
+PAGE_SIZE = 8
+PAGE, SET, SKIP = "r:", "s:", "x"
+
+PICK = "**Choose your region** for local emergency numbers and hotlines.\nNow showing: {name}."
+SET_DONE = "**Region set: {name}.**\nEvery answer in this chat now shows help for {name}."
+SET_FALLBACK = (
+    "**Region set: {name}.**\nI don't have local numbers for that country yet, so answers show {name} help."
+)
+UNKNOWN = (
+    "I don't know that region code. Send /region to pick from the list, or /region followed by a two-letter "
+    "country code, for example /region {example}."
+)
+
+
+def picker_markup(engine: Engine, page: int) -> InlineKeyboardMarkup:
+    """Regions two per row, ◀ ▶ between pages of eight, and Skip."""
+    regions = engine.referrals.regions()
+    pages = max(1, math.ceil(len(regions) / PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = regions[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    buttons = [InlineKeyboardButton(r.name, callback_data=f"{SET}{r.code}") for r in shown]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=f"{PAGE}{page - 1}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=f"{PAGE}{page + 1}"))
+    rows += [nav] if nav else []
+    rows.append([InlineKeyboardButton("Skip", callback_data=SKIP)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_picker(context: Context, chat_id: int) -> None:
+    engine = context.deps.live.current
+    region = chat_region(context, chat_id)
+    body = PICK.format(name=engine.referrals.get(region or engine.default_region).name)
+    await send_reply(context, chat_id, compose(engine, body, region), picker_markup(engine, 0))
+
+
+async def region_command(update: Update, context: Context) -> None:
+    """/region: the picker; /region CC: set it directly."""
+    chat_id = update.effective_chat.id
+    if not context.args:
+        await send_picker(context, chat_id)
+        return
+    engine = context.deps.live.current
+    code = engine.referrals.resolve(context.args[0])
+    if code is None:
+        example = next((c for c in engine.referrals.codes() if len(c) == 2), "GB")
+        reply = compose(engine, UNKNOWN.format(example=example), chat_region(context, chat_id), menu_buttons(engine))
+        await send_reply(context, chat_id, reply)
+        return
+    context.deps.chats.set_region(chat_id, code)
+    # An unlisted country is served by EU or INTL: say so rather than pretend to have its numbers.
+    fell_back = code in (EU, INTL) and context.args[0].strip().upper() != code
+    template = SET_FALLBACK if fell_back else SET_DONE
+    reply = compose(engine, template.format(name=engine.referrals.get(code).name), code, menu_buttons(engine))
+    await send_reply(context, chat_id, reply)
+
+
+async def picker_button(update: Update, context: Context) -> None:
+    """The "Choose region" button: a new picker message."""
+    await update.callback_query.answer()
+    await send_picker(context, update.effective_chat.id)
+
+
+async def turn_page(update: Update, context: Context) -> None:
+    """◀ / ▶: the same message shows another page."""
+    query = update.callback_query
+    await query.answer()
+    page = int(query.data.removeprefix(PAGE) or 0)
+    await edit_markup(query.message, picker_markup(context.deps.live.current, page))
+
+
+async def choose(update: Update, context: Context) -> None:
+    """A region tapped: remember it and confirm in place, with the new region's numbers."""
+    query = update.callback_query
+    engine = context.deps.live.current
+    code = query.data.removeprefix(SET)
+    if code not in engine.referrals:
+        await query.answer("That region is no longer listed. Please pick again.")
+        await edit_markup(query.message, picker_markup(engine, 0))
+        return
+    await query.answer()
+    context.deps.chats.set_region(update.effective_chat.id, code)
+    reply = compose(engine, SET_DONE.format(name=engine.referrals.get(code).name), code, menu_buttons(engine))
+    await edit_reply(context, query.message, reply, keyboard(reply.buttons))
+
+
+async def skip(update: Update, context: Context) -> None:
+    """Skip: the picker gives way to the usual menu; the default region stays."""
+    query = update.callback_query
+    await query.answer()
+    await edit_markup(query.message, keyboard(menu_buttons(context.deps.live.current)))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("region", region_command, filters=filters.UpdateType.MESSAGE))
+    app.add_handler(CallbackQueryHandler(picker_button, pattern=f"^{REGION_PICKER}$"))
+    app.add_handler(CallbackQueryHandler(turn_page, pattern=rf"^{PAGE}\d+$"))
+    app.add_handler(CallbackQueryHandler(choose, pattern=f"^{SET}"))
+    app.add_handler(CallbackQueryHandler(skip, pattern=f"^{SKIP}$"))

@@ -1,0 +1,175 @@
+"""Reply → Bot API: HTML parts of at most 4,096 characters, inline keyboards, message ids kept for /forget.
+
+Every message with content goes out through `send_reply` / `edit_reply`, and so through a Reply: the engine
+attaches the region's referral block, never the front end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest
+
+from bot.engine import Engine
+from bot.markup import to_html
+from bot.replies import Button, Reply
+from handlers.deps import Context
+
+log = logging.getLogger(__name__)
+
+MAX_CALLBACK_DATA = 64
+
+# Callback data (≤ 64 bytes). New message: e:<entry> h t R ?   In place: c:<category> b:<entry> tc r:<page>
+# s:<region> x   /forget: f:y f:n.   Later features take their own prefixes (votes: v:…).
+ENTRY, HOTLINE, TOPICS, REGION_PICKER, HELP = "e:", "h", "t", "R", "?"
+_ACTIONS = {"hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP}
+
+Keyboard = list[list[InlineKeyboardButton]]
+
+
+def compose(engine: Engine, body: str, region: str | None, buttons: Sequence[Button] = ()) -> Reply:
+    """A front-end message (privacy, region prompts, /forget…) through the engine's composing path, so it
+    carries the region's referral block like every reply: only the body is ours."""
+    return dataclasses.replace(engine.help_reply(region), body=body, buttons=tuple(buttons))
+
+
+def menu_buttons(engine: Engine) -> tuple[Button, ...]:
+    """Browse topics · Hotline · Choose region, as the engine words them."""
+    return engine.help_reply().buttons
+
+
+def callback_data(action: str, entry_prefix: str = ENTRY) -> str | None:
+    """A Reply button's action as callback data, or None when it has no Telegram form."""
+    if action.startswith("entry:"):
+        data = entry_prefix + action.removeprefix("entry:")
+    else:
+        data = _ACTIONS.get(action, "")
+    return data if data and len(data.encode()) <= MAX_CALLBACK_DATA else None
+
+
+def keyboard(
+    buttons: Iterable[Button], *, entry_prefix: str = ENTRY, extra: Keyboard | None = None
+) -> InlineKeyboardMarkup | None:
+    """Entries one per row (their labels are long), the other actions side by side, then `extra` rows."""
+    rows: Keyboard = []
+    menu: list[InlineKeyboardButton] = []
+    for button in buttons:
+        data = callback_data(button.action, entry_prefix)
+        if data is None:
+            continue
+        key = InlineKeyboardButton(button.label, callback_data=data)
+        if button.action.startswith("entry:"):
+            rows.append([key])
+        else:
+            menu.append(key)
+    rows += [menu[i:i + 3] for i in range(0, len(menu), 3)]
+    rows += extra or []
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Light-markup text cut into parts whose HTML fits one message: on blank lines, else lines, else words,
+    else anywhere. Measured on the HTML in UTF-16 units, which is never less than what Telegram counts."""
+    parts = [part.strip() for part in _pack(text.strip(), limit, ("\n\n", "\n", " "))]
+    return [part for part in parts if part]
+
+
+def _fits(text: str, limit: int) -> bool:
+    return len(to_html(text).encode("utf-16-le")) // 2 <= limit
+
+
+def _pack(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
+    if _fits(text, limit):
+        return [text]
+    if not separators:
+        return _hard_split(text, limit)
+    sep, finer = separators[0], separators[1:]
+    parts: list[str] = []
+    current: str | None = None
+    for chunk in text.split(sep):
+        # A chunk too long on its own is cut finer; its pieces are already packed as full as they go.
+        for piece in [chunk] if _fits(chunk, limit) else _pack(chunk, limit, finer):
+            if current is None:
+                current = piece
+            elif _fits(current + sep + piece, limit):
+                current += sep + piece
+            else:
+                parts.append(current)
+                current = piece
+    if current is not None:
+        parts.append(current)
+    return parts
+
+
+def _hard_split(text: str, limit: int) -> list[str]:
+    parts = []
+    while text:
+        low, high = 1, len(text)
+        while low < high:  # the longest prefix that fits
+            middle = (low + high + 1) // 2
+            if _fits(text[:middle], limit):
+                low = middle
+            else:
+                high = middle - 1
+        parts.append(text[:low])
+        text = text[low:]
+    return parts
+
+
+async def send_reply(
+    context: Context, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | None = None
+) -> list[Message]:
+    """Send a Reply (split if long, the keyboard under the last part); defaults to the Reply's own buttons."""
+    if markup is None:
+        markup = keyboard(reply.buttons)
+    return await _send_parts(context, chat_id, split_text(reply.text), markup)
+
+
+async def edit_reply(
+    context: Context, message: MaybeInaccessibleMessage | None, reply: Reply, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Show a Reply in place of a bot message (topic browsing, region choice); sent anew if it can't be."""
+    if not isinstance(message, Message):
+        return
+    parts = split_text(reply.text)
+    try:
+        await message.edit_text(to_html(parts[0]), reply_markup=markup if len(parts) == 1 else None)
+    except BadRequest as exc:
+        if "not modified" in exc.message:
+            return  # the same button twice: the message already shows it
+        log.info("edit failed (%s); sending instead", type(exc).__name__)
+        await _send_parts(context, message.chat.id, parts, markup)
+        return
+    await _send_parts(context, message.chat.id, parts[1:], markup)
+
+
+async def edit_markup(message: MaybeInaccessibleMessage | None, markup: InlineKeyboardMarkup | None) -> None:
+    """Swap a bot message's keyboard in place (paging, skipping)."""
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_reply_markup(markup)
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
+async def _send_parts(
+    context: Context, chat_id: int, parts: Sequence[str], markup: InlineKeyboardMarkup | None
+) -> list[Message]:
+    sent = []
+    for index, part in enumerate(parts):
+        message = await context.bot.send_message(
+            chat_id, to_html(part), reply_markup=markup if index == len(parts) - 1 else None
+        )
+        context.deps.chats.remember_message(chat_id, message.message_id)
+        sent.append(message)
+    return sent
+
+
+def chat_region(context: Context, chat_id: int) -> str | None:
+    return context.deps.chats.region(chat_id)

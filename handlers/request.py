@@ -1,0 +1,56 @@
+"""Bot API requests that survive a bad moment: network errors, timeouts and 5xx answers are retried with backoff.
+
+python-telegram-bot retries none of these by itself (429 flood limits are the rate limiter's job). Retrying
+below the bot keeps handlers free of retry loops. A timed-out send may have reached Telegram, so a retry can
+duplicate a message: for awarebot a duplicated answer is far better than a lost hotline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram.error import NetworkError, TimedOut
+from telegram.request import HTTPXRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+
+class RetryingRequest(HTTPXRequest):
+    """HTTPXRequest that retries NetworkError, TimedOut and 5xx up to `attempts` times in all."""
+
+    def __init__(self, *args: Any, attempts: int = 4, backoff: float = 0.5, max_backoff: float = 8.0,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]  # never log the URL: it holds the token
+        for attempt in range(1, self.attempts + 1):
+            try:
+                code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
+            except (TimedOut, NetworkError) as exc:
+                if attempt == self.attempts:
+                    raise
+                problem = type(exc).__name__
+            else:
+                if code < 500 or attempt == self.attempts:
+                    return code, payload
+                problem = f"HTTP {code}"
+            delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+            log.warning("%s failed (%s); retry %d of %d in %.1fs", endpoint, problem, attempt,
+                        self.attempts - 1, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")

@@ -1,0 +1,86 @@
+"""Browsing topics: categories → entries → an entry card, all in one message edited in place."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.engine import Engine
+from bot.replies import Reply
+from handlers.deps import Context
+from handlers.render import TOPICS, chat_region, compose, edit_reply, keyboard, send_reply
+
+CATEGORY, ENTRY, MENU = "c:", "b:", "tc"
+BACK = "◀ Back"
+MENU_BODY = "**Browse topics**\nPick a subject:"
+CATEGORY_BODY = "**{title}**\nPick a question:"
+
+
+def menu(engine: Engine, region: str | None) -> tuple[Reply, InlineKeyboardMarkup]:
+    rows = [
+        [InlineKeyboardButton(f"{engine.category_title(category)} ({len(entries)})",
+                              callback_data=f"{CATEGORY}{category}")]
+        for category, entries in engine.topics().items()
+    ]
+    return compose(engine, MENU_BODY, region), InlineKeyboardMarkup(rows)
+
+
+async def topics(update: Update, context: Context) -> None:
+    """/topics: the categories, as a new message."""
+    chat_id = update.effective_chat.id
+    reply, markup = menu(context.deps.live.current, chat_region(context, chat_id))
+    await send_reply(context, chat_id, reply, markup)
+
+
+async def topics_button(update: Update, context: Context) -> None:
+    """A "Browse topics" button under a reply: the categories, as a new message (the reply stays)."""
+    await update.callback_query.answer()
+    await topics(update, context)
+
+
+async def back_to_menu(update: Update, context: Context) -> None:
+    """◀ Back from a category: the categories, in place."""
+    query = update.callback_query
+    await query.answer()
+    reply, markup = menu(context.deps.live.current, chat_region(context, update.effective_chat.id))
+    await edit_reply(context, query.message, reply, markup)
+
+
+async def category(update: Update, context: Context) -> None:
+    """A category: its entries, in place."""
+    query = update.callback_query
+    await query.answer()
+    engine = context.deps.live.current
+    region = chat_region(context, update.effective_chat.id)
+    name = query.data.removeprefix(CATEGORY)
+    entries = engine.topics().get(name)
+    if not entries:  # gone since the button was drawn (knowledge was republished)
+        reply, markup = menu(engine, region)
+        await edit_reply(context, query.message, reply, markup)
+        return
+    rows = [[InlineKeyboardButton(e.title, callback_data=f"{ENTRY}{e.id}")] for e in entries
+            if len(f"{ENTRY}{e.id}".encode()) <= 64]
+    rows.append([InlineKeyboardButton(BACK, callback_data=MENU)])
+    reply = compose(engine, CATEGORY_BODY.format(title=engine.category_title(name)), region)
+    await edit_reply(context, query.message, reply, InlineKeyboardMarkup(rows))
+
+
+async def entry(update: Update, context: Context) -> None:
+    """An entry while browsing: its card, in place, with related topics and ◀ Back to its category."""
+    query = update.callback_query
+    await query.answer()
+    engine = context.deps.live.current
+    entry_id = query.data.removeprefix(ENTRY)
+    reply = engine.entry_reply(entry_id, chat_region(context, update.effective_chat.id))
+    found = engine.knowledge.get(entry_id)
+    back = f"{CATEGORY}{found.category}" if found else MENU
+    markup = keyboard(reply.buttons, entry_prefix=ENTRY, extra=[[InlineKeyboardButton(BACK, callback_data=back)]])
+    await edit_reply(context, query.message, reply, markup)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("topics", topics, filters=filters.UpdateType.MESSAGE))
+    app.add_handler(CallbackQueryHandler(topics_button, pattern=f"^{TOPICS}$"))
+    app.add_handler(CallbackQueryHandler(back_to_menu, pattern=f"^{MENU}$"))
+    app.add_handler(CallbackQueryHandler(category, pattern=f"^{CATEGORY}"))
+    app.add_handler(CallbackQueryHandler(entry, pattern=f"^{ENTRY}"))

@@ -1,0 +1,117 @@
+"""Shared fixtures. Telegram end-to-end: `fake_api` (a FakeBotAPI on 127.0.0.1) and `tg` (the real application
+from `build_application`, polling the fake server; see TelegramBot below). Add fixtures for other layers here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.chatstate import ChatStates
+from bot.config import Config, TelegramConfig
+from bot.engine import Engine, LiveEngine
+from fakebotapi import Call, FakeBotAPI
+
+# Short timeouts keep fault tests fast: a hung call is given up after READ_TIMEOUT and retried after BACKOFF.
+READ_TIMEOUT = 1.0
+BACKOFF = 0.05
+
+
+@pytest.fixture(scope="session")
+def bundled_engine() -> Engine:
+    """The engine over the bundled knowledge (immutable, so one per session)."""
+    return Engine.load(Config())
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def bot_config(tmp_path: Path, fake_api: FakeBotAPI) -> Config:
+    """A config pointing at the fake server, with its data directory under tmp_path."""
+    return replace(
+        Config(),
+        database_path=tmp_path / "data" / "awarebot.sqlite3",
+        telegram=TelegramConfig(token=fake_api.token, base_url=fake_api.base_url),
+    )
+
+
+class TelegramBot:
+    """The real application (handlers.app.build_application) polling the fake Bot API, plus conveniences."""
+
+    def __init__(self, server: FakeBotAPI, config: Config, engine: Engine, **build: Any) -> None:
+        from handlers.app import build_application
+        from handlers.request import RetryingRequest
+        from telegram.request import HTTPXRequest
+
+        self.server = server
+        self.config = config
+        self.live = LiveEngine(engine)
+        self.chats: ChatStates = build.pop("chats", None) or ChatStates()
+        self.app = build_application(
+            config,
+            self.live,
+            request=RetryingRequest(read_timeout=READ_TIMEOUT, connect_timeout=READ_TIMEOUT, backoff=BACKOFF),
+            get_updates_request=HTTPXRequest(read_timeout=READ_TIMEOUT + 2),
+            chats=self.chats,
+            **build,
+        )
+
+    @property
+    def engine(self) -> Engine:
+        return self.live.current
+
+    async def start(self) -> None:
+        """What run_polling does, step by step: initialize, post_init, start, poll."""
+        from handlers.app import ALLOWED_UPDATES
+
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+
+    async def stop(self) -> None:
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        if self.app.post_stop:
+            await self.app.post_stop(self.app)
+        await self.app.shutdown()
+        if self.app.post_shutdown:
+            await self.app.post_shutdown(self.app)
+
+    async def say(self, chat_id: int, text: str, **kwargs: Any) -> Call:
+        """A person sends `text`; returns the bot's (first) sendMessage to that chat."""
+        self.server.send_text(chat_id, text, **kwargs)
+        return await self.server.wait_for("sendMessage", chat_id=chat_id)
+
+    async def tap(self, chat_id: int, message_id: int, data: str | None = None, *, label: str | None = None,
+                  method: str = "editMessageText") -> Call:
+        """A person taps a button; waits until the callback is answered and returns the bot's `method` call."""
+        update = self.server.press(chat_id, message_id, data, label=label)
+        await self.server.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+        return await self.server.wait_for(method, chat_id=chat_id)
+
+    def message_id(self, call: Call) -> int:
+        """The id the fake assigned to the message a sendMessage call created."""
+        return int(call.result["message_id"])
+
+
+@pytest.fixture
+async def tg(fake_api: FakeBotAPI, bot_config: Config, bundled_engine: Engine) -> AsyncIterator[TelegramBot]:
+    """The bot running against the fake server; stopped cleanly afterwards. No call may hit a missing method."""
+    bot = TelegramBot(fake_api, bot_config, bundled_engine)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+    assert not fake_api.unhandled, f"the bot called methods the fake lacks: {fake_api.unhandled}"
