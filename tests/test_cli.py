@@ -1,0 +1,140 @@
+"""The `awarebot` command line, run as a person would run it: in a fresh folder, as a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CANARY = "canary-7f3a9c zebra-lighthouse"
+
+
+def run(args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd, input=stdin, capture_output=True, text=True, env=full_env, timeout=60,
+    )
+
+
+def test_ask_prints_the_answer_with_the_referral(tmp_path: Path) -> None:
+    done = run(["ask", "what are the signs of trafficking", "--region", "US"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "911" in done.stdout and "1-888-373-7888" in done.stdout
+    assert "**" not in done.stdout and "<b>" not in done.stdout
+
+
+def test_ask_json_has_exactly_the_promised_fields(tmp_path: Path) -> None:
+    done = run(["ask", "why do traffickers take passports?", "--json", "--region", "gb"], tmp_path)
+    reply = json.loads(done.stdout)
+    assert set(reply) == {"kind", "entry_id", "score", "alternatives", "region", "text"}
+    assert reply["kind"] == "answer" and reply["region"] == "GB"
+    assert "999" in reply["text"] and "**" not in reply["text"]
+
+
+def test_ask_json_reads_stdin_one_object_per_line_in_order(tmp_path: Path) -> None:
+    lines = ["what is sex trafficking", "", "😀😀", "he took my passport and i can't leave", "whats the hotline"]
+    done = run(["ask", "--json", "-", "--region", "US"], tmp_path, stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    replies = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["kind"] for r in replies] == ["answer", "fallback", "fallback", "urgent", "referral"]
+    assert all("911" in r["text"] for r in replies)
+    assert replies[3]["text"].splitlines()[0].find("911") >= 0  # urgent: emergency number first
+
+
+def test_chat_session_commands(tmp_path: Path) -> None:
+    script = "\n".join(
+        ["what is sex trafficking", "/region GB", "how do traffickers recruit", "/topics", "1", "/hotline",
+         "/region ZZZ", "/nonsense", "/help", "/quit"]
+    ) + "\n"
+    done = run(["chat", "--region", "US"], tmp_path, stdin=script)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "911" in out and "999" in out  # the region change took effect
+    assert "Region set to GB" in out
+    assert "The basics" in out  # topics listed
+    assert "don't know the region" in out
+    assert "I don't know /nonsense" in out
+
+
+def test_chat_ends_cleanly_at_end_of_input(tmp_path: Path) -> None:
+    done = run(["chat"], tmp_path, stdin="what is sex trafficking\n")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+
+
+def test_kb_validate_ok_and_broken(tmp_path: Path) -> None:
+    ok = run(["kb", "validate"], tmp_path)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK: 40 entries")
+    broken = tmp_path / "kb"
+    (broken / "entries").mkdir(parents=True)
+    (broken / "entries" / "a.yaml").write_text("- id: a\n  title: [oops\n", encoding="utf-8")
+    bad = run(["kb", "validate", str(broken)], tmp_path)
+    assert bad.returncode == 1
+    assert "a.yaml:2" in bad.stderr or "a.yaml:3" in bad.stderr
+    assert "referrals.yaml" in bad.stderr  # the missing directory file is named too
+
+
+def test_broken_knowledge_stops_chat_before_serving(tmp_path: Path) -> None:
+    broken = tmp_path / "kb"
+    (broken / "entries").mkdir(parents=True)
+    (broken / "entries" / "a.yaml").write_text("- id: a\n  title: x\n", encoding="utf-8")
+    (tmp_path / "config.toml").write_text(f'[awarebot]\nknowledge_dir = "{broken}"\n', encoding="utf-8")
+    done = run(["chat"], tmp_path, stdin="what is trafficking\n")
+    assert done.returncode == 1
+    assert "cannot start" in done.stderr and "a.yaml:1" in done.stderr
+    assert "Hello" not in done.stdout
+
+
+def test_config_in_current_folder_sets_the_default_region(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[awarebot]\ndefault_region = "CA"\n', encoding="utf-8")
+    done = run(["ask", "what is sex trafficking", "--json"], tmp_path)
+    assert json.loads(done.stdout)["region"] == "CA"
+
+
+def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[awarebot]\nno_such_key = 1\n", encoding="utf-8")
+    done = run(["ask", "hi"], tmp_path)
+    assert done.returncode == 2 and "no_such_key" in done.stderr
+
+
+def _files_containing(root: Path, needle: bytes) -> list[Path]:
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            try:
+                if needle in path.read_bytes():
+                    hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+@pytest.mark.parametrize("mode", ["ask", "ask-stdin", "chat"])
+def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
+    work = tmp_path / "work"
+    temp = tmp_path / "tmp"
+    work.mkdir()
+    temp.mkdir()
+    env = {"TMPDIR": str(temp), "TEMP": str(temp), "TMP": str(temp)}
+    urgent = f"he took my passport {CANARY} and i can not leave"
+    if mode == "ask":
+        done = run(["-v", "ask", f"what is trafficking {CANARY}", "--json"], work, env=env)
+        again = run(["-v", "ask", urgent], work, env=env)
+        outputs = done.stdout + done.stderr + again.stdout + again.stderr
+    elif mode == "ask-stdin":
+        done = run(["-v", "ask", "--json", "-"], work, stdin=f"{CANARY}\n{urgent}\n", env=env)
+        outputs = done.stdout + done.stderr
+    else:
+        done = run(["-v", "chat"], work, stdin=f"{CANARY}\n{urgent}\n/quit\n", env=env)
+        outputs = done.stdout + done.stderr
+    assert done.returncode == 0
+    assert "kind=" in outputs  # logging was on, and it logged kinds...
+    assert CANARY not in outputs  # ...never the text (nor is it echoed back)
+    assert (work / "data").is_dir()  # the embedded SQLite file was used
+    needle = CANARY.encode()
+    assert _files_containing(work, needle) == []
+    assert _files_containing(temp, needle) == []
