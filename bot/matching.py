@@ -230,9 +230,15 @@ class Matcher:
             Match(e, PHRASE_WEIGHT * best_phrase.get(e, 0.0) + ENTRY_WEIGHT * s) for e, s in entry_scores.items()
         )
         candidates = heapq.nlargest(max(limit, RERANK_CANDIDATES), combined, key=lambda m: m.score)
-        query_text = " ".join(t for t in query if not t.startswith("_"))
+        query_text = " ".join(query)
+        # How much of the question the knowledge recognises at all: "calories in a banana" matching only on
+        # "how many" is weak evidence, however well "how many" matches.
+        coverage = math.sqrt(sum(w * w for w in query.values()))
         reranked = [
-            Match(c.entry_id, c.score * (1 - RERANK_WEIGHT + RERANK_WEIGHT * self._similarity(query_text, c.entry_id)))
+            Match(
+                c.entry_id,
+                c.score * coverage * (1 - RERANK_WEIGHT + RERANK_WEIGHT * self._similarity(query_text, c.entry_id)),
+            )
             for c in candidates
         ]
         return heapq.nlargest(limit, reranked, key=lambda m: m.score)
