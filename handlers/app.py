@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -66,6 +67,8 @@ def build_application(
     """The bot, fully wired. `request`s default to retrying HTTPX clients; `open_store` makes the application
     open the database in post_init (engine reloaded with published revisions) and close it at shutdown."""
     logprivacy.install(config.telegram.token)
+    # Opt in to PTB's timedelta time periods (22.2+): with the old int form every flood limit warns.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     telegram = config.telegram
     builder = (
         Application.builder()
@@ -90,7 +93,7 @@ def build_application(
     app = builder.build()
     install_deps(
         app.bot_data,
-        BotDeps(live=live, config=config, chats=chats or ChatStates(), store=store, owns_store=open_store),
+        BotDeps(live=live, config=config, chats=chats if chats is not None else ChatStates(), store=store, owns_store=open_store),
     )
     for feature in FEATURES:
         feature.register(app)

@@ -53,7 +53,8 @@ class TelegramBot:
         self.server = server
         self.config = config
         self.live = LiveEngine(engine)
-        self.chats: ChatStates = build.pop("chats", None) or ChatStates()
+        chats = build.pop("chats", None)
+        self.chats: ChatStates = chats if chats is not None else ChatStates()
         self.app = build_application(
             config,
             self.live,

@@ -89,7 +89,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "hang", "delay"
+    kind: str  # "400", "429", "500", "hang", "delay"
     remaining: int
     retry_after: int = 1
     seconds: float = 0.0
@@ -198,7 +198,8 @@ class FakeBotAPI:
         # getUpdates waits at most this long (whatever `timeout` the bot asks for) so tests never stall.
         self.poll_wait_cap = poll_wait_cap
         self.port = 0
-        self.calls: list[Call] = []
+        self.calls: list[Call] = []  # answered calls (and hung ones), in the order they were answered
+        self.received: list[Call] = []  # every request except getUpdates, as it arrives (before any answer)
         self.unhandled: list[Call] = []  # methods this fake does not implement
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {}
@@ -256,11 +257,12 @@ class FakeBotAPI:
     ) -> None:
         """Make the next `times` calls of `method` (matching `match` params) fail.
 
-        kind: "429" (Too Many Requests with retry_after), "500" (Internal Server Error), "hang" (no answer for
+        kind: "429" (Too Many Requests with retry_after), "500" (Internal Server Error), "400" (Bad Request: the
+        bot's own fault, not retried), "hang" (no answer for
         `seconds`, then the connection is dropped: the call is not performed), "delay" (answered normally after
         `seconds`).
         """
-        if kind not in ("429", "500", "hang", "delay"):
+        if kind not in ("400", "429", "500", "hang", "delay"):
             raise ValueError(f"unknown fault kind {kind!r}")
         self._faults.setdefault(method, []).append(Fault(kind, times, retry_after, seconds, match))
 
@@ -436,6 +438,19 @@ class FakeBotAPI:
                 ) from None
         return found[0]
 
+    async def wait_received(self, method: str, timeout: float = 5.0, **match: Any) -> Call:
+        """Wait until a request for `method` arrived (it may not be answered yet: see `fail(kind="delay")`)."""
+
+        def arrived() -> bool:
+            return any(c.method == method and _matches(c.params, match) for c in self.received)
+
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(arrived), timeout)
+            except TimeoutError:
+                raise AssertionError(f"no {method} request matching {match} within {timeout}s") from None
+        return next(c for c in self.received if c.method == method and _matches(c.params, match))
+
     async def wait_for_many(self, method: str, count: int, timeout: float = 5.0, **match: Any) -> list[Call]:
         return [await self.wait_for(method, timeout, **match) for _ in range(count)]
 
@@ -501,6 +516,9 @@ class FakeBotAPI:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, None
         params = self._parse_body(headers, body)
         call = Call(method, params)
+        if method != "getUpdates":
+            self.received.append(call)
+            await self._notify()
         fault = self._take_fault(method, params)
         if fault is not None and fault.kind == "hang":
             call.status = 0
@@ -509,11 +527,13 @@ class FakeBotAPI:
             return 0, None, fault.seconds
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
-        if fault is not None and fault.kind in ("429", "500"):
+        if fault is not None and fault.kind in ("400", "429", "500"):
             code = int(fault.kind)
             call.status = code
             self.calls.append(call)
             await self._notify()
+            if code == 400:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: injected fault"}, None
             if code == 429:
                 return 429, {
                     "ok": False, "error_code": 429,
