@@ -32,7 +32,7 @@ class Moderator:
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
     # Calibrated on tests/data/devset.yaml; see tests/test_devset.py.
-    answer_threshold: float = 0.14
+    answer_threshold: float = 0.11
     # A runner-up within this distance of the best is offered as "Did you mean…".
     runner_up_margin: float = 0.08
 

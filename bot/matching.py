@@ -36,6 +36,10 @@ UNKNOWN_WEIGHT_FACTOR = 1.0
 # Re-ranking: the top candidates are compared with rapidfuzz on whole phrasings (word order, partial overlap).
 RERANK_CANDIDATES = 6
 RERANK_WEIGHT = 0.4
+# Domain words: terms used in the phrasings of at least this share of entries ("trafficking", "victim", …).
+# A question with none of them is probably about something else, so its score counts half.
+ANCHOR_MIN_SHARE = 0.3
+NO_ANCHOR_FACTOR = 0.5
 _CACHE_LIMIT = 50_000
 
 
@@ -117,6 +121,11 @@ class Matcher:
             entry_terms[entry.id] = docs + [[t for doc in extra for t in doc]]
             answer_terms[entry.id] = set(self._terms(entry.answer, surface))
         n_entries = max(len(entry_terms), 1)
+        phrasing_df: dict[str, int] = defaultdict(int)
+        for docs in entry_terms.values():
+            for term in {t for doc in docs[:-1] for t in doc}:
+                phrasing_df[term] += 1
+        self.anchors = frozenset(t for t, c in phrasing_df.items() if c >= ANCHOR_MIN_SHARE * n_entries)
         df: dict[str, int] = defaultdict(int)
         for entry_id, docs in entry_terms.items():
             for term in {t for doc in docs for t in doc} | answer_terms[entry_id]:
@@ -234,6 +243,8 @@ class Matcher:
         # How much of the question the knowledge recognises at all: "calories in a banana" matching only on
         # "how many" is weak evidence, however well "how many" matches.
         coverage = math.sqrt(sum(w * w for w in query.values()))
+        if not self.anchors.intersection(query):
+            coverage *= NO_ANCHOR_FACTOR
         reranked = [
             Match(
                 c.entry_id,

@@ -14,7 +14,7 @@ def test_example_config_loads_with_defaults() -> None:
     assert config.default_region == "INTL"
     assert config.telegram.mode == "polling"
     assert config.moderation.require_review is True
-    assert config.matching.answer_threshold == pytest.approx(0.14)
+    assert config.matching.answer_threshold == pytest.approx(0.11)
 
 
 def test_environment_overrides_token_and_base_url() -> None:
