@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -46,6 +46,8 @@ COMMANDS = (
 )
 # Edited messages and channel posts are never asked for (and ignored by the handlers' filters too).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+# Start-up calls (getMe, setWebhook) are retried this often when the network is not there yet.
+BOOTSTRAP_RETRIES = 5
 # Updates handled at once: one slow chat never holds up the others.
 CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
@@ -137,16 +139,25 @@ def run_bot(config: Config) -> int:
         return 2
     logprivacy.quiet_libraries()
     app = build_application(config, LiveEngine(Engine.load(config)), open_store=True)
-    if telegram.mode == "webhook":
-        hook = telegram.webhook
-        app.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=hook.path.strip("/"),
-            webhook_url=webhook_url(config),
-            secret_token=hook.secret_token or None,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        if telegram.mode == "webhook":
+            hook = telegram.webhook
+            app.run_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=hook.path.strip("/"),
+                webhook_url=webhook_url(config),
+                secret_token=hook.secret_token or None,
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=BOOTSTRAP_RETRIES,
+            )
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
+    except InvalidToken:
+        log.error("Telegram refused the bot token: check [telegram] token or TELEGRAM_BOT_TOKEN")
+        return 1
+    except NetworkError as exc:
+        log.error("cannot reach the Bot API at start (%s): check the network and [telegram] base_url",
+                  type(exc).__name__)
+        return 1
     return 0

@@ -52,6 +52,7 @@ class TelegramBot:
 
         self.server = server
         self.config = config
+        self._stopped = False
         self.live = LiveEngine(engine)
         chats = build.pop("chats", None)
         self.chats: ChatStates = chats if chats is not None else ChatStates()
@@ -79,6 +80,10 @@ class TelegramBot:
         await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
 
     async def stop(self) -> None:
+        """What run_polling does on SIGTERM / Ctrl-C (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:

@@ -1,0 +1,86 @@
+"""Was this helpful? 👍 👎 under answers, and count-only usage stats of the replies sent.
+
+Only curated entry ids, the UTC day and the vote reach the database: never who voted or asked, never what
+anyone wrote. Without a database there is no vote row and nothing is counted; people are answered all the same.
+render.send_reply / edit_reply call `with_votes` and `count`; this module must not import render (cycle).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.moderation import stats_event
+from bot.replies import Reply, ReplyKind
+from handlers.deps import Context
+
+log = logging.getLogger(__name__)
+
+UP, DOWN = "v:u:", "v:d:"
+PREFIX = "v:"
+UP_LABEL, DOWN_LABEL = "👍 Helpful", "👎 Not really"
+THANKS = "Thank you. Only the vote is counted, not who sent it."
+
+
+def vote_row(context: Context, reply: Reply) -> list[InlineKeyboardButton] | None:
+    """The 👍 / 👎 buttons for an answer, or None (not an answer, no database, an id too long for a button)."""
+    if reply.kind is not ReplyKind.ANSWER or not reply.entry_id or context.deps.store is None:
+        return None
+    up, down = f"{UP}{reply.entry_id}", f"{DOWN}{reply.entry_id}"
+    if len(up.encode()) > 64:
+        return None
+    return [InlineKeyboardButton(UP_LABEL, callback_data=up), InlineKeyboardButton(DOWN_LABEL, callback_data=down)]
+
+
+def with_votes(context: Context, reply: Reply, markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The reply's keyboard with the vote row added at the bottom (when it gets one)."""
+    row = vote_row(context, reply)
+    if row is None:
+        return markup
+    rows = [list(r) for r in markup.inline_keyboard] if markup is not None else []
+    return InlineKeyboardMarkup([*rows, row])
+
+
+async def count(context: Context, reply: Reply) -> None:
+    """Count the event a sent reply stands for. Never fails the reply: it has already gone out."""
+    store = context.deps.store
+    event = stats_event(reply)
+    if store is None or event is None:
+        return
+    try:
+        await store.count_event(*event)
+    except Exception as exc:  # a stats hiccup (locked, full disk) must not reach the person
+        log.warning("could not count a %s reply: %s", event[0], type(exc).__name__)
+
+
+async def vote(update: Update, context: Context) -> None:
+    """👍 or 👎: count it for the entry, thank, and take the row away (one vote per answer)."""
+    query = update.callback_query
+    data = query.data or ""
+    entry_id = data[len(UP):]
+    store = context.deps.store
+    if store is not None and entry_id in context.deps.live.current.knowledge.entries:
+        try:
+            await store.record_vote(entry_id, data.startswith(UP))
+        except Exception as exc:
+            log.warning("could not record a vote: %s", type(exc).__name__)
+    await query.answer(THANKS)
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        rows = [
+            [b for b in row if not (b.callback_data or "").startswith(PREFIX)]
+            for row in message.reply_markup.inline_keyboard
+        ]
+        kept = [row for row in rows if row]
+        try:
+            await message.edit_reply_markup(InlineKeyboardMarkup(kept) if kept else None)
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                raise
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(vote, pattern=rf"^(?:{UP}|{DOWN})[a-z0-9-]+$"))
