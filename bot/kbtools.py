@@ -1,0 +1,584 @@
+"""Moderators' command-line knowledge tools: `awarebot kb export | import | history | revert`.
+
+The knowledge served is the bundled YAML (the *baseline*, revision 0) plus the latest published
+revision of each entry / referral region in the database. These tools let that state be written out
+as YAML in the same layout as ``knowledge/`` (so moderators' work can be reviewed in git), loaded
+back as new revisions (validated as a whole, all or nothing), inspected and rolled back.
+
+Every command works on the database and knowledge named by the config in the current folder
+(``./config.toml``, or ``--config``), exactly like ``awarebot run``. A missing database file is
+created; an unusable one is reported and the command exits 1 without touching it.
+
+Logs hold ids and counts only; there is no user text here, and none is ever printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import logging
+import os
+import re
+import shutil
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+from bot.errors import KnowledgeError, Problem
+from bot.knowledge import ENTRIES_DIR, REFERRALS_FILE, SYNONYMS_FILE, Knowledge, load_knowledge
+from bot.referrals import ReferralDirectory, load_referrals
+from bot.service import apply_overrides, load_baseline
+from bot.store import NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
+from bot.yamlio import dump_yaml
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEM = 0, 1
+CLI_AUTHOR_ID = 0  # revisions made from the command line; moderators' Telegram ids are never 0
+DEFAULT_EXPORT_DIR = "export"
+DEFAULT_IMPORT_NOTE = "kb import"
+# Region keys are ISO codes (upper case) or the two fallbacks; entry ids are lower case.
+_REGION_KEY = re.compile(r"^(?:[A-Z]{2}|EU|INTL)$")
+_EXPORT_NOTE = (
+    "# Exported by `awarebot kb export`: the bundled YAML plus moderators' published revisions\n"
+    "# (see `awarebot kb history ID`). Load it back with `awarebot kb import DIR --by NAME`.\n"
+)
+
+Overrides = dict[str, dict[str, dict[str, Any]]]
+
+
+class CommandFailed(Exception):
+    """A problem already explained to the person at the terminal; exit 1."""
+
+
+# -- small helpers ---------------------------------------------------------------------------------------
+
+
+def _err(*lines: object) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _kind_of(key: str) -> str:
+    return "region" if _REGION_KEY.match(key) else "entry"
+
+
+def _label(kind: str, key: str) -> str:
+    return f"{kind} {key!r}" if kind == "entry" else f"region {key}"
+
+
+def _content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, key: str) -> dict | None:
+    """The normalized YAML/JSON shape of one entry or region, or None when it does not exist."""
+    if kind == "entry":
+        entry = knowledge.entries.get(key)
+        return entry.to_data() if entry is not None else None
+    for region in referrals.to_data()["regions"]:
+        if region["code"] == key:
+            return region
+    return None
+
+
+def _keys(knowledge: Knowledge, referrals: ReferralDirectory, overrides: Overrides) -> dict[str, set[str]]:
+    return {
+        "entry": set(knowledge.entries) | set(overrides.get("entry", {})),
+        "region": {r.code for r in referrals.regions()} | set(overrides.get("region", {})),
+    }
+
+
+def _with_override(overrides: Overrides, kind: str, key: str, content: dict) -> Overrides:
+    trial = copy.deepcopy(overrides)
+    trial.setdefault(kind, {})[key] = content
+    return trial
+
+
+def _print_problems(problems: Iterable[Problem | str], tail: str) -> None:
+    problems = list(problems)
+    for problem in problems:
+        _err(problem)
+    _err(f"{_plural(len(problems), 'problem', 'problems')}; {tail}")
+
+
+def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> int:
+    """Open the configured database (created when missing), run work, always close it."""
+    path = Path(config.database_path)
+
+    async def runner() -> int:
+        async with Store(path) as store:
+            return await work(store)
+
+    try:
+        return asyncio.run(runner())
+    except StoreUnavailable as exc:
+        _err(f"database unavailable: {exc}",
+             "The kb tools need the database; fix or move that file (or set database_path in config.toml).")
+        return EXIT_PROBLEM
+    except StoreBusy as exc:
+        _err(f"database busy: {exc}", "Another awarebot process holds the lock; try again in a moment.")
+        return EXIT_PROBLEM
+    except CommandFailed:
+        return EXIT_PROBLEM
+
+
+def _effective(
+    baseline: tuple[Knowledge, ReferralDirectory], overrides: Overrides
+) -> tuple[Knowledge, ReferralDirectory]:
+    """Baseline + published revisions; invalid published revisions are reported and stop the command."""
+    try:
+        return apply_overrides(*baseline, overrides)
+    except KnowledgeError as exc:
+        _print_problems(
+            exc.problems,
+            "the published revisions do not form valid knowledge. "
+            "Repair them with `awarebot kb revert` or `awarebot kb import`.",
+        )
+        raise CommandFailed from None
+
+
+# -- export ----------------------------------------------------------------------------------------------
+
+
+def _leading_comments(path: Path) -> str:
+    """The comment block at the top of a bundled YAML file (its description and provenance)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    header: list[str] = []
+    for line in lines:
+        if line.startswith("#") or not line.strip():
+            header.append(line)
+        else:
+            break
+    while header and not header[-1].strip():
+        header.pop()
+    return "\n".join(header) + "\n" if header else ""
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Path) -> dict[str, str]:
+    """Relative path → file text for the whole exported folder (synonyms are copied separately)."""
+    groups: dict[str, list[dict]] = {}
+    for entry_id, entry in knowledge.entries.items():  # baseline order, new entries last
+        rel = knowledge.files.get(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
+        groups.setdefault(Path(rel).as_posix(), []).append(entry.to_data())
+    files: dict[str, str] = {}
+    for rel, entries in sorted(groups.items()):
+        header = _leading_comments(source / rel)
+        files[rel] = _EXPORT_NOTE + header + dump_yaml(entries)
+    header = _leading_comments(source / REFERRALS_FILE)
+    files[REFERRALS_FILE] = _EXPORT_NOTE + header + "\n" + dump_yaml(referrals.to_data())
+    return files
+
+
+def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
+    out = Path(args.out)
+    source = Path(config.knowledge_dir)
+    if out.exists() and not out.is_dir():
+        _err(f"{out} exists and is not a folder")
+        return EXIT_PROBLEM
+    if out.resolve() == source.resolve():
+        _err(f"refusing to export into the configured knowledge folder {source}: it would lose its comments.",
+             "Export elsewhere (e.g. --out export) and compare the two folders.")
+        return EXIT_PROBLEM
+    baseline = load_baseline(config)
+
+    async def work(store: Store) -> int:
+        overrides = await store.effective_overrides()
+        knowledge, referrals = _effective(baseline, overrides)
+        files = _export_files(knowledge, referrals, source)
+        entries_dir = out / ENTRIES_DIR
+        entries_dir.mkdir(parents=True, exist_ok=True)
+        for rel, text in files.items():
+            _write_text(out / rel, text)
+        # A file left from an earlier export would re-import entries twice: the folder mirrors the state.
+        for stale in sorted(entries_dir.glob("*.yaml")):
+            if f"{ENTRIES_DIR}/{stale.name}" not in files:
+                stale.unlink()
+                print(f"removed {stale} (no entries in it any more)")
+        synonyms = source / SYNONYMS_FILE
+        if synonyms.is_file():
+            shutil.copyfile(synonyms, out / SYNONYMS_FILE)
+        # Self-check: what was written must load back to exactly the effective knowledge.
+        try:
+            again = load_knowledge(out)
+            again_referrals = load_referrals(out / REFERRALS_FILE)
+        except KnowledgeError as exc:
+            _print_problems(exc.problems, f"the export in {out} does not load back (a bug: please report it)")
+            return EXIT_PROBLEM
+        if dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data():
+            _err(f"the export in {out} does not load back to the same knowledge (a bug: please report it)")
+            return EXIT_PROBLEM
+        changed = len(overrides.get("entry", {})) + len(overrides.get("region", {}))
+        log.info("exported %d entries, %d regions, %d with revisions", len(knowledge.entries), len(referrals), changed)
+        print(
+            f"Exported {_plural(len(knowledge.entries), 'entry', 'entries')} and "
+            f"{_plural(len(referrals), 'referral region', 'referral regions')} to {out} "
+            f"({_plural(changed, 'entry or region', 'entries and regions')} from published revisions)."
+        )
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
+# -- import ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Folder:
+    path: Path
+    knowledge: Knowledge
+    referrals: ReferralDirectory
+    has_synonyms: bool
+
+
+def _load_folder(directory: Path) -> _Folder:
+    """Validate the folder as a whole, like `kb validate`; every problem is reported, then CommandFailed."""
+    problems: list[Problem] = []
+    knowledge = referrals = None
+    if not directory.is_dir():
+        _err(f"{directory}: no such folder")
+        raise CommandFailed
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    try:
+        referrals = load_referrals(directory / REFERRALS_FILE)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    if problems or knowledge is None or referrals is None:
+        _print_problems(problems, f"nothing was imported from {directory}")
+        raise CommandFailed
+    return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
+
+
+def _current_contents(
+    baseline: tuple[Knowledge, ReferralDirectory], overrides: Overrides
+) -> Callable[[str, str], dict | None]:
+    """Content currently in effect per (kind, key), normalized as the loader would produce it.
+
+    When the published revisions do not form valid knowledge (the bot then serves the bundled YAML),
+    the stored content is used as it is: every key whose stored content is broken then differs from
+    the imported one and gets a new revision, so an import can repair the database.
+    """
+    try:
+        knowledge, referrals = apply_overrides(*baseline, overrides)
+    except KnowledgeError as exc:
+        log.warning("published revisions are invalid (%d problems); comparing with stored content", len(exc.problems))
+        print(f"Note: the published revisions are invalid ({len(exc.problems)} problem(s)); "
+              "the import replaces every one that differs.")
+
+        def raw(kind: str, key: str) -> dict | None:
+            stored = overrides.get(kind, {}).get(key)
+            return stored if stored is not None else _content_of(*baseline, kind, key)
+
+        return raw
+    return lambda kind, key: _content_of(knowledge, referrals, kind, key)
+
+
+def _import_problems(
+    folder: _Folder, baseline: tuple[Knowledge, ReferralDirectory], overrides: Overrides
+) -> list[Problem]:
+    """What a revision cannot express: deletions, and the parts that live in the bundled files only."""
+    problems: list[Problem] = []
+    keys = _keys(*baseline, overrides)
+    entries_dir = str(folder.path / ENTRIES_DIR)
+    referrals_file = str(folder.path / REFERRALS_FILE)
+    for key in sorted(keys["entry"] - set(folder.knowledge.entries)):
+        problems.append(Problem(entries_dir, None,
+                                f"entry '{key}' is missing: an import cannot delete entries (keep it in the folder)"))
+    for key in sorted(keys["region"] - {r.code for r in folder.referrals.regions()}):
+        problems.append(Problem(referrals_file, None,
+                                f"region {key} is missing: an import cannot delete regions (keep it in the file)"))
+    base_referrals = baseline[1]
+    if list(folder.referrals.eu_members) != list(base_referrals.eu_members):
+        problems.append(Problem(referrals_file, None,
+                                "eu_members differs from the bundled referrals.yaml; it cannot be changed by "
+                                "import (edit knowledge/referrals.yaml in the repository)"))
+    if folder.referrals.aliases != base_referrals.aliases:
+        problems.append(Problem(referrals_file, None,
+                                "aliases differ from the bundled referrals.yaml; they cannot be changed by "
+                                "import (edit knowledge/referrals.yaml in the repository)"))
+    if folder.has_synonyms and dict(folder.knowledge.synonyms) != dict(baseline[0].synonyms):
+        problems.append(Problem(str(folder.path / SYNONYMS_FILE), None,
+                                "synonyms differ from the bundled synonyms.yaml; they cannot be changed by "
+                                "import (edit knowledge/synonyms.yaml in the repository)"))
+    return problems
+
+
+def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
+    author = _one_line(args.by)
+    if not author:
+        _err("--by needs the name of the moderator responsible for the import")
+        return EXIT_PROBLEM
+    note = _one_line(args.note) if args.note is not None else DEFAULT_IMPORT_NOTE
+    directory = Path(args.directory)
+    try:
+        folder = _load_folder(directory)  # before the database is even opened: nothing can be written
+    except CommandFailed:
+        return EXIT_PROBLEM
+    baseline = load_baseline(config)
+
+    async def work(store: Store) -> int:
+        overrides = await store.effective_overrides()
+        problems = _import_problems(folder, baseline, overrides)
+        if problems:
+            _print_problems(problems, f"nothing was imported from {directory}")
+            return EXIT_PROBLEM
+        current = _current_contents(baseline, overrides)
+        items: list[tuple[str, str, dict]] = []
+        for entry_id, entry in folder.knowledge.entries.items():
+            content = entry.to_data()
+            if content != current("entry", entry_id):
+                items.append(("entry", entry_id, content))
+        for region in folder.referrals.to_data()["regions"]:
+            if region != current("region", region["code"]):
+                items.append(("region", region["code"], region))
+        if not items:
+            print(f"Nothing changed: {directory} matches the knowledge in effect; no revision written.")
+            return EXIT_OK
+        # The result as a whole must be valid before anything is written.
+        trial = copy.deepcopy(overrides)
+        for kind, key, content in items:
+            trial.setdefault(kind, {})[key] = content
+        try:
+            apply_overrides(*baseline, trial)
+        except KnowledgeError as exc:
+            _print_problems(exc.problems, f"nothing was imported from {directory}")
+            return EXIT_PROBLEM
+        try:
+            done = await store.import_revisions(items, author_id=CLI_AUTHOR_ID, author_name=author, note=note)
+        except (TypeError, ValueError) as exc:  # e.g. an id the store refuses; the transaction rolled back
+            _err(f"{exc}; nothing was imported from {directory}")
+            return EXIT_PROBLEM
+        for revision in done:
+            print(f"{_label(revision.kind, revision.key)}: revision {revision.rev} published")
+        entries = sum(1 for r in done if r.kind == "entry")
+        regions = len(done) - entries
+        log.info("imported %d entry and %d region revisions", entries, regions)
+        print(f"{_plural(entries, 'entry', 'entries')} and {_plural(regions, 'region', 'regions')} changed.")
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
+# -- history ---------------------------------------------------------------------------------------------
+
+
+def _bundled_source(config: Config, baseline: tuple[Knowledge, ReferralDirectory], kind: str, key: str) -> str | None:
+    directory = Path(config.knowledge_dir)
+    knowledge, referrals = baseline
+    if kind == "entry":
+        rel = knowledge.files.get(key)
+        return (Path(directory.name) / rel).as_posix() if rel else None
+    return (Path(directory.name) / REFERRALS_FILE).as_posix() if key in {r.code for r in referrals.regions()} else None
+
+
+def _unknown(kind: str, key: str) -> None:
+    hint = ""
+    if kind == "entry" and _REGION_KEY.match(key.upper()):
+        hint = f" (for a referral region, write its code in capitals: {key.upper()})"
+    _err(f"unknown {kind} {key!r}: it is neither in the bundled YAML nor in the database{hint}")
+
+
+def _format_rows(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip() for row in rows]
+
+
+def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
+    key = args.id.strip()
+    kind = _kind_of(key)
+    baseline = load_baseline(config)
+    source = _bundled_source(config, baseline, kind, key)
+
+    async def work(store: Store) -> int:
+        revisions = await store.history(kind, key)
+        if source is None and not revisions:
+            _unknown(kind, key)
+            return EXIT_PROBLEM
+        rows: list[tuple[str, ...]] = [
+            ("0", "<bundled>", source, "published", "bundled YAML") if source
+            else ("0", "<bundled>", "-", "absent", "not in the bundled YAML")
+        ]
+        rows.extend(_history_row(r) for r in revisions)
+        for line in _format_rows(rows):
+            print(line)
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
+def _history_row(revision: Revision) -> tuple[str, ...]:
+    return (
+        str(revision.rev),
+        revision.created_at,
+        _one_line(revision.author_name) or "-",
+        str(revision.status),
+        _one_line(revision.note),
+    )
+
+
+# -- revert ----------------------------------------------------------------------------------------------
+
+
+def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
+    key = args.id.strip()
+    kind = _kind_of(key)
+    to_rev: int = args.rev
+    author = _one_line(args.by)
+    if not author:
+        _err("--by needs the name of the moderator responsible for the revert")
+        return EXIT_PROBLEM
+    note = _one_line(args.note) if args.note else ""
+    baseline = load_baseline(config)
+    bundled = _content_of(*baseline, kind, key)
+
+    async def work(store: Store) -> int:
+        revisions = await store.history(kind, key)
+        if bundled is None and not revisions:
+            _unknown(kind, key)
+            return EXIT_PROBLEM
+        if to_rev == 0:
+            if bundled is None:
+                _err(f"{_label(kind, key)} is not in the bundled YAML (it was added by revision "
+                     f"{revisions[0].rev}); revert to a published revision instead")
+                return EXIT_PROBLEM
+            target = bundled
+        else:
+            found = next((r for r in revisions if r.rev == to_rev), None)
+            if found is None:
+                known = ", ".join(str(r.rev) for r in revisions) or "none"
+                _err(f"{_label(kind, key)} has no revision {to_rev} (revisions: 0, {known})"
+                     if revisions else f"{_label(kind, key)} has no revision {to_rev} (only 0, the bundled YAML)")
+                return EXIT_PROBLEM
+            if found.status is not RevisionStatus.PUBLISHED:
+                _err(f"revision {to_rev} of {_label(kind, key)} is {found.status}: only published revisions can be "
+                     "restored (restoring it would skip review)")
+                return EXIT_PROBLEM
+            target = found.content
+        overrides = await store.effective_overrides()
+        trial = _with_override(overrides, kind, key, target)
+        try:
+            after = apply_overrides(*baseline, trial)
+        except KnowledgeError as exc:
+            _print_problems(exc.problems, f"reverting {_label(kind, key)} to revision {to_rev} would leave invalid "
+                                          "knowledge; nothing was written")
+            return EXIT_PROBLEM
+        try:
+            before = apply_overrides(*baseline, overrides)
+        except KnowledgeError:
+            before = None
+        if before is not None and _content_of(*before, kind, key) == _content_of(*after, kind, key):
+            print(f"{_label(kind, key)} already has the content of revision {to_rev}; nothing written.")
+            return EXIT_OK
+        try:
+            revision = await store.revert(kind, key, to_rev, baseline_content=bundled, author_id=CLI_AUTHOR_ID,
+                                          author_name=author, note=note)
+        except (NotFound, ValueError) as exc:
+            _err(f"cannot revert: {exc}")
+            return EXIT_PROBLEM
+        what = "the bundled YAML" if to_rev == 0 else f"revision {to_rev}"
+        log.info("reverted %s %s to revision %d as revision %d", kind, key, to_rev, revision.rev)
+        print(f"{_label(kind, key)}: revision {revision.rev} published with the content of {what}.")
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
+# -- parser ----------------------------------------------------------------------------------------------
+
+
+def _revision_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a revision number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("revision numbers start at 0 (the bundled YAML)")
+    return value
+
+
+def add_kb_commands(kb_sub: Any) -> None:
+    """Add export, import, history and revert to the `awarebot kb` subcommands."""
+    where = "Uses the database and knowledge named by ./config.toml (or --config), like `awarebot run`."
+    formatter = argparse.RawDescriptionHelpFormatter
+
+    export = kb_sub.add_parser(
+        "export",
+        help="write the knowledge in effect (bundled YAML + published revisions) as YAML",
+        formatter_class=formatter,
+        description=(
+            "Write the knowledge in effect (bundled YAML plus moderators' published revisions) in the layout\n"
+            "of knowledge/: entries/<file>.yaml (each entry in its bundled file, new entries in\n"
+            "entries/<category>.yaml), referrals.yaml and a copy of synonyms.yaml. Comments inside the\n"
+            "bundled files are not kept (the header of each file is). The folder passes `awarebot kb validate`\n"
+            "and can be committed to git to review moderators' work, edited and loaded back with `kb import`.\n"
+            "Existing files are overwritten; entry files no longer needed are removed.\n" + where
+        ),
+    )
+    export.add_argument("--out", default=DEFAULT_EXPORT_DIR,
+                        help=f"folder to write (default: ./{DEFAULT_EXPORT_DIR}; created when missing)")
+    export.set_defaults(handler=cmd_kb_export)
+
+    imp = kb_sub.add_parser(
+        "import",
+        help="load a folder of YAML (as written by export) as new published revisions, all or nothing",
+        formatter_class=formatter,
+        description=(
+            "Validate DIR as a whole (like `kb validate`), then publish one new revision for every entry and\n"
+            "referral region whose content differs from the one in effect, in one transaction: on any\n"
+            "problem nothing is written. An import cannot delete entries or regions, nor change eu_members,\n"
+            "aliases or synonyms (those live in the bundled files only).\n" + where
+        ),
+    )
+    imp.add_argument("directory", metavar="DIR", help="folder in the layout of knowledge/ (e.g. from kb export)")
+    imp.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
+    imp.add_argument("--note", help=f"note for the revisions (default: {DEFAULT_IMPORT_NOTE!r})")
+    imp.set_defaults(handler=cmd_kb_import)
+
+    history = kb_sub.add_parser(
+        "history",
+        help="list the revisions of an entry or region, one a line",
+        formatter_class=formatter,
+        description=(
+            "One revision a line: number, time (UTC), author, status, note. Revision 0 is the bundled YAML.\n"
+            "ID is an entry id (what-is-sex-trafficking) or a referral region code in capitals (DE, EU, INTL).\n"
+            + where
+        ),
+    )
+    history.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    history.set_defaults(handler=cmd_kb_history)
+
+    revert = kb_sub.add_parser(
+        "revert",
+        help="publish a new revision with the content of an earlier one (0 = bundled YAML)",
+        formatter_class=formatter,
+        description=(
+            "Publish a new revision of ID with the content of published revision REV; `revert ID 0` restores\n"
+            "the bundled text. The result is validated with the rest of the knowledge first.\n" + where
+        ),
+    )
+    revert.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    revert.add_argument("rev", metavar="REV", type=_revision_number, help="revision to restore (0 = bundled YAML)")
+    revert.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
+    revert.add_argument("--note", help="note for the new revision (default: 'revert to revision REV')")
+    revert.set_defaults(handler=cmd_kb_revert)
