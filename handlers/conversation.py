@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from telegram import InlineKeyboardButton, MessageEntity, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.replies import ReplyKind
 from handlers import region as region_feature
-from handlers.deps import Context
+from handlers.deps import App, Context
 from handlers.render import ENTRY, HELP, HOTLINE, chat_region, keyboard, send_reply
 
 # Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
@@ -144,7 +144,7 @@ PRIVATE_TEXT = filters.ChatType.PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.
 GROUP_TEXT_TO_BOT = filters.ChatType.GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND & _AddressedToBot()
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("start", start, filters=NEW_MESSAGE))
     app.add_handler(CommandHandler("help", help_command, filters=NEW_MESSAGE))
     app.add_handler(CommandHandler("hotline", hotline, filters=NEW_MESSAGE))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.ext import CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.chatstate import ChatStates
 from bot.config import Config
@@ -35,6 +35,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
 
 CONTEXT_TYPES = ContextTypes(context=Context)
+# The application as build_application makes it (what each feature's `register(app)` receives).
+App = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 
 def install(bot_data: dict[Any, Any], deps: BotDeps) -> None:

@@ -8,9 +8,8 @@ import traceback
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application
 
-from handlers.deps import Context
+from handlers.deps import App, Context
 from handlers.render import chat_region, send_reply
 
 log = logging.getLogger(__name__)
@@ -44,5 +43,5 @@ async def on_error(update: object, context: Context) -> None:
         log.error("update %s: the error reply failed too: %s", update_id, type(exc).__name__)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_error_handler(on_error)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from handlers.deps import Context
+from handlers.deps import App, Context
 from handlers.render import chat_region, send_reply
 
 UNKNOWN_COMMAND = "I don't know that command."
@@ -38,7 +38,7 @@ async def stale_button(update: Update, context: Context) -> None:
     await update.callback_query.answer(STALE_BUTTON)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(MessageHandler(NOT_TEXT, not_text))
     app.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND, unknown_command))
     app.add_handler(CallbackQueryHandler(stale_button))

@@ -9,9 +9,9 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.deps import Context
+from handlers.deps import App, Context
 from handlers.render import chat_region, compose, edit_reply, keyboard, menu_buttons, send_reply
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ async def cancel(update: Update, context: Context) -> None:
     await edit_reply(context, query.message, reply, keyboard(reply.buttons))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     # Group -1 runs before every feature and lets the update continue to them.
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, remember_incoming), group=-1

@@ -15,12 +15,12 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.ext import Application, InlineQueryHandler
+from telegram.ext import InlineQueryHandler
 
 from bot.engine import Engine
 from bot.replies import Reply, ReplyKind
 from bot.text import normalize
-from handlers.deps import Context
+from handlers.deps import App, Context
 
 HOTLINE_QUERIES = frozenset({"", "hotline", "help", "sos", "emergency", "number", "numbers", "helpline"})
 CACHE_SECONDS = 10
@@ -79,5 +79,5 @@ async def answer_inline(update: Update, context: Context) -> None:
     await query.answer([c for c in cards if c is not None], cache_time=CACHE_SECONDS, is_personal=True)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(InlineQueryHandler(answer_inline))

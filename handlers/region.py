@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.engine import Engine
-from handlers.deps import Context
+from handlers.deps import App, Context
 from handlers.render import (
     REGION_PICKER,
     chat_region,
@@ -117,7 +117,7 @@ async def skip(update: Update, context: Context) -> None:
     await edit_markup(query.message, keyboard(menu_buttons(context.deps.live.current)))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("region", region_command, filters=filters.UpdateType.MESSAGE))
     app.add_handler(CallbackQueryHandler(picker_button, pattern=f"^{REGION_PICKER}$"))
     app.add_handler(CallbackQueryHandler(turn_page, pattern=rf"^{PAGE}\d+$"))

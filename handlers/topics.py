@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.engine import Engine
 from bot.replies import Reply
-from handlers.deps import Context
+from handlers.deps import App, Context
 from handlers.render import TOPICS, chat_region, compose, edit_reply, keyboard, send_reply
 
 CATEGORY, ENTRY, MENU = "c:", "b:", "tc"
@@ -78,7 +78,7 @@ async def entry(update: Update, context: Context) -> None:
     await edit_reply(context, query.message, reply, markup)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("topics", topics, filters=filters.UpdateType.MESSAGE))
     app.add_handler(CallbackQueryHandler(topics_button, pattern=f"^{TOPICS}$"))
     app.add_handler(CallbackQueryHandler(back_to_menu, pattern=f"^{MENU}$"))

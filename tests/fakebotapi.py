@@ -454,7 +454,7 @@ class FakeBotAPI:
     async def wait_for_many(self, method: str, count: int, timeout: float = 5.0, **match: Any) -> list[Call]:
         return [await self.wait_for(method, timeout, **match) for _ in range(count)]
 
-    async def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
+    async def settle(self, quiet: float = 0.2, timeout: float = 5.0) -> None:
         """Wait until every pushed update was fetched by the bot and no call came for `quiet` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -42,7 +42,7 @@ async def test_a_hung_request_times_out_and_is_retried(tg, fake_api: FakeBotAPI)
 async def test_callback_answers_and_edits_survive_faults_too(tg, fake_api: FakeBotAPI):
     menu = await tg.say(CHAT, "/topics")
     fake_api.fail("answerCallbackQuery", "500")
-    fake_api.fail("editMessageText", "hang", seconds=4)
+    fake_api.fail("editMessageText", "500")
     edit = await tg.tap(CHAT, tg.message_id(menu), menu.button_data()[0])
     assert edit.button_data()[-1] == "tc"
 
@@ -84,7 +84,7 @@ async def test_a_message_that_cannot_be_edited_is_sent_anew(tg, fake_api: FakeBo
 
 async def test_one_slow_chat_does_not_hold_up_another(tg, fake_api: FakeBotAPI):
     slow, fast = 7001, 7002
-    fake_api.fail("sendMessage", "delay", seconds=0.8, chat_id=slow)
+    fake_api.fail("sendMessage", "delay", seconds=0.5, chat_id=slow)
     fake_api.send_text(slow, QUESTION)
     await fake_api.wait_received("sendMessage", chat_id=slow)
     fake_api.send_text(fast, QUESTION)
@@ -94,7 +94,7 @@ async def test_one_slow_chat_does_not_hold_up_another(tg, fake_api: FakeBotAPI):
 
 
 async def test_stopping_finishes_a_reply_in_flight(tg, fake_api: FakeBotAPI):
-    fake_api.fail("sendMessage", "delay", seconds=0.6, chat_id=CHAT)
+    fake_api.fail("sendMessage", "delay", seconds=0.4, chat_id=CHAT)
     fake_api.send_text(CHAT, QUESTION)
     await fake_api.wait_received("sendMessage", chat_id=CHAT)
     await tg.stop()  # what run_polling does on SIGTERM / Ctrl-C

@@ -80,7 +80,7 @@ async def test_polling_run_sets_commands_answers_and_sigterm_finishes_the_reply(
         assert "Region: International" in first.text
 
         # SIGTERM while a reply is on its way: the reply is finished, then the process exits cleanly.
-        fake_api.fail("sendMessage", "delay", seconds=1.5, chat_id=12)
+        fake_api.fail("sendMessage", "delay", seconds=0.8, chat_id=12)
         fake_api.send_text(12, "secretcanary what is trafficking")
         await fake_api.wait_received("sendMessage", chat_id=12, timeout=10)
         code, err = await stop_cli(process)
