@@ -15,7 +15,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import Engine, LiveEngine
-from handlers import conversation, errors, fallback, forget, inline, logprivacy, region, topics
+from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
 from bot import service
 from handlers.deps import CONTEXT_TYPES, BotDeps, deps_of
 from handlers.deps import install as install_deps
@@ -52,7 +52,8 @@ BOOTSTRAP_RETRIES = 5
 CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
-FEATURES = (forget, conversation, topics, region, inline, fallback, errors)
+# moderation comes before conversation: a moderator's draft text is not a question.
+FEATURES = (forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
 
 
 def build_application(
@@ -112,6 +113,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     except TelegramError as exc:  # a missing menu must not keep the hotline offline
         log.warning("could not set the command menu: %s", type(exc).__name__)
+    await moderation.post_init(app, COMMANDS)  # moderators' own menus; warns them when the database is down
     log.info("awarebot started as @%s", app.bot.username)
 
 

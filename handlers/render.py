@@ -17,6 +17,7 @@ from telegram.error import BadRequest
 from bot.engine import Engine
 from bot.markup import to_html
 from bot.replies import Button, Reply
+from handlers import feedback
 from handlers.deps import Context
 
 log = logging.getLogger(__name__)
@@ -121,12 +122,18 @@ def _hard_split(text: str, limit: int) -> list[str]:
 
 
 async def send_reply(
-    context: Context, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | None = None
+    context: Context, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | None = None, *, served: bool = True
 ) -> list[Message]:
-    """Send a Reply (split if long, the keyboard under the last part); defaults to the Reply's own buttons."""
+    """Send a Reply (split if long, the keyboard under the last part); defaults to the Reply's own buttons.
+    Answers get the 👍/👎 row and every reply is counted (counts only), unless `served` is False (previews)."""
     if markup is None:
         markup = keyboard(reply.buttons)
-    return await _send_parts(context, chat_id, split_text(reply.text), markup)
+    if served:
+        markup = feedback.with_votes(context, reply, markup)
+    sent = await _send_parts(context, chat_id, split_text(reply.text), markup)
+    if served:
+        await feedback.count(context, reply)
+    return sent
 
 
 async def edit_reply(
@@ -135,6 +142,7 @@ async def edit_reply(
     """Show a Reply in place of a bot message (topic browsing, region choice); sent anew if it can't be."""
     if not isinstance(message, Message):
         return
+    markup = feedback.with_votes(context, reply, markup)
     parts = split_text(reply.text)
     try:
         await message.edit_text(to_html(parts[0]), reply_markup=markup if len(parts) == 1 else None)
@@ -143,8 +151,9 @@ async def edit_reply(
             return  # the same button twice: the message already shows it
         log.info("edit failed (%s); sending instead", type(exc).__name__)
         await _send_parts(context, message.chat.id, parts, markup)
-        return
-    await _send_parts(context, message.chat.id, parts[1:], markup)
+    else:
+        await _send_parts(context, message.chat.id, parts[1:], markup)
+    await feedback.count(context, reply)
 
 
 async def edit_markup(message: MaybeInaccessibleMessage | None, markup: InlineKeyboardMarkup | None) -> None:
