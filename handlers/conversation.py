@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from telegram import InlineKeyboardButton, MessageEntity, Update
+from telegram import InlineKeyboardButton, Message, MessageEntity, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.replies import ReplyKind
 from handlers import region as region_feature
 from handlers.deps import App, Context
-from handlers.render import ENTRY, HELP, HOTLINE, chat_region, keyboard, send_reply
+from handlers.render import ENTRY, HELP, HOTLINE, chat_region, compose, keyboard, send_reply
 
 # Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
 PRIVACY_ENTRY = "bot-privacy"
@@ -64,11 +64,10 @@ async def privacy(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     engine = context.deps.live.current
     region = chat_region(context, chat_id)
-    if PRIVACY_ENTRY in engine.knowledge.entries:
+    if PRIVACY_ENTRY in engine.knowledge.entries:  # moderators keep this entry up to date
         reply = engine.entry_reply(PRIVACY_ENTRY, region)
     else:
-        reply = engine.help_reply(region)
-        reply = dataclasses.replace(reply, body=PRIVACY_FALLBACK, buttons=())
+        reply = compose(engine, PRIVACY_FALLBACK, region)
     await send_reply(context, chat_id, dataclasses.replace(reply, body=f"{reply.body}\n\n{PRIVACY_TELEGRAM}"))
 
 
@@ -82,7 +81,7 @@ async def ask(update: Update, context: Context) -> None:
 async def ask_in_group(update: Update, context: Context) -> None:
     """A question addressed to the bot in a group: answered without quoting it; urgent → also a private door."""
     chat_id = update.effective_chat.id
-    text = _without_mentions(update.effective_message, context.bot.username)
+    text = _without_mentions(update.effective_message, context.bot.username)  # type: ignore[arg-type]
     reply = context.deps.live.current.respond(text, chat_region(context, chat_id))
     extra = None
     if reply.kind is ReplyKind.URGENT:
@@ -111,12 +110,10 @@ async def help_button(update: Update, context: Context) -> None:
     await help_command(update, context)
 
 
-def _without_mentions(message: object, username: str) -> str:
-    text = getattr(message, "text", "") or ""
-    parse = getattr(message, "parse_entities", None)
-    if parse is None:
-        return text
-    for entity, value in sorted(parse([MessageEntity.MENTION]).items(), key=lambda kv: -kv[0].offset):
+def _without_mentions(message: Message, username: str) -> str:
+    """The question without "@bot" in it."""
+    text = message.text or ""
+    for value in message.parse_entities([MessageEntity.MENTION]).values():
         if value[1:].lower() == username.lower():
             text = text.replace(value, " ")
     return text.strip()
@@ -125,13 +122,12 @@ def _without_mentions(message: object, username: str) -> str:
 class _AddressedToBot(filters.MessageFilter):
     """A group message that mentions the bot (@username) or replies to one of its messages."""
 
-    def filter(self, message: object) -> bool:
-        bot = message.get_bot()  # type: ignore[attr-defined]
-        replied = getattr(message, "reply_to_message", None)
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
             return True
-        entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])  # type: ignore[attr-defined]
-        for entity, value in entities.items():
+        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
             if entity.type == MessageEntity.MENTION and value[1:].lower() == (bot.username or "").lower():
                 return True
             if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id:

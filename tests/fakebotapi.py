@@ -375,9 +375,10 @@ class FakeBotAPI:
 
     def press(
         self, chat_id: int, message_id: int, data: str | None = None, *, label: str | None = None,
-        user_id: int | None = None,
+        user_id: int | None = None, inaccessible: bool = False,
     ) -> dict[str, Any]:
-        """A person taps a button of a bot message, by callback data or by label. The button must exist."""
+        """A person taps a button of a bot message, by callback data or by label. The button must exist.
+        `inaccessible`: Telegram sends the message as InaccessibleMessage (date 0), as for an old one."""
         stored = self.chats.get(chat_id, {}).get(message_id)
         if stored is None or stored.deleted:
             raise AssertionError(f"no message {message_id} in chat {chat_id} to press a button on")
@@ -394,7 +395,9 @@ class FakeBotAPI:
         return self.push_update({"callback_query": {
             "id": query_id,
             "from": self.user(user_id),
-            "message": stored.to_api(),
+            "message": (
+                {"chat": stored.chat, "message_id": message_id, "date": 0} if inaccessible else stored.to_api()
+            ),
             "chat_instance": f"ci{chat_id}",
             "data": found[0]["callback_data"],
         }})

@@ -63,10 +63,17 @@ async def test_deep_links(tg, fake_api: FakeBotAPI):
     assert unknown.text == engine.welcome_reply(None).plain
 
 
+def question_with_runner_up(engine) -> str:
+    """A phrasing from the knowledge whose answer comes with a "Did you mean…" (matching is tuned elsewhere)."""
+    for question in ["what is trafficking", *(q for e in engine.knowledge.entries.values() for q in e.questions)]:
+        if engine.respond(question, None).alternatives:
+            return question
+    raise AssertionError("no question in the knowledge has a runner-up")
+
+
 async def test_free_text_answer_with_buttons_and_did_you_mean(tg, fake_api: FakeBotAPI):
-    question = "what is trafficking"
+    question = question_with_runner_up(tg.engine)
     expected = tg.engine.respond(question, None)
-    assert expected.alternatives, "this question should have a runner-up"
     call = await tg.say(CHAT, question)
     assert call.text == expected.plain
     assert call.params["text"] == expected.html
@@ -224,3 +231,33 @@ async def test_stale_button_is_answered(tg, fake_api: FakeBotAPI):
     update = fake_api.press(CHAT, tg.message_id(call), "zz:old")
     answer = await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
     assert "no longer available" in answer.params["text"]
+
+
+async def test_a_button_on_a_deleted_message_answers_anew(tg, fake_api: FakeBotAPI):
+    menu = await tg.say(CHAT, "/topics")
+    category = menu.button_data()[0]
+    update = fake_api.press(CHAT, tg.message_id(menu), category, inaccessible=True)
+    fake_api.chats[CHAT][tg.message_id(menu)].deleted = True  # gone before the bot handles the tap
+    await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+    listing = await fake_api.wait_for("sendMessage", chat_id=CHAT)
+    assert listing.button_data()[-1] == "tc"
+    assert not fake_api.calls_of("editMessageText")  # it was tried, and refused
+    assert fake_api.calls_of("editMessageText", ok_only=False)
+
+
+async def test_privacy_without_the_privacy_entry_still_says_it_all(fake_api: FakeBotAPI, bot_config, bundled_engine):
+    from bot.engine import Engine
+    from bot.knowledge import Knowledge
+    from conftest import TelegramBot
+
+    entries = {k: v for k, v in bundled_engine.knowledge.entries.items() if k != "bot-privacy"}
+    engine = Engine.build(Knowledge(entries=entries, synonyms=bundled_engine.knowledge.synonyms),
+                          bundled_engine.referrals, bundled_engine.matching, bundled_engine.default_region)
+    bot = TelegramBot(fake_api, bot_config, engine)
+    await bot.start()
+    try:
+        call = await bot.say(CHAT, "/privacy")
+    finally:
+        await bot.stop()
+    assert "48 hours" in call.text and "telegram.org/privacy" in call.text and "/forget" in call.text
+    assert to_plain(referral_block(engine.referrals.get(None))) in call.text
