@@ -141,6 +141,8 @@ async def edit_reply(
 ) -> None:
     """Show a Reply in place of a bot message (topic browsing, region choice); sent anew if it can't be."""
     if not isinstance(message, Message):
+        if message is not None:  # deleted or no longer accessible to the bot: say it anew
+            await _send_parts(context, message.chat.id, split_text(reply.text), markup)
         return
     markup = feedback.with_votes(context, reply, markup)
     parts = split_text(reply.text)
