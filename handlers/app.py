@@ -12,12 +12,12 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import service
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import Engine, LiveEngine
 from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
-from bot import service
-from handlers.deps import CONTEXT_TYPES, BotDeps, deps_of
+from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
 
@@ -66,7 +66,7 @@ def build_application(
     chats: ChatStates | None = None,
     rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
     open_store: bool = False,
-) -> Application:  # type: ignore[type-arg]
+) -> App:
     """The bot, fully wired. `request`s default to retrying HTTPX clients; `open_store` makes the application
     open the database in post_init (engine reloaded with published revisions) and close it at shutdown."""
     logprivacy.install(config.telegram.token)
@@ -93,17 +93,15 @@ def build_application(
         builder = builder.base_url(telegram.base_url)
     if telegram.base_file_url:
         builder = builder.base_file_url(telegram.base_file_url)
-    app = builder.build()
-    install_deps(
-        app.bot_data,
-        BotDeps(live=live, config=config, chats=chats if chats is not None else ChatStates(), store=store, owns_store=open_store),
-    )
+    app: App = builder.build()
+    chats = chats if chats is not None else ChatStates()
+    install_deps(app.bot_data, BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store))
     for feature in FEATURES:
         feature.register(app)
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: App) -> None:
     """At start: the command menu, and the database when the application owns it."""
     deps = deps_of(app.bot_data)
     if deps.owns_store and deps.store is None:
@@ -117,7 +115,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     log.info("awarebot started as @%s", app.bot.username)
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: App) -> None:
     deps = deps_of(app.bot_data)
     if deps.owns_store and deps.store is not None:
         await deps.store.close()

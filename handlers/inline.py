@@ -75,7 +75,8 @@ async def answer_inline(update: Update, context: Context) -> None:
     query = update.inline_query
     engine = context.deps.live.current
     region = context.deps.chats.region(query.from_user.id)  # the asker's private chat with the bot
-    cards = [article(engine, i, r, context.bot.username) for i, r in enumerate(inline_replies(engine, query.query, region))]
+    replies = inline_replies(engine, query.query, region)
+    cards = [article(engine, i, reply, context.bot.username) for i, reply in enumerate(replies)]
     await query.answer([c for c in cards if c is not None], cache_time=CACHE_SECONDS, is_personal=True)
 
 
