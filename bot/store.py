@@ -302,8 +302,14 @@ class Store:
             await self._retrying(lambda: self._check(conn))
             await self._retrying(lambda: self._enable_wal(conn))
             await conn.execute("PRAGMA synchronous = FULL")  # a committed edit survives power loss
-            for version in range(1, SCHEMA_VERSION + 1):
-                await self._retrying(lambda v=version: self._migrate_to(conn, v))
+            for version in range(1, len(MIGRATIONS) + 1):
+                try:
+                    await self._retrying(lambda v=version: self._migrate_to(conn, v))
+                except sqlite3.Error as exc:  # a lock that never cleared arrives as StoreBusy
+                    raise StoreUnavailable(
+                        f"{where}: migration to schema version {version} failed ({exc}); "
+                        f"the database stays at version {version - 1}"
+                    ) from exc
         except BaseException as exc:
             await conn.close()
             if isinstance(exc, StoreUnavailable):
@@ -326,17 +332,20 @@ class Store:
 
     async def _check(self, conn: Conn) -> None:
         """Read-only checks: is this a healthy awarebot database this code understands?"""
-        rows = await conn.execute_fetchall("PRAGMA quick_check")  # "file is not a database" here
-        problems = [row[0] for row in rows]
+        try:
+            rows = await conn.execute_fetchall("PRAGMA quick_check")
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise  # locked, not broken: _retrying waits
+            # "file is not a database", "database disk image is malformed", ...
+            raise self._damaged(str(exc)) from exc
+        problems = [str(row[0]) for row in rows]
         if problems != ["ok"]:
-            shown = "; ".join(problems[:3])
-            raise StoreUnavailable(
-                f"{self.path}: integrity check failed ({shown}); the file was left untouched"
-            )
+            raise self._damaged("; ".join(problems[:3]))
         version = await self._user_version(conn)
-        if version > SCHEMA_VERSION:
+        if version > len(MIGRATIONS):
             raise StoreUnavailable(
-                f"{self.path}: schema version {version} is newer than this bot's {SCHEMA_VERSION}"
+                f"{self.path}: schema version {version} is newer than this bot's {len(MIGRATIONS)}"
             )
         if version == 0:
             rows = await conn.execute_fetchall(
@@ -345,6 +354,14 @@ class Store:
             if rows:
                 # Not ours (our migrations bump the version in the same transaction as the DDL).
                 raise StoreUnavailable(f"{self.path}: holds tables but is not an awarebot database")
+
+    def _damaged(self, reason: str) -> StoreUnavailable:
+        reason = " ".join(reason.split())  # quick_check reports span lines
+        if len(reason) > 300:
+            reason = reason[:300] + "…"
+        return StoreUnavailable(
+            f"{self.path}: integrity check failed ({reason}); the file was left untouched"
+        )
 
     @staticmethod
     async def _user_version(conn: Conn) -> int:
@@ -760,43 +777,33 @@ class Store:
         since = None if since_day is None else _check_day(since_day)
         names = (*sorted(EVENTS), "up", "down")
 
-        def zeros() -> dict[str, int]:
-            return dict.fromkeys(names, 0)
-
         async def work(conn: Conn) -> dict:
-            first = since or ""  # '' sorts before every ISO day
-            counts = await conn.execute_fetchall(
-                "SELECT day, event, entry_id, n FROM daily_counts WHERE day >= ? ORDER BY day",
-                (first,),
-            )
-            votes = await conn.execute_fetchall(
-                "SELECT day, entry_id, up, down FROM daily_votes WHERE day >= ? ORDER BY day",
-                (first,),
-            )
-            totals = zeros()
+            # Built afresh inside work: a retried (locked) read must not count anything twice.
+            totals = dict.fromkeys(names, 0)
             days: dict[str, dict[str, int]] = {}
             entries: dict[str, dict[str, int]] = {}
-            for row in counts:
-                pairs = [(row["event"], row["n"])]
-                self._add(totals, days.setdefault(row["day"], zeros()), entries, row["entry_id"], pairs, zeros)
-            for row in votes:
-                pairs = [("up", row["up"]), ("down", row["down"])]
-                self._add(totals, days.setdefault(row["day"], zeros()), entries, row["entry_id"], pairs, zeros)
-            return {"since": since, **totals, "days": days, "entries": entries}
+
+            def add(day: str, entry_id: str, name: str, n: int) -> None:
+                totals[name] += n
+                days.setdefault(day, dict.fromkeys(names, 0))[name] += n
+                if entry_id:  # '' = counted without an entry (fallback, urgent, ...)
+                    entries.setdefault(entry_id, dict.fromkeys(names, 0))[name] += n
+
+            first = since or ""  # '' sorts before every ISO day
+            for row in await conn.execute_fetchall(
+                "SELECT day, event, entry_id, n FROM daily_counts WHERE day >= ?", (first,)
+            ):
+                add(row["day"], row["entry_id"], row["event"], row["n"])
+            for row in await conn.execute_fetchall(
+                "SELECT day, entry_id, up, down FROM daily_votes WHERE day >= ?", (first,)
+            ):
+                add(row["day"], row["entry_id"], "up", row["up"])
+                add(row["day"], row["entry_id"], "down", row["down"])
+            return {
+                "since": since,
+                **totals,
+                "days": dict(sorted(days.items())),
+                "entries": dict(sorted(entries.items())),
+            }
 
         return await self._transaction(work, write=False)
-
-    @staticmethod
-    def _add(
-        totals: dict[str, int],
-        day: dict[str, int],
-        entries: dict[str, dict[str, int]],
-        entry_id: str,
-        pairs: list[tuple[str, int]],
-        zeros: Callable[[], dict[str, int]],
-    ) -> None:
-        for name, n in pairs:
-            totals[name] += n
-            day[name] += n
-            if entry_id:
-                entries.setdefault(entry_id, zeros())[name] += n

@@ -60,6 +60,16 @@ def raw(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None)
 
 
+async def assert_unavailable(path: Path, match: str) -> None:
+    """open() must refuse; if it wrongly succeeds, close it so the test fails instead of hanging."""
+    store = Store(path)
+    try:
+        with pytest.raises(StoreUnavailable, match=match):
+            await store.open()
+    finally:
+        await store.close()
+
+
 # --- open / schema --------------------------------------------------------------------------------
 
 
@@ -144,9 +154,28 @@ async def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
     con.execute("PRAGMA user_version = 99")
     con.close()
     before = path.read_bytes()
-    with pytest.raises(StoreUnavailable, match="newer"):
-        await Store(path).open()
+    await assert_unavailable(path, "newer")
     assert path.read_bytes() == before
+
+
+async def test_failed_migration_step_rolls_back(tmp_path: Path, monkeypatch) -> None:
+    import bot.store as store_module
+
+    path = tmp_path / "m.db"
+    async with Store(path) as store:
+        await store.count_event("served", "x", day="2025-01-01")
+    broken_v3 = ("CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL")
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, broken_v3))
+
+    await assert_unavailable(path, f"migration to schema version {SCHEMA_VERSION + 1} failed")
+    con = raw(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_schema")}
+        assert "half_done" not in names  # the step's first statement was rolled back too
+        assert con.execute("SELECT n FROM daily_counts").fetchall() == [(1,)]
+    finally:
+        con.close()
 
 
 # --- revisions ------------------------------------------------------------------------------------
@@ -233,6 +262,28 @@ async def test_conflict_on_stale_base(store: Store) -> None:
     # A base newer than what exists is stale too (current is 1, not 5).
     with pytest.raises(Conflict):
         await store.propose("entry", "signs", {}, base_rev=5, publish=False, **BOB)
+
+
+async def test_simultaneous_proposals_one_wins(store: Store, db_path: Path) -> None:
+    # Same process, interleaved coroutines.
+    results = await asyncio.gather(
+        *(store.propose("entry", "race", entry("race", f"writer {i}"), base_rev=0, publish=True,
+                        author_id=i, author_name=f"M{i}") for i in range(5)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, Conflict) and r.current_rev == 1
+               for r in results if isinstance(r, BaseException))
+
+    # Two connections to one file (as two bot processes would have): SQLite keeps them apart.
+    async with Store(db_path) as other:
+        results = await asyncio.gather(
+            store.propose("entry", "race", entry("race", "a"), base_rev=1, publish=True, **ALICE),
+            other.propose("entry", "race", entry("race", "b"), base_rev=1, publish=True, **BOB),
+            return_exceptions=True,
+        )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "Revision"]
+    assert [r.rev for r in await store.history("entry", "race")] == [1, 2]
 
 
 async def test_approve_of_stale_pending_is_conflict(store: Store) -> None:
@@ -382,14 +433,22 @@ async def test_random_bytes_file_is_unavailable_and_untouched(tmp_path: Path) ->
     junk = b"definitely not SQLite" + os.urandom(8192)
     path.write_bytes(junk)
     mtime = path.stat().st_mtime_ns
-    with pytest.raises(StoreUnavailable, match="corrupt.db"):
-        await Store(path).open()
+    await assert_unavailable(path, "corrupt.db: integrity check failed .file is not a database")
     assert path.read_bytes() == junk
     assert path.stat().st_mtime_ns == mtime
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.db"]  # no -wal/-shm, not moved
 
 
-async def test_damaged_pages_fail_quick_check(tmp_path: Path) -> None:
+def scribble_cell_pointers(data: bytearray, start: int) -> None:
+    data[start + 8 : start + 64] = b"\xff" * 56  # SQLite raises "malformed"
+
+
+def bad_freeblock(data: bytearray, start: int) -> None:
+    data[start + 1 : start + 3] = b"\x00\x09"  # quick_check reports "free space corruption"
+
+
+@pytest.mark.parametrize("damage", [scribble_cell_pointers, bad_freeblock])
+async def test_damaged_pages_fail_quick_check(tmp_path: Path, damage) -> None:
     path = tmp_path / "damaged.db"
     async with Store(path) as store:
         for i in range(200):
@@ -400,15 +459,13 @@ async def test_damaged_pages_fail_quick_check(tmp_path: Path) -> None:
     page_size = con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
     data = bytearray(path.read_bytes())
-    # Valid header (page 1) left alone; scribble over the b-tree pages after it.
+    # The header (page 1) stays valid, so only a real integrity check notices the damage.
     for page in range(1, len(data) // page_size):
-        start = page * page_size
-        data[start + 8 : start + 64] = b"\xff" * 56
+        damage(data, page * page_size)
     path.write_bytes(bytes(data))
     damaged = path.read_bytes()
 
-    with pytest.raises(StoreUnavailable, match="damaged.db"):
-        await Store(path).open()
+    await assert_unavailable(path, "damaged.db: integrity check failed")
     assert path.read_bytes() == damaged
 
 
