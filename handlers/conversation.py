@@ -74,7 +74,7 @@ async def privacy(update: Update, context: Context) -> None:
 async def ask(update: Update, context: Context) -> None:
     """A question in own words, in a private chat."""
     chat_id = update.effective_chat.id
-    reply = context.deps.live.current.respond(update.effective_message.text, chat_region(context, chat_id))
+    reply = context.deps.live.current.respond(update.effective_message.text or "", chat_region(context, chat_id))
     await send_reply(context, chat_id, reply)
 
 

@@ -153,6 +153,8 @@ def check_html(text: str) -> str | None:
     """None when Telegram would parse `text` as HTML; else the reason."""
     if re.search(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", text):
         return "unsupported HTML entity (an unescaped '&')"
+    if re.search(r"[<>]", re.sub(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?>", "", text)):
+        return "an unescaped '<' or '>' outside a tag"
     checker = _HtmlChecker()
     checker.feed(text)
     checker.close()
