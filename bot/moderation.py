@@ -87,6 +87,8 @@ STARTUP_UNAVAILABLE = (
     "⚠️ **awarebot started without its moderation database.** It is answering from the bundled knowledge, so "
     "published edits are not shown and editing is unavailable until the database is fixed (see the server log)."
 )
+NEED_ID = "Which entry? Add its id, e.g. /kb_edit how-to-report. Find ids with /kb_list or /kb_list word."
+NEED_CODE = "Which region? Add its code, e.g. /referral_edit DE. Listed regions: {codes}."
 UNKNOWN_ENTRY = "There is no entry with the id '{id}'. Send /kb_list to browse, or /kb_list word to search."
 UNKNOWN_REGION = "There is no region '{code}'. Listed regions: {codes}."
 NO_SESSION = "There is nothing to continue: that draft was finished, cancelled or timed out. Start again with /kb."
@@ -634,7 +636,9 @@ class Moderation:
         return self._baseline_cache
 
     async def _entry_draft(self, entry_id: str) -> Draft:
-        if not ID_PATTERN.match(entry_id or ""):
+        if not entry_id:
+            raise ModerationError(NEED_ID)
+        if not ID_PATTERN.match(entry_id):
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
         head = await self._require_store().published_head("entry", entry_id)
         if head is not None:
@@ -647,6 +651,8 @@ class Moderation:
     def _region_code(self, code: str) -> str:
         wanted = (code or "").strip().upper()
         referrals = self.live.current.referrals
+        if not wanted:
+            raise ModerationError(NEED_CODE.format(codes=", ".join(referrals.codes())))
         if wanted not in referrals.codes():
             raise ModerationError(UNKNOWN_REGION.format(code=_short(code, 12), codes=", ".join(referrals.codes())))
         return wanted
@@ -739,6 +745,8 @@ class Moderation:
         self._require(user_id)
         engine = self.live.current
         entry = engine.knowledge.get(entry_id)
+        if not entry_id:
+            raise ModerationError(NEED_ID)
         if entry is None:
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
         store = self._store()
@@ -1195,6 +1203,8 @@ class Moderation:
         store = self._require_store()
         kind = self._kind_of(key)
         key = key.strip()
+        if not key:
+            raise ModerationError(NEED_ID)
         if kind == "region":
             key = self._region_code(key)
         elif not ID_PATTERN.match(key):
@@ -1227,7 +1237,7 @@ class Moderation:
         store = self._require_store()
         kind = self._kind_of(key)
         key = self._region_code(key) if kind == "region" else key.strip()
-        if not rev.strip().isdigit():
+        if not key or not rev.strip().isdigit():
             raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled).")
         to_rev = int(rev)
         if kind == "entry" and key not in self.live.current.knowledge.entries:

@@ -350,3 +350,12 @@ async def test_history_of_an_unknown_key(tmp_path: Path, bundled_engine: Engine,
     assert "no entry" in (await svc.history(EDITOR, "nope")).body
     assert "no region" in (await svc.history(EDITOR, "ZZ")).body
     assert "History of region DE" in (await svc.history(EDITOR, "DE")).body
+
+
+async def test_commands_without_their_argument_say_how(tmp_path: Path, bundled_engine: Engine, store: Store) -> None:
+    svc = service(config_with(tmp_path), bundled_engine, store)
+    for said in (await svc.start_edit(EDITOR, "", None), await svc.show(EDITOR, "", None),
+                 await svc.start_phrase(EDITOR, "", "", None), await svc.history(EDITOR, "")):
+        assert said.body.startswith("Which entry?")
+    assert (await svc.start_region(EDITOR, "", None)).body.startswith("Which region?")
+    assert "Usage: /kb_revert" in (await svc.revert(REVIEWER, "", "")).body
