@@ -6,6 +6,7 @@ Moderators: an editor (1001) and two reviewers (2002, 3003). Anyone else (4242) 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -201,9 +202,12 @@ async def test_invalid_answers_say_what_to_fix_and_the_draft_goes_on(start: Star
     assert db_rows(bot.config, "SELECT COUNT(*) FROM revisions") == [(0,)]
 
 
-async def test_phrasings_are_added_and_removed_with_the_same_rules(start: Start, bot_config: Config) -> None:
+@pytest.mark.parametrize("moderator", [EDITOR, REVIEWER])
+async def test_phrasings_are_added_and_removed_with_the_same_rules(
+    start: Start, bot_config: Config, moderator: int
+) -> None:
     bot = await start(moderated(bot_config))
-    mod, person = Person(bot, REVIEWER), Person(bot, PERSON)
+    mod, person = Person(bot, moderator), Person(bot, PERSON)
     new_phrasing = "what is the quokka clause about"
     # A phrasing of another entry is refused: it would make matching ambiguous.
     other = bot.engine.knowledge.get("how-to-report").questions[0]
@@ -223,9 +227,10 @@ async def test_phrasings_are_added_and_removed_with_the_same_rules(start: Start,
     assert new_phrasing in last(calls, "phrasing").text
 
 
-async def test_new_entry_step_by_step(start: Start, bot_config: Config) -> None:
+@pytest.mark.parametrize("moderator", [EDITOR, REVIEWER])
+async def test_new_entry_step_by_step(start: Start, bot_config: Config, moderator: int) -> None:
     bot = await start(moderated(bot_config))
-    mod, person = Person(bot, EDITOR), Person(bot, PERSON)
+    mod, person = Person(bot, moderator), Person(bot, PERSON)
     await mod.send("/kb_new", "step 1 of 7")
     calls = await mod.send("Loverboy Method", "Not saved yet")  # not an id: says what to fix, waits
     assert "lowercase" in last(calls, "Not saved yet").text
@@ -250,6 +255,20 @@ async def test_new_entry_step_by_step(start: Start, bot_config: Config) -> None:
     await mod.tap(last(calls, "Preview"), "Publish", "Published")
     answer = await ask(person, "what is the loverboy method")
     assert "pretends to be in love" in answer.text
+
+
+async def test_drafts_and_questions_never_reach_the_log(start: Start, bot_config: Config,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = await start(moderated(bot_config))
+    mod, person = Person(bot, EDITOR), Person(bot, PERSON)
+    await publish_edit(mod, "The canarydraft answer, **bold** and plain.")
+    await ask(person, "canaryquestion qwxz blorb")
+    await mod.send("/kb_phrase what-is-sex-trafficking + canaryphrasing here", "Publish")
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "published entry" in logged  # the log says what happened ...
+    for canary in ("canarydraft", "canaryquestion", "canaryphrasing"):
+        assert canary not in logged  # ... never what anyone wrote
 
 
 # --- review -------------------------------------------------------------------------------------------------------
