@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import wraps
@@ -114,7 +114,9 @@ PHRASE_USAGE = (
     + TIMEOUT_NOTE
 )
 PHRASE_AGAIN = "Send + phrasing to add or - phrasing to remove."
-PHRASE_READY = "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
+PHRASE_READY = (
+    "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
+)
 
 NEW_STEPS = {
     "id": "**New entry** — step 1 of 7: send its **id**: lowercase words joined by hyphens, e.g. `grooming-online`. "
@@ -1050,7 +1052,8 @@ class Moderation:
         newer = await self._draft_of(session.draft.kind, session.draft.key)
         if session.flow is Flow.NEW:
             self.sessions.drop(user_id)
-            return Say(NEW_TAKEN.format(id=newer.key, rev=conflict.current_rev), preview=await self.preview(newer, region))
+            body = NEW_TAKEN.format(id=newer.key, rev=conflict.current_rev)
+            return Say(body, preview=await self.preview(newer, region))
         session.draft = newer
         redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.REGION: CONFLICT_REDO_REGION}.get(
             session.flow, CONFLICT_REDO_ENTRY

@@ -157,7 +157,8 @@ def test_buttons_map_to_short_callback_data() -> None:
 
     assert callback_data(PUBLISH) == "m:publish"
     assert callback_data("mod:show:" + "x" * 80) is None
-    keyboard = markup([Button("✅ Publish", PUBLISH), Button("Cancel", CANCEL), Button("A long entry title here", "mod:show:a")])
+    buttons = [Button("✅ Publish", PUBLISH), Button("Cancel", CANCEL), Button("A long entry title here", "mod:show:a")]
+    keyboard = markup(buttons)
     assert [[b.text for b in row] for row in keyboard.inline_keyboard] == [
         ["✅ Publish", "Cancel"], ["A long entry title here"]
     ]
