@@ -175,6 +175,11 @@ class Engine:
     def welcome_reply(self, region: str | None = None) -> Reply:
         return self._reply(ReplyKind.HELP, WELCOME, region, buttons=self._menu_buttons())
 
+    def notice(self, body: str, region: str | None = None, buttons: tuple[Button, ...] = ()) -> Reply:
+        """A front end's own message (privacy text, region prompts, moderator notices), composed like every other
+        reply so it carries the region's referral block too."""
+        return self._reply(ReplyKind.HELP, body, region, buttons=tuple(buttons))
+
     def error_reply(self, region: str | None = None) -> Reply:
         return self._reply(ReplyKind.ERROR, ERROR, region, buttons=(Button("Hotline", "hotline"),))
 

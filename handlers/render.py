@@ -6,7 +6,6 @@ attaches the region's referral block, never the front end.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -35,7 +34,7 @@ Keyboard = list[list[InlineKeyboardButton]]
 def compose(engine: Engine, body: str, region: str | None, buttons: Sequence[Button] = ()) -> Reply:
     """A front-end message (privacy, region prompts, /forget…) through the engine's composing path, so it
     carries the region's referral block like every reply: only the body is ours."""
-    return dataclasses.replace(engine.help_reply(region), body=body, buttons=tuple(buttons))
+    return engine.notice(body, region, tuple(buttons))
 
 
 def menu_buttons(engine: Engine) -> tuple[Button, ...]:
