@@ -33,8 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(var, "1")
     from bench.report import console_summary, evaluate_targets, plot_latency, to_markdown, write_json, write_text
     from bench.run import FULL, QUICK, Options, run
-    from bench.sets import SetError
+    from bench.sets import SetError, load_set
 
+    try:  # a bad set is refused before any work
+        for path in args.sets:
+            load_set(path)
+    except SetError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
     out = args.out or (Path(tempfile.gettempdir()) / "awarebot-bench-quick" if args.quick else RESULTS_DIR)
     out.mkdir(parents=True, exist_ok=True)
     options = Options(

@@ -180,8 +180,10 @@ class _Bot:
             "round_seconds": [round(t, 4) for t in self.wall],
             "updates_per_s": round(statistics.median(rates), 1),
             "best_updates_per_s": round(max(rates), 1),
+            "worst_updates_per_s": round(min(rates), 1),
             "median_ms_per_update": round(1000 / statistics.median(rates), 3),
             "cpu_ms_per_update": round(1000 * statistics.median(self.cpu) / self.updates, 3),
+            "round_cpu_ms_per_update": [round(1000 * c / self.updates, 3) for c in self.cpu],
         }
         # Busy all along, one core: updates per CPU-second is its throughput on a machine of its own.
         out["updates_per_cpu_s"] = round(self.updates / statistics.median(self.cpu), 1) if cpu_bound else None
@@ -282,7 +284,8 @@ def measure_e2e(updates: int = 400, rounds: int = 3, *, engine: Any = None, log:
         "(dev and holdout questions), one per new private chat, and is timed until every chat got its reply. "
         f"After {warmup} warm-up updates. The two bots without a rate limiter run side by side with their rounds "
         "interleaved, so both meet the same load from other processes; their CPU time per update (the whole "
-        "process: bot, server and harness) gives a throughput free of that load. Both bots process up to {_concurrency()} updates at once; the echo "
+        "process: bot, server and harness) gives a throughput free of that load. "
+        f"Both bots process up to {_concurrency()} updates at once; the echo "
         "bot sends plain text, awarebot its HTML answer with buttons (which the fake checks, so harness work grows "
         "with awarebot's reply size too). awarebot as built has python-telegram-bot's AIORateLimiter, which holds "
         "sends to Telegram's flood limit of 30 messages a second; the rows without and with the limiter on each bot "

@@ -134,7 +134,9 @@ def tune_cutoff(baseline: Baseline, dev: LabelledSet) -> dict:
     tied = [r for r in results if r[0] >= best - 1e-12]
     chosen = tied[len(tied) // 2]
     baseline.cutoff = chosen[1]
+    no_cutoff = results[0]  # the lowest candidate (0): the baseline's ranking alone, nothing rejected
     return {
+        "no_cutoff_dev_scores": {k: round(v, 4) for k, v in no_cutoff[2].items()},
         "cutoff": round(chosen[1], 4),
         "objective": round(chosen[0], 4),
         "dev_scores": {k: round(v, 4) for k, v in chosen[2].items()},

@@ -178,6 +178,9 @@ def _quality_md(results: dict) -> list[str]:
     lines.append(
         "Baselines over the same 40 entries, all phrasings; each cutoff tuned on the dev set only, then applied to "
         "every set: " + "; ".join(f"{name} {c['cutoff']} (dev objective {c['objective']:.3f})" for name, c in cut.items())
+        + ". With no cutoff at all (ranking alone, nothing rejected) their dev answers top-1 would be "
+        + "; ".join(f"{name} {_pct(c['no_cutoff_dev_scores']['answers_top1'])}" for name, c in cut.items()
+                    if "no_cutoff_dev_scores" in c)
         + f". awarebot's own threshold: {results['engine']['answer_threshold']}. "
         "Baselines have no safety router: they answer or fall back, never give the hotline card (referral 0%) and "
         "never say urgent (urgent recall 0%, and so no false alarms either). Shares with their 95% Wilson interval."
@@ -282,12 +285,12 @@ def _e2e_md(results: dict) -> list[str]:
         per_cpu = r.get("updates_per_cpu_s")
         echo_cpu = e2e["echo"].get("updates_per_cpu_s")
         rows.append([r["label"], r["updates"], r["rounds"], f"{r['updates_per_s']:.0f}",
-                     f"{r['best_updates_per_s']:.0f}", f"{r['median_ms_per_update']:.2f}",
+                     f"{r.get('worst_updates_per_s', r['updates_per_s']):.0f}–{r['best_updates_per_s']:.0f}", f"{r['median_ms_per_update']:.2f}",
                      f"{r['updates_per_s'] / e2e['echo']['updates_per_s']:.0%}",
                      f"{r['cpu_ms_per_update']:.2f}",
                      f"{per_cpu:.0f}" if per_cpu else "– (waits on the limiter)",
                      f"{per_cpu / echo_cpu:.0%}" if per_cpu and echo_cpu else "–"])
-    lines += _table(["bot", "updates per round", "rounds", "updates/s (median round)", "best round",
+    lines += _table(["bot", "updates per round", "rounds", "updates/s (median round)", "range over rounds",
                      "wall ms per update", "of echo bot", "CPU ms per update", "updates per CPU-second",
                      "of echo bot (CPU)"], rows)
     lines.append("")

@@ -49,8 +49,8 @@ FULL = Profile(
     warm_budget_s={0: 1.5, 1000: 2.0, 10000: 2.5},
     min_samples={0: 200, 1000: 100, 10000: 100},
     startup_runs=5,
-    e2e_updates=400,
-    e2e_rounds=3,
+    e2e_updates=300,
+    e2e_rounds=5,
 )
 QUICK = Profile(
     name="quick",
@@ -321,16 +321,7 @@ def run(options: Options) -> dict:
         log("quality")
         results["quality"] = run_quality(engine, options)
         cutoffs = {k: v["cutoff"] for k, v in results["quality"]["baseline_cutoffs"].items()}
-    if options.latency:
-        if not cutoffs:
-            dev, _, _ = load_sets(options)
-            for baseline in (RapidfuzzBaseline(engine.knowledge),) + (
-                (BM25Baseline(engine.knowledge),) if options.bm25 and bm25_available() else ()
-            ):
-                cutoffs[baseline.name] = tune_cutoff(baseline, dev)["cutoff"]
-        log("matching latency")
-        results["latency"] = run_latency(engine, cutoffs, options)
-    if options.e2e:
+    if options.e2e:  # before the large knowledge sizes: a small, settled heap for both bots
         log("end to end (Telegram)")
         try:
             from bench.e2e import measure_e2e
@@ -340,6 +331,15 @@ def run(options: Options) -> dict:
             results["e2e"] = measure_e2e(
                 updates=options.profile.e2e_updates, rounds=options.profile.e2e_rounds, engine=engine, log=log
             )
+    if options.latency:
+        if not cutoffs:
+            dev, _, _ = load_sets(options)
+            for baseline in (RapidfuzzBaseline(engine.knowledge),) + (
+                (BM25Baseline(engine.knowledge),) if options.bm25 and bm25_available() else ()
+            ):
+                cutoffs[baseline.name] = tune_cutoff(baseline, dev)["cutoff"]
+        log("matching latency")
+        results["latency"] = run_latency(engine, cutoffs, options)
     if options.startup:
         log("start-up and memory (fresh subprocesses)")
         from bench.startup import measure_startup
