@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     plot = out / "latency_vs_size.png"
     if not args.no_plot and plot_latency(results, plot):
-        results["plot"] = str(plot)
+        results["plot"] = plot.name
     results["targets"] = evaluate_targets(results)
     markdown = to_markdown(results)
     write_text(markdown, out / "latest.md")

@@ -176,7 +176,7 @@ def _quality_md(results: dict) -> list[str]:
     lines = ["## Quality", ""]
     cut = quality["baseline_cutoffs"]
     lines.append(
-        "Baselines over the same 40 entries, all phrasings; each cutoff tuned on the dev set only, then applied to "
+        f"Baselines over the same {results['engine']['entries']} entries, all phrasings; each cutoff tuned on the dev set only, then applied to "
         "every set: " + "; ".join(f"{name} {c['cutoff']} (dev objective {c['objective']:.3f})" for name, c in cut.items())
         + ". With no cutoff at all (ranking alone, nothing rejected) their dev answers top-1 would be "
         + "; ".join(f"{name} {_pct(c['no_cutoff_dev_scores']['answers_top1'])}" for name, c in cut.items()
@@ -262,8 +262,8 @@ def _latency_md(results: dict) -> list[str]:
     lines += _table(["entries", "phrasings", "awarebot vocabulary", "awarebot matcher build s",
                      "awarebot index MB (RSS growth)", "rapidfuzz build s", "bm25 build s", "bench RSS MB after"], rows)
     lines += ["", "The bundled knowledge's build is part of start-up (below).", ""]
-    if Path(results.get("plot", "")).name:
-        lines += [f"![latency against knowledge size]({Path(results['plot']).name})", ""]
+    if results.get("plot"):
+        lines += [f"![latency against knowledge size]({results['plot']})", ""]
     return lines
 
 

@@ -12,8 +12,6 @@ import sys
 import tempfile
 import time
 
-from bench import REPO_DIR
-
 ENGINE_CHILD = r"""
 import json, resource, time
 t0 = time.monotonic()
@@ -119,5 +117,4 @@ def measure_startup(runs: int = 5, *, bot: bool = True, warmup: bool = True) -> 
                 summary["first_run_spawn_to_ready_s"] = round(first["spawn_to_ready_s"], 4)
             summary["entries"] = timed[0]["entries"]
             out[name] = summary
-    out["repo"] = str(REPO_DIR)
     return out
