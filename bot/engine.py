@@ -14,6 +14,7 @@ from bot.matching import Match, Matcher
 from bot.referrals import ReferralDirectory, load_referrals, referral_block, referral_card
 from bot.replies import Button, Reply, ReplyKind
 from bot.safety import Route, route
+from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +132,17 @@ class Engine:
         return reply
 
     def _respond(self, text: str, region: str | None) -> Reply:
-        decision = route(text)
+        norm = normalize(text)  # once per message: routing and matching share it
+        decision = route(text, norm)
         if decision is Route.URGENT:
-            match = self.matcher.best(text)
+            # The topic the message touches, as a way out for someone who was asking in general.
+            match = self.matcher.best(text, norm)
+            topic = match.entry_id if match and match.score >= self.matching.answer_threshold else None
             buttons = [Button("Full hotline card", "hotline")]
-            return self._reply(ReplyKind.URGENT, URGENT, region, entry_id=None, buttons=tuple(buttons),
-                               alternatives=(match.entry_id,) if match else ())
+            if topic:
+                buttons.append(Button(f"Just asking in general: {self._title(topic)}", f"entry:{topic}"))
+            return self._reply(ReplyKind.URGENT, URGENT, region, buttons=tuple(buttons),
+                               alternatives=(topic,) if topic else ())
         if decision is Route.REFERRAL:
             return self._reply(
                 ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True,
@@ -144,7 +150,7 @@ class Engine:
             )
         if decision is Route.EMPTY:
             return self._fallback(FALLBACK_EMPTY, region)
-        matches = self.matcher.rank(text, limit=3)
+        matches = self.matcher.rank(text, limit=3, norm=norm)
         threshold = self.matching.answer_threshold
         if not matches or matches[0].score < threshold:
             message = FALLBACK_OTHER_LANGUAGE if decision is Route.OTHER_LANGUAGE else FALLBACK

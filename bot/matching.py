@@ -8,6 +8,7 @@ a blend of the best phrasing's cosine and the whole entry's cosine. Scores are i
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import re
@@ -15,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import Knowledge
@@ -80,9 +82,11 @@ class Analyzer:
             else None
         )
 
-    def words(self, text: str) -> list[str]:
-        """Normalised content words with synonyms folded; multi-word synonyms become one token."""
-        norm = normalize(text)
+    def words(self, text: str, norm: str | None = None) -> list[str]:
+        """Normalised content words with synonyms folded; multi-word synonyms become one token.
+        `norm` is normalize(text) when the caller already has it."""
+        if norm is None:
+            norm = normalize(text)
         if self._phrase_rx is not None:
             norm = self._phrase_rx.sub(lambda m: self._phrases[m.group(1)], norm)
         out: list[str] = []
@@ -101,7 +105,12 @@ class Analyzer:
 
 
 class Matcher:
-    """Ranks entries for a question. Immutable after construction; safe to share between concurrent updates."""
+    """Ranks entries for a question. Immutable after construction; safe to share between concurrent updates.
+
+    The index is a pair of sparse term -> (rows, weights) postings held as numpy arrays: one over phrasings (stored
+    contiguously per entry), one over whole entries. A question touches only the postings of its few terms, summed
+    with one bincount, so the cost stays small as the knowledge grows.
+    """
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.analyzer = Analyzer(dict(knowledge.synonyms))
@@ -133,32 +142,46 @@ class Matcher:
         self.idf: dict[str, float] = {t: math.log(1.0 + n_entries / c) for t, c in df.items()}
         self.max_idf = math.log(1.0 + n_entries)
 
-        # Inverted indexes: term -> [(phrase index, weight)], term -> [(entry id, weight)].
-        self._phrase_entry: list[str] = []
-        phrase_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for entry_id, docs in entry_terms.items():
-            for doc in docs[:-1]:  # the phrasings
-                vector = _unit({t: self.idf[t] for t in set(doc)})
-                if not vector:
-                    continue
-                index = len(self._phrase_entry)
-                self._phrase_entry.append(entry_id)
+        self._entry_ids: list[str] = list(entry_terms)
+        phrase_rows: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        entry_rows: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        starts: list[int] = []
+        n_phrases = 0
+        for row, entry_id in enumerate(self._entry_ids):
+            docs = entry_terms[entry_id]
+            starts.append(n_phrases)
+            phrase_vectors = [v for v in (_unit({t: self.idf[t] for t in set(doc)}) for doc in docs[:-1]) if v]
+            for vector in phrase_vectors or [{}]:  # every entry owns at least one row, for reduceat
                 for term, weight in vector.items():
-                    phrase_postings[term].append((index, weight))
+                    phrase_rows[term][0].append(n_phrases)
+                    phrase_rows[term][1].append(weight)
+                n_phrases += 1
             counts: dict[str, float] = defaultdict(float)
             for doc in docs:
                 for term in set(doc):
                     counts[term] += 1.0
             for term in answer_terms[entry_id]:
                 counts[term] += ANSWER_TERM_WEIGHT
-            entry_vector = _unit({t: self.idf[t] * math.sqrt(c) for t, c in counts.items()})
-            for term, weight in entry_vector.items():
-                entry_postings[term].append((entry_id, weight))
-        self._phrase_postings = dict(phrase_postings)
-        self._entry_postings = dict(entry_postings)
+            for term, weight in _unit({t: self.idf[t] * math.sqrt(c) for t, c in counts.items()}).items():
+                entry_rows[term][0].append(row)
+                entry_rows[term][1].append(weight)
+        self._n_phrases = n_phrases
+        self._entry_starts = np.asarray(starts, dtype=np.intp)
+        self._phrase_postings = {
+            t: (np.asarray(r, dtype=np.intp), np.asarray(w, dtype=np.float64)) for t, (r, w) in phrase_rows.items()
+        }
+        self._entry_postings = {
+            t: (np.asarray(r, dtype=np.intp), np.asarray(w, dtype=np.float64)) for t, (r, w) in entry_rows.items()
+        }
         self._surface = surface
-        self._surface_words = [w for w in surface if is_latin_word(w) and len(w) >= TYPO_MIN_LENGTH - 1]
+        # Candidate words for typo correction, by first letter: a typo rarely hits the first letter, and this keeps
+        # the comparison to a few hundred words whatever the size of the knowledge.
+        by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in surface:
+            if is_latin_word(word) and len(word) >= TYPO_MIN_LENGTH - 1:
+                by_initial[word[0]].append(word)
+        self._typo_candidates = dict(by_initial)
+        self._sorted_surface = sorted(w for w in surface if is_latin_word(w) and len(w) >= PREFIX_MIN_LENGTH)
         self._word_cache: dict[str, tuple[str | None, float]] = {}
 
     def _terms(self, text: str, surface: dict[str, str]) -> list[str]:
@@ -175,19 +198,17 @@ class Matcher:
         if cached is not None:
             return cached
         term = self.analyzer.term(word)
-        result: tuple[str | None, float]
+        result: tuple[str | None, float] = (None, 1.0)
         if term in self.idf:
             result = (term, 1.0)
         elif len(word) >= TYPO_MIN_LENGTH and is_latin_word(word) and not word.isdigit():
             found = process.extractOne(
-                word, self._surface_words, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY
+                word, self._typo_candidates.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SIMILARITY
             )
             if found:
                 result = (self._surface[found[0]], (found[1] / 100.0) ** 2)
             else:
                 result = self._by_prefix(word)
-        else:
-            result = (None, 1.0)
         if len(self._word_cache) < _CACHE_LIMIT:
             self._word_cache[word] = result
         return result
@@ -196,19 +217,24 @@ class Matcher:
         """Another form of a known word ("stigmatised" for "stigma", "recruiters" for "recruit")."""
         if len(word) < PREFIX_MIN_LENGTH + 1:
             return (None, 1.0)
+        # Known words sharing the first PREFIX_MIN_LENGTH letters sit together in the sorted list.
+        head = word[:PREFIX_MIN_LENGTH]
+        i = bisect.bisect_left(self._sorted_surface, head)
         best: str | None = None
-        for known in self._surface_words:
+        while i < len(self._sorted_surface) and self._sorted_surface[i].startswith(head):
+            known = self._sorted_surface[i]
+            i += 1
             shorter = min(len(known), len(word))
-            if shorter >= PREFIX_MIN_LENGTH and word[:shorter] == known[:shorter] and shorter >= 0.6 * max(len(known), len(word)):
+            if word[:shorter] == known[:shorter] and shorter >= 0.6 * max(len(known), len(word)):
                 if best is None or len(known) > len(best):
                     best = known
         return (self._surface[best], PREFIX_CONFIDENCE) if best else (None, 1.0)
 
-    def query_vector(self, text: str) -> Vector:
-        """The question as a unit vector; unknown words keep a share of the length under a private key."""
+    def query_vector(self, text: str, norm: str | None = None) -> Vector:
+        """The question as a unit vector; unknown words keep a share of the length (so they lower every score)."""
         vector: Vector = {}
         unknown = 0.0
-        for word in self.analyzer.words(text):
+        for word in self.analyzer.words(text, norm):
             term, confidence = self._resolve(word)
             if term is None:
                 unknown += (self.max_idf * UNKNOWN_WEIGHT_FACTOR) ** 2
@@ -218,39 +244,43 @@ class Matcher:
         norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
         return {t: w / norm for t, w in vector.items()} if norm else {}
 
-    def rank(self, text: str, limit: int = 3) -> list[Match]:
+    def _accumulate(self, postings: dict[str, tuple[np.ndarray, np.ndarray]], query: Vector, size: int) -> np.ndarray:
+        rows, weights = [], []
+        for term, q_weight in query.items():
+            posting = postings.get(term)
+            if posting is not None:
+                rows.append(posting[0])
+                weights.append(posting[1] * q_weight)
+        if not rows:
+            return np.zeros(size)
+        if len(rows) == 1:
+            return np.bincount(rows[0], weights[0], minlength=size)
+        return np.bincount(np.concatenate(rows), np.concatenate(weights), minlength=size)
+
+    def rank(self, text: str, limit: int = 3, norm: str | None = None) -> list[Match]:
         """The best entries for a question, best first; empty when no word of it is known."""
-        query = self.query_vector(text)
+        query = self.query_vector(text, norm)
         if not query:
             return []
-        phrase_scores: dict[int, float] = defaultdict(float)
-        entry_scores: dict[str, float] = defaultdict(float)
-        for term, q_weight in query.items():
-            for index, weight in self._phrase_postings.get(term, ()):
-                phrase_scores[index] += q_weight * weight
-            for entry_id, weight in self._entry_postings.get(term, ()):
-                entry_scores[entry_id] += q_weight * weight
-        best_phrase: dict[str, float] = {}
-        for index, score in phrase_scores.items():
-            entry_id = self._phrase_entry[index]
-            if score > best_phrase.get(entry_id, 0.0):
-                best_phrase[entry_id] = score
-        combined = (
-            Match(e, PHRASE_WEIGHT * best_phrase.get(e, 0.0) + ENTRY_WEIGHT * s) for e, s in entry_scores.items()
-        )
-        candidates = heapq.nlargest(max(limit, RERANK_CANDIDATES), combined, key=lambda m: m.score)
-        query_text = " ".join(query)
+        phrase_scores = self._accumulate(self._phrase_postings, query, self._n_phrases)
+        best_phrase = np.maximum.reduceat(phrase_scores, self._entry_starts)
+        entry_scores = self._accumulate(self._entry_postings, query, len(self._entry_ids))
+        combined = PHRASE_WEIGHT * best_phrase + ENTRY_WEIGHT * entry_scores
+        wanted = min(max(limit, RERANK_CANDIDATES), len(combined))
+        top = np.argpartition(-combined, wanted - 1)[:wanted] if wanted < len(combined) else np.arange(len(combined))
+        candidates = [(int(i), float(combined[i])) for i in top if combined[i] > 0.0]
         # How much of the question the knowledge recognises at all: "calories in a banana" matching only on
         # "how many" is weak evidence, however well "how many" matches.
         coverage = math.sqrt(sum(w * w for w in query.values()))
         if not self.anchors.intersection(query):
             coverage *= NO_ANCHOR_FACTOR
+        query_text = " ".join(query)
         reranked = [
             Match(
-                c.entry_id,
-                c.score * coverage * (1 - RERANK_WEIGHT + RERANK_WEIGHT * self._similarity(query_text, c.entry_id)),
+                self._entry_ids[i],
+                score * coverage * (1 - RERANK_WEIGHT + RERANK_WEIGHT * self._similarity(query_text, self._entry_ids[i])),
             )
-            for c in candidates
+            for i, score in candidates
         ]
         return heapq.nlargest(limit, reranked, key=lambda m: m.score)
 
@@ -259,8 +289,8 @@ class Matcher:
         found = process.extractOne(query_text, self._phrasings[entry_id], scorer=fuzz.token_sort_ratio)
         return found[1] / 100.0 if found else 0.0
 
-    def best(self, text: str) -> Match | None:
-        ranked = self.rank(text, limit=1)
+    def best(self, text: str, norm: str | None = None) -> Match | None:
+        ranked = self.rank(text, limit=1, norm=norm)
         return ranked[0] if ranked else None
 
 

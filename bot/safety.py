@@ -213,14 +213,15 @@ _FOREIGN_HINTS = frozenset(
 )
 
 
-def is_urgent(text: str) -> bool:
-    """True for a personal disclosure or immediate danger (recall first)."""
+def is_urgent(text: str, norm: str | None = None) -> bool:
+    """True for a personal disclosure or immediate danger (recall first). `norm` is normalize(text), if known."""
     if _SOS_EMOJI.search(text):
         return True
     folded = fold(text)
     if _OTHER_LANGUAGE_URGENT.search(folded):
         return True
-    norm = normalize(text)
+    if norm is None:
+        norm = normalize(text)
     if not norm:
         return False
     if _STRONG.search(norm):
@@ -250,11 +251,13 @@ def is_other_language(norm: str) -> bool:
     return foreign >= 2 and foreign > english
 
 
-def route(text: str) -> Route:
-    """Where a message goes before matching. Urgent is checked first, on the raw text, in every language."""
-    if is_urgent(text):
+def route(text: str, norm: str | None = None) -> Route:
+    """Where a message goes before matching. Urgent is checked first, on the raw text, in every language.
+    `norm` is normalize(text) when the caller already has it (the engine normalises once per message)."""
+    if norm is None:
+        norm = normalize(text)
+    if is_urgent(text, norm):
         return Route.URGENT
-    norm = normalize(text)
     if not any(ch.isalnum() for ch in norm):
         return Route.EMPTY
     if is_other_language(norm):
