@@ -44,7 +44,7 @@ _AGENT = (
     r"pimp|uncle|agent|sponsor|host|owner|ex)|his friends?|their boss|the police)"
 )
 _DOCS = r"(?:passports?|ids?|id cards?|identity cards?|documents?|papers|visas?|phones?|bank cards?|residence permits?|work permits?)"
-_TAKE_PAST = r"(?:took|taken|has|have|had|is keeping|are keeping|keeps|kept|is holding|are holding|holds|held|stole|stolen|confiscated|hid|hidden|locked up|won t give back|will not give back|refuses? to give back)"
+_TAKE_PAST = r"(?:took|taken|has|have|had|is keeping|are keeping|keep|keeps|kept|is holding|are holding|holds|held|stole|stolen|confiscated|hid|hidden|locked up|won t give back|will not give back|refuses? to give back)"
 _MINOR_AGE = r"(?:[5-9]|1[0-7])"
 _MINOR_WORDS = r"(?:five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)"
 
@@ -69,9 +69,10 @@ _STRONG = _rx(
     rf"send|film|perform|pay|hand over|give (?:him|them|her) (?:my|the|all)|stay|take drugs|take pills|drink)\b",
     rf"\b(?:will not|won t|would not|does not|do not|did not|never) let {_OBJ} (?:leave|go|out|outside|call|talk|speak|see|contact|eat|sleep|rest|keep|have|use|quit|stop|return)\b",
     rf"\b(?:is|are) (?:not )?letting {_OBJ} (?:leave|go)\b",
-    rf"\b{_AGENT} {_TAKE_PAST} {_POSS} {_DOCS}\b",
-    rf"\b{_TAKE_PAST} {_POSS} {_DOCS} (?:away )?(?:and|so|now|because)\b",
-    rf"\b(?:took|taken|confiscated|stole|stolen|hid|hidden|kept|keeping|holding) (?:away )?{_POSS} {_DOCS}\b",
+    r"\bnot (?:\w+ )?(?:\w+ )?let (?:me|us) (?:leave|go|out|outside|quit|return|escape|call|go home)\b",
+    rf"\b{_AGENT} {_TAKE_PAST} (?:my|our) {_DOCS}\b",
+    rf"\b{_TAKE_PAST} (?:my|our) {_DOCS} (?:away )?(?:and|so|now|because)\b",
+    rf"\b(?:took|taken|confiscated|stole|stolen|hid|hidden|kept|keeping|holding) (?:away )?(?:my|our) {_DOCS}\b",
     rf"\b(?:my|our) {_DOCS} (?:was|were|are|is|have been|has been|got) (?:taken|stolen|confiscated|kept|hidden|held)\b",
     rf"\bthreat\w* (?:to )?(?:\w+ )?(?:me|us|my|our|her|his|{_CLOSE})\b",
     rf"\b(?:kill|hurt|harm|deport|report|find|beat|punish|expose|post|share|leak|send) (?:me|us|my family|our family|my kids|my children|my parents|my mom|my mum|my son|my daughter)\b",
@@ -89,25 +90,37 @@ _STRONG = _rx(
     r"\b(?:they|he|she) (?:sold|bought|traded|trafficked) (?:me|us|her|him)\b",
     r"\b(?:locked|trapped|stuck|kept|held) (?:in|inside) (?:a|the|this|his|their) (?:room|house|flat|apartment|basement|hotel|brothel|building|car|van)\b",
     r"\bcome (?:and )?(?:get|save|rescue) me\b",
+    r"^(?:he|she|they|him|them) (?:is |are )?(?:outside|here|coming|back|at the door|downstairs|found me)\b",
+    r"^(?:can not|could not) (?:call|leave|go|talk|speak|get out|escape|breathe|move|run)\b",
+    r"\b(?:door|doors|gate) (?:locks?|is locked|are locked|stays locked) from the outside\b|\bcameras in every room\b",
+    r"\b(?:pls|please) (?:answer|reply|hurry|respond) (?:fast|quick|quickly|now)\b",
+    r"\b(?:i am|we are) hiding\b|\bhiding (?:in|from)\b",
+    r"\b(?:before|until) (?:they|he|she) (?:check|checks|come|comes|get|gets) (?:back|on us|on me)\b",
+    r"\b(?:i am|we are) not free\b",
     r"\bget (?:me|us|her|him) out\b",
     r"\bi do not want to do this anymore\b.*\b(?:he|they|she)\b",
 )
 
 # A minor speaking about an adult contact or money: urgent even without danger words.
 _MINOR_SELF = _rx(
-    rf"\b(?:i am|am|i turned|i just turned) (?:only |just )?(?:{_MINOR_AGE}|{_MINOR_WORDS})\b(?! (?:percent|dollars|euros|pounds|minutes|hours|days|weeks|months|miles|km|kg|times))",
-    rf"\b{_CLOSE} (?:is|who is) (?:only |just )?(?:{_MINOR_AGE}|{_MINOR_WORDS})\b",
+    rf"\b(?:i am|am|we are|are|i turned|just turned|turned) (?:only |just )?(?:{_MINOR_AGE}|{_MINOR_WORDS})\b(?! (?:percent|dollars|euros|pounds|minutes|hours|days|weeks|months|miles|km|kg|times|min|mins))",
+    rf"\b{_CLOSE} (?:is |who is |aged |age )?(?:only |just )?(?:{_MINOR_AGE}|{_MINOR_WORDS})\b",
     r"\b(?:i am) (?:a |in )?(?:minor|under ?age|underage|middle school|high school|year [5-9]|year 1[0-2]|grade [5-9]|grade 1[0-2])\b",
+    r"\b(?:[5-9]|1[0-2])(?:st|nd|rd|th) grade\b|\bgrade (?:[5-9]|1[0-2])\b|\byear (?:[5-9]|1[0-2])\b",
+    rf"\b(?:she|he) is (?:only |just )?(?:{_MINOR_AGE}|{_MINOR_WORDS})\b",
+    r"^(?:[5-9]|1[0-7]) ?[fm]\b|\b(?:[5-9]|1[0-7])[fm]\b",
+    r"^(?:i am |only |just )?(?:[5-9]|1[0-7])(?: and| but| so| yo| y o| years?)\b",
+    r"\b(?:bestie|bff|best friend|friend|sister|daughter|niece|cousin|son|brother|girlfriend|kid|child) (?:is |who is )?(?:only |just )?(?:[5-9]|1[0-7])\b(?! (?:minutes|hours|days|weeks|months|times))",
 )
-_MINOR_AGE_MENTION = _rx(rf"\b(?:{_MINOR_AGE}|{_MINOR_WORDS}) ?(?:years? old|yrs? old|yo|y o)\b")
+_MINOR_AGE_MENTION = _rx(rf"\b(?:{_MINOR_AGE}|{_MINOR_WORDS}) ?(?:years? old|yrs? old|yr old|yo|y o)\b")
 _MINOR_CONTACT = re.compile(
-    r"\b(?:man|men|guy|guys|adult|older|grown|stranger|someone online|online|internet|boyfriend|he|his|him|pay|paid|paying|"
+    r"\b(?:car|rides?|party|parties|his place|his house|his friends|mates|pay us|pay me|\d\d yr|\d\d years?|man|men|guy|guys|adult|older|grown|stranger|someone online|online|internet|boyfriend|he|his|him|pay|paid|paying|"
     r"money|cash|gifts?|meet|meeting|hotel|pics|pictures|photos|nudes?|naked|video|webcam|cam|send|sex|sexual|date|"
     r"dating|move in|travel|modell?ing|sugar daddy|snapchat|instagram|tiktok|discord|dm|dms)\b"
 )
 
 # The writer, or someone close to them, is the subject.
-_PERSONAL = re.compile(rf"\b(?:i|me|my|myself|mine|us)\b|{_CLOSE}")
+_PERSONAL = re.compile(rf"\b(?:i|me|my|myself|mine|us|we|our)\b|{_CLOSE}")
 # Situations, not topics: in a personal message, any of these is treated as danger now.
 _DANGER_CUES = _rx(
     r"\b(?:not|never|no longer) (?:be |been |being )?allowed\b",
@@ -137,13 +150,27 @@ _DANGER_CUES = _rx(
     r"\b(?:come home|go home|let (?:me|her|him|us) go)\b",
     r"\b(?:groomed|grooming (?:me|her|him)|missing|disappeared|kidnapped|abducted|prostituted|exploited|lured|recruited)\b",
     r"\b(?:no papers|without papers|undocumented)\b",
+    r"\block(?:s|ed|ing)? (?:the |our |my )?(?:door|doors|us|me|her|him|fridge|room|gate|windows?)\b|\bfrom the outside\b|\bbars on the windows?\b|\bcameras?\b",
+    r"\b(?:hiding|hide|hidden|hid)\b|\b(?:is|s) outside\b|\bcomes? back at\b|\bcheck(?:s|ing)? on (?:us|me)\b|\bthey listen\b|\blisten(?:s|ing)? to my\b",
+    r"\bknow(?:s)? where (?:i|we|my|our) (?:live|lives|am|are|family|parents|mum|mom)\b|\bfound (?:me|my|us|where)\b",
+    r"\b(?:put|slipped|spiked) (?:something )?(?:in|into) (?:my|our) drink\b|\bwoke up (?:somewhere|in a)\b|\bdrugged\b",
+    r"\bdo not (?:even )?know (?:where|which city|what city|what country|the address)\b|\bnew (?:apartment|city|place|house|hotel) (?:again|every)\b",
+    r"\b(?:paid|pays) for (?:me|her|us)\b|\b(?:i am|she is|we are) (?:his|theirs|their property)\b|\bnot free\b|\bdecide everything\b",
+    r"\b(?:take|takes|took|taken) (?:our|my) (?:shoes|phones?|documents|money|passports?)\b|\bphone gets taken\b",
+    r"\b(?:back home|my kids|my children|my son|my daughter|my little girl|my little boy|my baby)\b.{0,40}\b(?:taken|hurt|pay|killed|find|harm)\b",
+    r"\b(?:they|he|she) (?:have|has|took|take) my (?:son|daughter|kids|children|baby|child|boy|girl)\b",
+    r"\b(?:his|their) (?:car|van|guys|men|friends?|people) (?:is |was )?(?:outside|here|parked|again)\b|\bsaw (?:his|their) (?:car|van|guys|men)\b",
+    r"\bi ran\b|\bwe ran\b|\bwhere can i (?:go|stay|sleep) tonight\b|\bi have nothing\b|\bone of his (?:guys|men|friends)\b",
+    r"\b(?:one meal|food|meal|fridge)\b.{0,40}\b(?:earn|lock|locked|allowed|punish)\w*",
+    r"\b(?:tell|show|send) (?:everyone|my (?:family|parents|mum|mom|dad|friends))\b",
 )
 # Framings that make a personal-sounding message a question about the subject (study, hypotheticals, this bot).
 _GENERAL_FRAME = _rx(
     r"\b(?:project|essay|homework|assignment|research|presentation|thesis|coursework|dissertation|lesson|curriculum|"
     r"documentary|movie|film|novel|podcast|article|hypothetically|in general|generally|statistics?)\b",
-    r"\bif (?:i|you|someone|somebody|a person|people|they|we) (?:tell|told|say|said|write|type|message|send|report|"
-    r"suspect|think|see|saw|notice|know|knew|meet|met|find|found|were|was|ever)\b",
+    # Hypotheticals about telling or noticing; never "if i send / meet / go", which is how coercion is described.
+    r"\bif (?:i|you|someone|somebody|a person|people|they|we) (?:tell|told|say|said|write|type|report|"
+    r"suspect|think|see|saw|notice|know|knew|were|was|ever)\b",
     r"\bif (?:my|a|your|someone s|a friend s) \w+ (?:is|are|was|were|has|gets|got|seems|might)\b",
     r"\b(?:this bot|the bot|awarebot|you (?:store|keep|save|log|record)|saved|stored|logged|privacy)\b",
     r"\bhow (?:do|can|would|should|could) (?:i|we) (?:recogni[sz]e|spot|identify|tell if|tell whether|know if|know whether|help|support|talk to|teach|explain|protect|prevent|educate|volunteer|donate|report|approach|reach out|speak to|check on|ask)\b",
@@ -157,7 +184,20 @@ _GENERAL_FRAME = _rx(
     # Someone reporting what they witnessed: the referral card is the right reply, not the emergency one.
     r"\b(?:who|where|how) (?:do|should|can|could|would) (?:i|we) (?:report|tell|alert|notify|inform|call|contact)\b",
     r"\b(?:want|need|like) to report\b",
+    r"\b(?:for|in) (?:a |my |our |the )?(?:class|health class|school project|lesson|assembly|course|training)\b|\b(?:we are|we re) (?:learning|studying|talking) about\b",
+    r"\b(?:teacher|coach|counsellor|counselor) (?:said|says|told|asked)\b|\b(?:training|workshop|slide|tiktok about|poster|worksheet|quiz|escape room|fundraiser)\b",
+    r"\bwhat (?:is|are|does|do) (?:a |an |the )?(?:sextortion|grooming|trafficking|exploitation|warning signs|signs|red flags|predators?)\b",
+    r"\bwhat (?:questions|rights|tips|threats|signs|warning signs|examples|apps|kinds?|types?) (?:should|does|do|can|are|is)\b",
+    r"\bwhy do (?:people|adults|predators|strangers|they|men|traffickers) (?:ask|want|use|target|send)\b",
+    r"\bhow (?:do|can|should) (?:i|we|you|kids|children|teens|parents) (?:explain|set up|talk|teach|tell|protect|keep|prepare|choose|check|spot|block|stop)\b",
+    r"\b(?:as a parent|parent of|parental controls?|which apps)\b",
+    r"\bi (?:saw|noticed|met) (?:a|an|some|this|that|two|three) (?:girl|woman|man|boy|kid|child|person|people|couple|family|workers?|lady)\b",
+    r"\bshould i have\b",
+    r"^(?:but |so |and )?why\b",
 )
+# Over and safe: a survivor asking about records, rights or recovery, unless danger is present again.
+_PAST_SAFE = re.compile(r"\b(?:years? ago|in (?:19|20)\d\d|long ago|a while ago|when i was (?:younger|a kid|a teen|a child)|as a survivor|i am a survivor)\b")
+_PRESENT_AGAIN = re.compile(r"\b(?:right now|rn|tonight|still (?:there|with|trapped|owe|have)|again|found me|looking for me|outside|came back|coming back)\b")
 # Cries for help in other languages (folded: lower-case, accents stripped), so they are never missed as "foreign".
 _OTHER_LANGUAGE_URGENT = _rx(
     r"\b(?:ayuda(?:me)?|auxilio|socorro|me tienen encerrad[ao]|no me dejan (?:salir|ir)|me quitaron (?:el|mi) pasaporte|tengo miedo|me obligan)\b",
@@ -166,6 +206,38 @@ _OTHER_LANGUAGE_URGENT = _rx(
     r"\b(?:hilfe|ich kann nicht weg|sie haben meinen pass|ich habe angst)\b",
     r"\b(?:ajutor|ajutati ma|pomocy|ratunku|aiuto|tolong|tulong|tulungan|cuu toi|giup toi|cuu voi)\b",
     r"(?:помогите|помоги|спасите|меня держат|забрали паспорт|допоможіть|рятуйте|救命|救救我|帮帮我|ساعدني|النجدة|بچاؤ|बचाओ|मदद करो|ช่วยด้วย)",
+)
+# Danger words in other languages: awarebot cannot answer these messages, so any sign of danger in them takes the
+# emergency route (recall first). Latin-script words are written without accents and matched on folded text;
+# other scripts are matched on the text as written.
+_OTHER_LANGUAGE_DANGER_LATIN = _rx(
+    # documents taken
+    r"\b(?:pasaporte|passaporte|passeport|pasaport|passaporto|paszport|paspor|reisepass|ausweis|buletin|dowod|ktp)\b",
+    r"\b(?:documentos|documenti|papiers|papiere|dokumen|dokumento|giay to|ho chieu)\b",
+    # not allowed out, locked in
+    r"\b(?:no me dejan|nao me deixam|ne me laisse|nu ma lasa|non mi lasciano|nie pozwalaja|nie wypuszczaja|lasst mich nicht|darf nicht raus)\b",
+    r"\b(?:encerrad[ao]|trancad[ao]|enferme|enfermee|incuiat[ae]?|rinchius[ao]|zamknie\w*|eingesperrt|nakakulong|dikurung|disekap|khong duoc ra ngoai|nhot)\b",
+    r"\b(?:hindi ako pinapalabas|ayaw akong palabasin|tidak boleh keluar|estou pres[ao])\b",
+    # forced
+    r"\b(?:me obliga\w*|obligan|me fuerza\w*|me obriga\w*|obrigam|me forc\w*|m oblige\w*|ma obliga\w*|ma forteaza|costring\w*|obblig\w*|zmusza\w*|kaza mi|zwingt|zwingen|pinipilit|dipaksa|memaksa|harus melayani|bat toi|ep toi)\b",
+    # debt
+    r"\b(?:deuda|divida|dette|datori\w*|debito|dlug\w*|schulden|utang|hutang|tra no)\b",
+    # threats
+    r"\b(?:amenaza\w*|ameac\w*|menace\w*|amenint\w*|grozi\w*|droht|drohen|mengancam|pinagbabantaan|tinatakot)\b",
+)
+_OTHER_LANGUAGE_DANGER_SCRIPTS = _rx(
+    r"паспорт|документ|не отпуска|не выпуска|заперт|взаперти|заставля|долг|угрожа|забрал|не знаю (?:где|в каком)",
+    r"не відпуска|замкн|змушу|примушу|борг|погрожу",
+    r"護照|护照|证件|身份证|出不去|不让我|关着|逼我|强迫|欠|债|威胁",
+    r"جواز|وثائق|لا يسمحون|محبوس|يحبس|يجبر|أجبر|دين|يهدد",
+    r"पासपोर्ट|दस्तावेज़|दस्तावेज|बाहर नहीं जाने|बंद कर|मजबूर|ज़बरदस्ती|जबरदस्ती|कर्ज़|कर्ज|धमकी",
+    r"พาสปอร์ต|หนังสือเดินทาง|ออกไปไหนไม่ได้|ขัง|บังคับ|รับแขก|หนี้|ขู่",
+)
+# A minor in another language with money, gifts, photos or a meeting.
+_OTHER_LANGUAGE_MINOR = _rx(
+    r"\b(?:tengo|tenho|j ai|ich bin|am|mam|ho|co|de) (?:[5-9]|1[0-7]) ?(?:anos|ans|jahre|ani|lat|anni|tuoi)?\b.{0,80}\b(?:dinero|regalos|fotos|carro|coche|encontrar|dinheiro|argent|photos|geld|treffen|bani|pieniadze|soldi|regali|tien|anh)\b",
+    r"\b(?:[5-9]|1[0-7]) (?:anos|ans|jahre|ani|lat|anni)\b.{0,80}\b(?:dinero|regalos|fotos|carro|encontrar|dinheiro|argent|photos|geld|treffen|bani|pieniadze|soldi|regali)\b",
+    r"мне (?:[5-9]|1[0-7])\b.{0,80}(?:деньги|фото|встрет|подар)",
 )
 _SOS_EMOJI = re.compile("[\U0001f198\U0001f6a8]")  # 🆘 🚨
 
@@ -218,19 +290,27 @@ def is_urgent(text: str, norm: str | None = None) -> bool:
     if _SOS_EMOJI.search(text):
         return True
     folded = fold(text)
-    if _OTHER_LANGUAGE_URGENT.search(folded):
+    raw = text.casefold()
+    if (
+        _OTHER_LANGUAGE_URGENT.search(folded) or _OTHER_LANGUAGE_URGENT.search(raw)
+        or _OTHER_LANGUAGE_DANGER_LATIN.search(folded) or _OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw)
+        or _OTHER_LANGUAGE_MINOR.search(folded) or _OTHER_LANGUAGE_MINOR.search(raw)
+    ):
         return True
     if norm is None:
         norm = normalize(text)
     if not norm:
         return False
+    if _PAST_SAFE.search(norm) and not _PRESENT_AGAIN.search(norm):
+        return False
     if _STRONG.search(norm):
         return True
+    general = bool(_GENERAL_FRAME.search(norm))
     personal = bool(_PERSONAL.search(norm))
     minor = bool(_MINOR_SELF.search(norm)) or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
-    if minor and _MINOR_CONTACT.search(norm):
+    if minor and _MINOR_CONTACT.search(norm) and not general:
         return True
-    return personal and bool(_DANGER_CUES.search(norm)) and not _GENERAL_FRAME.search(norm)
+    return personal and bool(_DANGER_CUES.search(norm)) and not general
 
 
 def is_referral_request(norm: str) -> bool:

@@ -80,3 +80,26 @@ def test_urgent_wins_over_referral() -> None:
 def test_very_long_text_does_not_break_routing() -> None:
     assert route("what is trafficking " * 2000) is Route.QUESTION
     assert route("blah " * 5000 + " he took my passport and i can not leave") is Route.URGENT
+
+
+def test_safety_stress_set() -> None:
+    """160 disclosures and 120 look-alike general questions written without seeing this code (tests/data)."""
+    from pathlib import Path
+
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parent / "data" / "safety_stress.yaml").read_text(encoding="utf-8"))
+    missed = [t for t in data["urgent"] if route(t) is not Route.URGENT]
+    false_alarms = [t for t in data["general"] if route(t) is Route.URGENT]
+    assert missed == []
+    assert len(false_alarms) / len(data["general"]) <= 0.05, false_alarms
+
+
+def test_knowledge_phrasings_reach_their_entries() -> None:
+    """No curated phrasing is diverted to the urgent or referral route before matching."""
+    from bot.config import bundled_knowledge_dir
+    from bot.knowledge import load_knowledge
+
+    knowledge = load_knowledge(bundled_knowledge_dir())
+    diverted = [(e.id, q) for e in knowledge.entries.values() for q in e.questions if route(q) is not Route.QUESTION]
+    assert diverted == []
