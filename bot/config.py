@@ -52,6 +52,9 @@ class TelegramConfig:
     mode: str = "polling"  # "polling" or "webhook"
     base_url: str = ""
     base_file_url: str = ""
+    # Proactive cap on messages sent per second, Telegram's documented bulk limit; 0 turns the cap off (a
+    # self-hosted Bot API server, or a bot whose limit Telegram raised). Flood replies (429) are honoured either way.
+    max_messages_per_second: float = 30.0
     webhook: WebhookConfig = WebhookConfig()
 
 

@@ -83,7 +83,9 @@ def build_application(
             do_quote=False,
         ))
         .concurrent_updates(CONCURRENT_UPDATES)
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            rate_limiter or AIORateLimiter(overall_max_rate=telegram.max_messages_per_second, max_retries=3)
+        )
         .request(request or RetryingRequest(connection_pool_size=CONCURRENT_UPDATES * 2, read_timeout=10.0))
         .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=10.0))
         .post_init(_post_init)

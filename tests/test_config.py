@@ -42,3 +42,19 @@ def test_wrong_config_is_refused_clearly(tmp_path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError):
         load_config(path, env={})
+
+
+@pytest.mark.parametrize(("cap", "expected"), [(30.0, 30), (0.0, None)])
+def test_send_cap_reaches_the_rate_limiter(cap: float, expected: int | None) -> None:
+    from dataclasses import replace
+
+    from bot.config import Config, TelegramConfig
+    from bot.engine import Engine, LiveEngine
+    from handlers.app import build_application
+
+    config = replace(Config(), telegram=TelegramConfig(token="1:abc", max_messages_per_second=cap))
+    app = build_application(config, LiveEngine(Engine.load(config)))
+    limiter = app.bot.rate_limiter
+    base = limiter._base_limiter  # noqa: SLF001 - python-telegram-bot keeps the overall limiter private
+    assert (base.max_rate if base else None) == expected
+    assert limiter._max_retries == 3  # noqa: SLF001 - flood replies are retried whatever the cap
