@@ -290,13 +290,14 @@ def is_urgent(text: str, norm: str | None = None) -> bool:
     if _SOS_EMOJI.search(text):
         return True
     folded = fold(text)
-    raw = text.casefold()
-    if (
-        _OTHER_LANGUAGE_URGENT.search(folded) or _OTHER_LANGUAGE_URGENT.search(raw)
-        or _OTHER_LANGUAGE_DANGER_LATIN.search(folded) or _OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw)
-        or _OTHER_LANGUAGE_MINOR.search(folded) or _OTHER_LANGUAGE_MINOR.search(raw)
-    ):
+    if _OTHER_LANGUAGE_URGENT.search(folded) or _OTHER_LANGUAGE_DANGER_LATIN.search(folded):
         return True
+    if _OTHER_LANGUAGE_MINOR.search(folded):
+        return True
+    if not text.isascii():  # the other scripts' words, as written (folding would strip their vowel signs)
+        raw = text.casefold()
+        if _OTHER_LANGUAGE_URGENT.search(raw) or _OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw):
+            return True
     if norm is None:
         norm = normalize(text)
     if not norm:
@@ -305,12 +306,12 @@ def is_urgent(text: str, norm: str | None = None) -> bool:
         return False
     if _STRONG.search(norm):
         return True
-    general = bool(_GENERAL_FRAME.search(norm))
+    # The guard against study, hypothetical and witness framings is only consulted once danger is in view.
     personal = bool(_PERSONAL.search(norm))
-    minor = bool(_MINOR_SELF.search(norm)) or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
-    if minor and _MINOR_CONTACT.search(norm) and not general:
+    if personal and _DANGER_CUES.search(norm) and not _GENERAL_FRAME.search(norm):
         return True
-    return personal and bool(_DANGER_CUES.search(norm)) and not general
+    minor = bool(_MINOR_SELF.search(norm)) or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
+    return minor and bool(_MINOR_CONTACT.search(norm)) and not _GENERAL_FRAME.search(norm)
 
 
 def is_referral_request(norm: str) -> bool:

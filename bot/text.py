@@ -10,20 +10,22 @@ import Stemmer
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 
-# Written contractions first (with an apostrophe), then the same words as people type them without one.
-_CONTRACTIONS = [
-    (re.compile(r"\b(can)'t\b"), r"\1 not"),
-    (re.compile(r"\bwon't\b"), "will not"),
-    (re.compile(r"\bshan't\b"), "shall not"),
-    (re.compile(r"n't\b"), " not"),
-    (re.compile(r"'m\b"), " am"),
-    (re.compile(r"'re\b"), " are"),
-    (re.compile(r"'ll\b"), " will"),
-    (re.compile(r"'ve\b"), " have"),
-    (re.compile(r"'d\b"), " would"),
-    (re.compile(r"\b(he|she|it|that|what|who|where|there|here|how|when|why)'s\b"), r"\1 is"),
-    (re.compile(r"'s\b"), ""),  # possessive
-]
+# Written contractions, expanded in one pass (each alternative's replacement by the group that matched).
+_CONTRACTION_RX = re.compile(
+    r"\b(can)'t\b|\b(won)'t\b|\b(shan)'t\b|(n)'t\b|(')m\b|(')re\b|(')ll\b|(')ve\b|(')d\b"
+    r"|\b(he|she|it|that|what|who|where|there|here|how|when|why)'s\b|(')s\b"
+)
+_CONTRACTION_REPLACEMENTS = (
+    "can not", "will not", "shall not", " not", " am", " are", " will", " have", " would", None, ""
+)
+
+
+def _expand(match: re.Match[str]) -> str:
+    index = match.lastindex or 1
+    replacement = _CONTRACTION_REPLACEMENTS[index - 1]
+    return f"{match.group(index)} is" if replacement is None else replacement
+
+
 _BARE_CONTRACTIONS = {
     "cant": "can not", "cannot": "can not", "dont": "do not", "doesnt": "does not", "didnt": "did not",
     "isnt": "is not", "arent": "are not", "wasnt": "was not", "werent": "were not", "wont": "will not",
@@ -70,8 +72,8 @@ def fold(text: str) -> str:
 def normalize(text: str) -> str:
     """Folded text with contractions expanded and punctuation removed: "He's taken my ID!" → "he is taken my id"."""
     text = fold(text)
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
+    if "'" in text:
+        text = _CONTRACTION_RX.sub(_expand, text)
     text = _NON_WORD.sub(" ", text).replace("'", " ")
     words = [_BARE_CONTRACTIONS.get(w, w) for w in text.split()]
     return _SPACES.sub(" ", " ".join(words)).strip()
