@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from bot.text import fold, normalize
+from rapidfuzz import fuzz, process
+
+from bot.text import STOPWORDS, fold, normalize
 
 
 class Route(StrEnum):
@@ -51,7 +53,7 @@ _MINOR_WORDS = r"(?:five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourtee
 # Urgent whatever the framing: short cries for help and unmistakable first-person danger.
 _STRONG = _rx(
     r"^(?:please )*(?:help|help me|sos|save me|rescue me|mayday|emergency)(?: please| now| me)*$",
-    r"\b(?:help|save|rescue|get) me\b(?! (?:understand|learn|write|find|pick|choose|decide|with (?:my |an? |the |this )?(?:\w+ )?(?:homework|essay|project|assignment|research|presentation|school|question|quiz|test|exam|math|maths|code|recipe)))",
+    r"\b(?:help|save|rescue|get) me\b(?! (?:understand|learn|write|find|pick|choose|decide|plan|book|cook|make|fix|study|revise|prepare|organi[sz]e|translate|summari[sz]e|calculate|solve|pass|think|remember|name|get started|with (?:my |an? |the |this )?(?:\w+ )?(?:homework|essay|project|assignment|research|presentation|school|question|quiz|test|exam|math|maths|code|recipe)))",
     r"\bsos\b",
     r"\bplease help\b",
     r"\bi need (?:help|to get out|to escape|to leave|to run|a way out)\b(?! (?:with|understanding|writing|for (?:my |a )?(?:homework|essay|project|school|class|research)))",
@@ -127,7 +129,10 @@ _DANGER_CUES = _rx(
     r"\b(?:will not|would not|does not|do not|did not|never|not) let(?:ting)?\b",
     r"\b(?:can not|could not|unable to|no way to) (?:leave|escape|go|get out|get away|come home|run|stop|say no|quit|call|contact|refuse)\b",
     r"\b(?:keeps?|kept|took|takes|taking|taken|has|have|holds?|holding|controls?|controlling) (?:all |most )?(?:of )?(?:my|our|her|his) (?:money|wages|pay|salary|earnings|passport|id|documents|papers|phone|visa|cards?)\b",
-    r"\b(?:owe|owes|owed|debt|pay (?:him|them|her|it) back|pay back|work it off|work off|earn it back|earn it|paid off)\b",
+    r"\b(?:owe|owes|owed) (?:him|them|her|the|my|his|their|everything|for)\b|\bdebt (?:to|with|for the|for my) (?:him|them|her|the|my|travel|trip|flight|visa|rent)\b",
+    r"\b(?:pay (?:him|them|her) back|work (?:it )?off|earn it back|earn it|paid off|until i pay|pay back everything|spent on me)\b",
+    r"\bthe debt (?:is|was|keeps|went|grows|gets)\b|\bdebt (?:keeps|went|grows|gets) (?:up|bigger|higher|growing)\b",
+    r"\b(?:my|our) (?:mother|mum|mom|father|dad|family|parents|kids|children|sister|brother) (?:will|would|has to|must) (?:pay|suffer|be hurt|get hurt)\b",
     r"\b(?:clients|customers|johns|punters|men for money|go with men|with men|sleep with|have sex with|sex for money|sell sex|selling sex|escorting|other things)\b",
     r"\b(?:watch(?:es|ing|ed)?|follow(?:s|ing|ed)?|track(?:s|ing|ed)?|looking for|stalk(?:s|ing|ed)?) (?:me|us|her|him|everything|my)\b",
     r"\b(?:get away|escap\w*|run away|got away|ran away|flee|fled|break free|get out of (?:here|there|this)|nowhere to (?:go|stay|live|sleep))\b",
@@ -182,7 +187,7 @@ _GENERAL_FRAME = _rx(
     r"\b(?:i|we) (?:have )?(?:read|heard|learned|learnt|seen|watched|saw) (?:about|that|a |an |the |in |on )",
     r"\bif (?:guys|men|boys|girls|women|people|kids|children|teens|anyone|someone) (?:can|could|get|are|is)\b",
     # Someone reporting what they witnessed: the referral card is the right reply, not the emergency one.
-    r"\b(?:who|where|how) (?:do|should|can|could|would) (?:i|we) (?:report|tell|alert|notify|inform|call|contact)\b",
+    r"\b(?:who|whom|where|how|which \w+) (?:do|should|can|could|would|am|are) (?:i|we)(?: supposed to| meant to)? (?:report|tell|alert|notify|inform|call|contact|ring|phone|text|email|reach|speak to|talk to|give|go to|get in touch)\b",
     r"\b(?:want|need|like) to report\b",
     r"\b(?:for|in) (?:a |my |our |the )?(?:class|health class|school project|lesson|assembly|course|training)\b|\b(?:we are|we re) (?:learning|studying|talking) about\b",
     r"\b(?:teacher|coach|counsellor|counselor) (?:said|says|told|asked)\b|\b(?:training|workshop|slide|tiktok about|poster|worksheet|quiz|escape room|fundraiser)\b",
@@ -196,6 +201,7 @@ _GENERAL_FRAME = _rx(
     r"^(?:but |so |and )?why\b",
 )
 # Over and safe: a survivor asking about records, rights or recovery, unless danger is present again.
+_IDIOMS = re.compile(r"\b(?:pimp my ride|hotline bling|pimp my|escort car|ford escort)\b")
 _PAST_SAFE = re.compile(r"\b(?:years? ago|in (?:19|20)\d\d|long ago|a while ago|when i was (?:younger|a kid|a teen|a child)|as a survivor|i am a survivor)\b")
 _PRESENT_AGAIN = re.compile(r"\b(?:right now|rn|tonight|still (?:there|with|trapped|owe|have)|again|found me|looking for me|outside|came back|coming back)\b")
 # Cries for help in other languages (folded: lower-case, accents stripped), so they are never missed as "foreign".
@@ -267,6 +273,7 @@ _REFERRAL = _rx(
     r"\b(?:report|reporting|tell|call|ring|contact|reach|alert|inform|notify|touch|tip off|tip)\b.{0,40}\b(?:cops|law enforcement|authorities|agency|anti ?trafficking unit)\b",
     r"\bwho (?:do|should|can|would|could) (?:i|we|you|one) (?:alert|notify|inform|go to|turn to|speak to|tell)\b",
     r"\bget in touch with\b",
+    r"\bwho (?:do|should|can|could) (?:i|we) (?:give|send|pass|hand) (?:it|this|that|the info|information|them)\b",
 )
 
 _ENGLISH_HINTS = frozenset(
@@ -302,7 +309,7 @@ def is_urgent(text: str, norm: str | None = None) -> bool:
         norm = normalize(text)
     if not norm:
         return False
-    if _PAST_SAFE.search(norm) and not _PRESENT_AGAIN.search(norm):
+    if (_PAST_SAFE.search(norm) and not _PRESENT_AGAIN.search(norm)) or _IDIOMS.search(norm):
         return False
     if _STRONG.search(norm):
         return True
@@ -314,8 +321,88 @@ def is_urgent(text: str, norm: str | None = None) -> bool:
     return minor and bool(_MINOR_CONTACT.search(norm)) and not _GENERAL_FRAME.search(norm)
 
 
+# Asking whom to contact is composed of parts, so it is recognised by its parts rather than by listed phrasings:
+# a request form, a way of contacting or reporting, and someone or something to contact.
+_CONTACT_NOUNS = frozenset(
+    """number hotline hotlines helpline helplines email contact tipline childline website channel whatsapp textline
+    line""".split()
+)
+# Real words one letter away from a contact word: never read as its typo.
+_NOT_TYPOS = frozenset("contract contracts contrast numbers lines liner linen online emails website websites".split())
+# Verbs that by themselves say "reach someone"; weaker ones ("send", "speak") also need someone to reach.
+_STRONG_CONTACT_VERBS = frozenset(
+    "call calling ring ringing email reach report reporting notify alert inform tip submit".split()
+)
+_WEAK_CONTACT_VERBS = frozenset("text texting speak talk write send file give tell".split())
+_CONTACT_PARTIES = re.compile(
+    r"\b(?:police|polise|cops|authorit(?:y|ies)|agenc(?:y|ies)|organi[sz]ations?|charit(?:y|ies)|ngos?|unit|"
+    r"homeland security|fbi|ncmec|national center|someone|somebody|anyone|anybody|people|person|support|help|advice|"
+    r"hotline|helpline|number|line)\b"
+)
+# The writer asks for themselves, or asks who or where: "how do traffickers contact people" is not a request.
+_WH_FORM = re.compile(r"\b(?:who|whom|where|which)\b")
+_REQUEST_FORM = re.compile(
+    r"\b(?:who|whom|where|which|(?:do|should|can|could|may|must|would) (?:i|we)|i|we|me|us|my|is there|are there|"
+    r"give me|point me|best way|proper|right (?:people|person|place|number|organi[sz]ation))\b|^\S+\s*\?"
+)
+# Questions about reporting itself ("what happens after I report") belong to the how-to-report entry.
+_REPORT_PROCESS = re.compile(
+    r"\bhow (?:does|do|did) .{0,60}\bwork\b|\btell (?:if|whether|when|the difference)\b|"
+    r"\bwhat (?:do|should|would|can) i (?:\w+ )?(?:say|tell|include|bring|need|mention|write|expect)\b|"
+    r"\bwhat (?:happens|information|info|details|do they)\b|\b(?:anonymously|without giving my name|stay in contact)\b|"
+    r"\bdo i need (?:proof|evidence)\b|\bwill (?:they|the police|i get)\b|\bhow (?:does|do) (?:reporting|hotlines?|"
+    r"helplines?|text lines?|it) work\b|\bafter (?:i|you) (?:report|call)\b|\bis (?:reporting|it) (?:anonymous|"
+    r"confidential|safe)\b"
+)
+# Questions about the world, and giving rather than contacting.
+_NOT_A_REQUEST = re.compile(
+    r"^(?:how|why|what|when)\b(?! (?:number|hotline|helpline|contact|do i|can i|should i|could i|would i|to))|"
+    r"^why\b|\b(?:give|giving|send|sending|donate|donating) (?:money|cash|donations?|funds|my time|time)\b"
+)
+# Everyday services and idioms that share the words.
+_OTHER_SERVICES = re.compile(
+    r"\b(?:customer service|customer support|tech support|amazon|github|bug|pothole|council|bank|password|"
+    r"refund|delivery|order|pizza|taxi|dentist|doctor s appointment|bling|drake|wifi|internet provider|netflix|"
+    r"airline|flight|hotel booking|parking|insurance)\b"
+)
+
+
+def _fuzzy_in(word: str, vocabulary: frozenset[str]) -> bool:
+    """`word` or a near spelling of it ("numbr", "hotlien") is in `vocabulary`."""
+    if word in vocabulary:
+        return True
+    if len(word) < 5 or word in _NOT_TYPOS:
+        return False
+    found = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=85)
+    return found is not None and found[0][0] == word[0]  # "bring" is not a typo of "ring"
+
+
 def is_referral_request(norm: str) -> bool:
-    return bool(_REFERRAL.search(norm))
+    """Asking for a hotline, a number, whom to call, or where and how to report to someone."""
+    if _REFERRAL.search(norm) and not _OTHER_SERVICES.search(norm):
+        return True
+    if _OTHER_SERVICES.search(norm) or _REPORT_PROCESS.search(norm):
+        return False
+    words = norm.split()
+    content = [w for w in words if w not in STOPWORDS]
+    has_noun = any(_fuzzy_in(w, _CONTACT_NOUNS) for w in content)
+    if _NOT_A_REQUEST.search(norm):
+        return False
+    # A short message naming a way to reach help ("number?", "polise numbr", "contact?") is a request for it.
+    if has_noun and len(content) <= 3:
+        return True
+    strong = [w for w in words if _fuzzy_in(w, _STRONG_CONTACT_VERBS)]
+    if has_noun and strong and (len(content) <= 5 or _REQUEST_FORM.search(norm)):
+        return True  # "report line for trafficking in south africa"
+    if not _REQUEST_FORM.search(norm):
+        return False
+    party = bool(_CONTACT_PARTIES.search(norm))
+    # "How do I report X" is the how-to-report entry (what to say, anonymity), which carries the referral block
+    # anyway; whom or where to report, or reporting to someone named, is a request for the referral card.
+    if strong and (party or _WH_FORM.search(norm) or any(not w.startswith("report") for w in strong)):
+        return True
+    weak_verb = any(w in _WEAK_CONTACT_VERBS for w in words)
+    return (weak_verb or has_noun) and party
 
 
 def is_other_language(norm: str) -> bool:
@@ -343,6 +430,6 @@ def route(text: str, norm: str | None = None) -> Route:
         return Route.EMPTY
     if is_other_language(norm):
         return Route.OTHER_LANGUAGE
-    if is_referral_request(norm):
+    if is_referral_request(norm + (" ?" if text.rstrip().endswith("?") else "")):
         return Route.REFERRAL
     return Route.QUESTION

@@ -69,3 +69,20 @@ def test_referral_requests(results: dict[str, float]) -> None:
 
 def test_off_topic_falls_back(results: dict[str, float]) -> None:
     assert results["off_topic_fallback"] >= 0.90
+
+
+def test_quality_stress_set() -> None:
+    """Referral requests, look-alike off-topic lines and answers written without seeing the code
+    (tests/data/quality_stress.yaml); a regression guard beside the dev set."""
+    engine = Engine.load(load_config(env={}))
+    data = yaml.safe_load((DEVSET.parent / "quality_stress.yaml").read_text(encoding="utf-8"))
+    referral = sum(engine.respond(t, "US").kind is ReplyKind.REFERRAL for t in data["referral"]) / len(data["referral"])
+    off_topic = sum(engine.respond(t, "US").kind is ReplyKind.FALLBACK for t in data["off_topic"]) / len(data["off_topic"])
+    answers = sum(
+        (r := engine.respond(x["text"], "US")).kind is ReplyKind.ANSWER and r.entry_id == x["entry"]
+        for x in data["answers"]
+    ) / len(data["answers"])
+    print("\nquality stress:", {"referral": referral, "off_topic": off_topic, "answers": answers})
+    assert referral >= 0.95
+    assert off_topic >= 0.90
+    assert answers >= 0.88
