@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -198,4 +199,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         print(exc.report(), file=sys.stderr)
         return EXIT_PROBLEM
     except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:
+        # The reader went away (`awarebot ask … | head`): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

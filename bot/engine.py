@@ -13,7 +13,7 @@ from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, loa
 from bot.matching import Match, Matcher
 from bot.referrals import ReferralDirectory, load_referrals, referral_block, referral_card
 from bot.replies import Button, Reply, ReplyKind
-from bot.safety import Route, route
+from bot.safety import Route, mentions_minor, route
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ FALLBACK_OTHER_LANGUAGE = (
 FALLBACK_EMPTY = "Please send your question as text, in your own words. Or pick a topic:"
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 REFERRAL_INTRO = "Here is where to get help and how to report:"
+# Share of the answer threshold a topic needs to be offered under an urgent reply.
+URGENT_TOPIC_SHARE = 0.3
 SUGGESTED_TOPICS = ("what-is-sex-trafficking", "signs-of-trafficking", "how-to-report", "recruitment-tactics")
 
 
@@ -100,13 +102,14 @@ class Engine:
         region: str | None,
         *,
         full_card: bool = False,
+        for_minor: bool = False,
         entry_id: str | None = None,
         score: float = 0.0,
         alternatives: tuple[str, ...] = (),
         buttons: tuple[Button, ...] = (),
     ) -> Reply:
         served = self.referrals.get(region or self.default_region)
-        referral = referral_card(served) if full_card else referral_block(served)
+        referral = referral_card(served) if full_card else referral_block(served, for_minor=for_minor)
         return Reply(
             kind=kind,
             body=body,
@@ -137,12 +140,13 @@ class Engine:
         if decision is Route.URGENT:
             # The topic the message touches, as a way out for someone who was asking in general.
             match = self.matcher.best(text, norm)
-            topic = match.entry_id if match and match.score >= self.matching.answer_threshold else None
+            # Only a suggestion, so a lower bar than an answer: personal words dilute the score of urgent messages.
+            topic = match.entry_id if match and match.score >= self.matching.answer_threshold * URGENT_TOPIC_SHARE else None
             buttons = [Button("Full hotline card", "hotline")]
             if topic:
                 buttons.append(Button(f"Just asking in general: {self._title(topic)}", f"entry:{topic}"))
             return self._reply(ReplyKind.URGENT, URGENT, region, buttons=tuple(buttons),
-                               alternatives=(topic,) if topic else ())
+                               alternatives=(topic,) if topic else (), for_minor=mentions_minor(text, norm))
         if decision is Route.REFERRAL:
             return self._reply(
                 ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True,

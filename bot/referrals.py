@@ -739,10 +739,20 @@ def _report_line(region: Region, primary: Hotline | None) -> str | None:
     return f"Report: {_first_sentence(a.how_to_report)}"
 
 
-def referral_block(region: Region) -> str:
-    """The compact block under every reply: emergency first, the main line, how to report, region."""
+def child_line(region: Region) -> Hotline | None:
+    """The region's child helpline, if it has one open to the whole region."""
+    for hotline in region.hotlines:
+        if hotline.type == "child" and (hotline.phone or hotline.web) and not hotline.scope:
+            return hotline
+    return None
+
+
+def referral_block(region: Region, for_minor: bool = False) -> str:
+    """The compact block under every reply: emergency first, the main line, how to report, region.
+    `for_minor` adds the child helpline, for a young person (or about one) in danger."""
     lines = [_danger_line(region)]
     h = region.primary_hotline
+    child = child_line(region) if for_minor else None
     if h is not None:
         if h.phone:
             parts = [f"{h.name}: {h.phone}"]
@@ -758,6 +768,11 @@ def referral_block(region: Region) -> str:
             lines.append(f"{lead}{name}{_short_url(h.web)}")
         elif h.sms:
             lines.append(f"{h.name}: {_sms_text(h.sms)}")
+    if child is not None and child is not h:
+        contact = [child.phone] if child.phone else [_short_url(child.web)] if child.web else []
+        if child.sms:
+            contact.append(_sms_text(child.sms))
+        lines.append(f"Under 18: {child.name}: {' · '.join(contact)}")
     report = _report_line(region, h)
     if report:
         lines.append(report)

@@ -377,6 +377,18 @@ def _fuzzy_in(word: str, vocabulary: frozenset[str]) -> bool:
     return found is not None and found[0][0] == word[0]  # "bring" is not a typo of "ring"
 
 
+def mentions_minor(text: str, norm: str | None = None) -> bool:
+    """The writer, or the person they write about, is under 18 (so the child helpline belongs in the reply)."""
+    if norm is None:
+        norm = normalize(text)
+    personal = bool(_PERSONAL.search(norm))
+    return (
+        bool(_MINOR_SELF.search(norm))
+        or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
+        or bool(_OTHER_LANGUAGE_MINOR.search(fold(text)))
+    )
+
+
 def is_referral_request(norm: str) -> bool:
     """Asking for a hotline, a number, whom to call, or where and how to report to someone."""
     if _REFERRAL.search(norm) and not _OTHER_SERVICES.search(norm):

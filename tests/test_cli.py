@@ -138,3 +138,11 @@ def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
     needle = CANARY.encode()
     assert _files_containing(work, needle) == []
     assert _files_containing(temp, needle) == []
+
+
+def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        f'"{sys.executable}" -m bot ask "what is sex trafficking" | head -1',
+        shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert "Traceback" not in done.stderr and done.stdout.strip()

@@ -120,3 +120,17 @@ def test_live_engine_swaps_whole_snapshots(engine: Engine) -> None:
     live.swap(newer)
     assert live.current is newer
     assert held.version == engine.version  # a question in flight keeps its snapshot
+
+
+def test_urgent_reply_for_a_minor_adds_the_child_helpline(engine: Engine) -> None:
+    minor = engine.respond("im 14 and a guy online wants to pay me to meet him", "GB")
+    adult = engine.respond("he took my passport and i can't leave", "GB")
+    assert minor.kind is adult.kind is ReplyKind.URGENT
+    assert "0800 1111" in minor.referral and "Under 18" in minor.referral
+    assert "0800 1111" not in adult.referral
+    assert minor.plain.splitlines()[0] == adult.plain.splitlines()[0]  # the emergency line still comes first
+
+
+def test_urgent_reply_offers_the_general_topic(engine: Engine) -> None:
+    reply = engine.respond("he took my passport and i can't leave", "US")
+    assert any(b.action.startswith("entry:") and "general" in b.label for b in reply.buttons)
