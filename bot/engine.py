@@ -48,6 +48,10 @@ FALLBACK_OTHER_LANGUAGE = (
     "Sorry, I can only answer in English for now. If you need help, the numbers below can help, and many "
     "hotlines have interpreters. Try asking in English, or pick a topic:"
 )
+FALLBACK_GOODS = (
+    "I answer questions about the trafficking of people, especially for sexual exploitation, rather than "
+    "trafficking or smuggling of goods such as drugs or weapons. Pick a topic, or ask about people:"
+)
 FALLBACK_EMPTY = "Please send your question as text, in your own words. Or pick a topic:"
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
 REFERRAL_INTRO = "Here is where to get help and how to report:"
@@ -154,6 +158,8 @@ class Engine:
             )
         if decision is Route.EMPTY:
             return self._fallback(FALLBACK_EMPTY, region)
+        if decision is Route.OTHER_TRAFFICKING:
+            return self._fallback(FALLBACK_GOODS, region)
         matches = self.matcher.rank(text, limit=3, norm=norm)
         threshold = self.matching.answer_threshold
         if not matches or matches[0].score < threshold:

@@ -21,6 +21,7 @@ class Route(StrEnum):
     URGENT = "urgent"
     REFERRAL = "referral"
     EMPTY = "empty"
+    OTHER_TRAFFICKING = "other-trafficking"
     OTHER_LANGUAGE = "other-language"
     QUESTION = "question"
 
@@ -417,6 +418,25 @@ def is_referral_request(norm: str) -> bool:
     return (weak_verb or has_noun) and party
 
 
+# Trafficking or smuggling of goods, not people: a different subject that shares the word.
+_GOODS_TRAFFICKING = re.compile(
+    r"\b(?:drugs?|narcotics?|cocaine|heroin|fentanyl|cannabis|weed|arms|guns?|weapons?|firearms?|ammunition|"
+    r"wildlife|ivory|animals?|rhino horn|cigarettes?|tobacco|antiquities|art|timber|snacks?|food|sweets|candy|"
+    r"alcohol|booze|rum|whisky|cars?|goods|contraband)\s+(?:trafficking|trafficker|traffickers|smuggling|smuggler|"
+    r"smugglers|trade)\b|\bsmuggl\w* (?:snacks?|food|sweets|candy|drinks?|alcohol|booze|rum|drugs?|guns?|"
+    r"cigarettes?|phones?)\b"
+)
+_PEOPLE_WORDS = re.compile(
+    r"\b(?:sex|sexual|human|humans|people|person|persons|women|woman|girls?|boys?|children|child|kids?|minors?|"
+    r"victims?|survivors?|exploit\w*|prostitut\w*|forced|slavery|migrants?|workers?)\b"
+)
+
+
+def is_goods_trafficking(norm: str) -> bool:
+    """About trafficking or smuggling of goods (drugs, arms, wildlife…) and not of people."""
+    return bool(_GOODS_TRAFFICKING.search(norm)) and not _PEOPLE_WORDS.search(norm)
+
+
 def is_other_language(norm: str) -> bool:
     """Mostly non-Latin letters, or Latin-script words of another language outnumbering English ones."""
     letters = [ch for ch in norm if ch.isalpha()]
@@ -444,4 +464,6 @@ def route(text: str, norm: str | None = None) -> Route:
         return Route.OTHER_LANGUAGE
     if is_referral_request(norm + (" ?" if text.rstrip().endswith("?") else "")):
         return Route.REFERRAL
+    if is_goods_trafficking(norm):
+        return Route.OTHER_TRAFFICKING
     return Route.QUESTION

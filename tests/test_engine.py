@@ -134,3 +134,9 @@ def test_urgent_reply_for_a_minor_adds_the_child_helpline(engine: Engine) -> Non
 def test_urgent_reply_offers_the_general_topic(engine: Engine) -> None:
     reply = engine.respond("he took my passport and i can't leave", "US")
     assert any(b.action.startswith("entry:") and "general" in b.label for b in reply.buttons)
+
+
+def test_goods_trafficking_gets_a_fallback_that_says_why(engine: Engine) -> None:
+    reply = engine.respond("what's the prison sentence for drug trafficking in the uk", "GB")
+    assert reply.kind is ReplyKind.FALLBACK
+    assert "people" in reply.body and "999" in reply.plain

@@ -103,3 +103,24 @@ def test_knowledge_phrasings_reach_their_entries() -> None:
     knowledge = load_knowledge(bundled_knowledge_dir())
     diverted = [(e.id, q) for e in knowledge.entries.values() for q in e.questions if route(q) is not Route.QUESTION]
     assert diverted == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("whats the prison sentence for drug trafficking in the uk", Route.OTHER_TRAFFICKING),
+        ("is smuggling snacks into the cinema illegal", Route.OTHER_TRAFFICKING),
+        ("is drug trafficking linked to sex trafficking", Route.QUESTION),
+        ("do drug traffickers also traffic women", Route.QUESTION),
+    ],
+)
+def test_trafficking_of_goods_is_another_subject(text: str, expected: Route) -> None:
+    assert route(text) is expected
+
+
+def test_the_child_helpline_is_for_minors_only() -> None:
+    from bot.safety import mentions_minor
+
+    assert mentions_minor("im 14 and a guy online wants to meet me")
+    assert mentions_minor("my daughter is 13 and a man keeps messaging her")
+    assert not mentions_minor("he took my passport and i owe him 3000")
