@@ -41,7 +41,7 @@ RERANK_WEIGHT = 0.4
 # Domain words: terms used in the phrasings of at least this share of entries ("trafficking", "victim", …).
 # A question with none of them is probably about something else, so its score counts half.
 ANCHOR_MIN_SHARE = 0.3
-NO_ANCHOR_FACTOR = 0.4
+NO_ANCHOR_FACTOR = 0.5
 _CACHE_LIMIT = 50_000
 
 

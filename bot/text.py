@@ -43,7 +43,7 @@ STOPWORDS = frozenset(
     is are was were be been being am do does did doing have has had having will would shall should can could
     may might must it its this that these those there here what which who whom whose when where why how
     i me my mine myself you your yours he him his she her hers we us our they them their
-    not no yes very just also too really please tell explain know want like get got any some all more most
+    not no yes very just also too really please explain want like get got any some all more most
     one someone something thing things kind way ok okay hi hello hey thanks thank""".split()
 ) | frozenset(
     # Words too general to say what a question is about; left in, they match whichever phrasing shares them.
