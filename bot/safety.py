@@ -91,7 +91,7 @@ _STRONG = _rx(
     r"\bsell (?:me|myself|my body|us)\b",
     r"\b(?:i|we) (?:was|were|am|are|have been|got) (?:sold|bought|traded)\b",
     r"\b(?:they|he|she) (?:sold|bought|traded|trafficked) (?:me|us|her|him)\b",
-    r"\b(?:locked|trapped|stuck|kept|held) (?:in|inside) (?:a|the|this|his|their) (?:room|house|flat|apartment|basement|hotel|brothel|building|car|van)\b",
+    r"\b(?:me|us|i am|we are|i was|we were|i have been|we have been)(?: \w+){0,2} (?:locked|trapped|stuck|kept|held) (?:in|inside) (?:a|the|this|his|their) (?:room|house|flat|apartment|basement|hotel|brothel|building|car|van)\b",
     r"\bcome (?:and )?(?:get|save|rescue) me\b",
     r"^(?:he|she|they|him|them) (?:is |are )?(?:outside|here|coming|back|at the door|downstairs|found me)\b",
     r"^(?:can not|could not) (?:call|leave|go|talk|speak|get out|escape|breathe|move|run)\b",
@@ -350,10 +350,16 @@ _REQUEST_FORM = re.compile(
 _REPORT_PROCESS = re.compile(
     r"\bhow (?:does|do|did) .{0,60}\bwork\b|\btell (?:if|whether|when|the difference)\b|"
     r"\bwhat (?:do|should|would|can) i (?:\w+ )?(?:say|tell|include|bring|need|mention|write|expect)\b|"
-    r"\bwhat (?:happens|information|info|details|do they)\b|\b(?:anonymously|without giving my name|stay in contact)\b|"
+    r"\bwhat (?:happens|information|info|details|do they)\b|\bstay in contact\b|"
+    r"\b(?:talk|speak) to (?:someone|somebody|a person|a friend|them|her|him) (?:who|that) (?:might|may|is|could|was|has|seems)\b|"
     r"\bdo i need (?:proof|evidence)\b|\bwill (?:they|the police|i get)\b|\bhow (?:does|do) (?:reporting|hotlines?|"
     r"helplines?|text lines?|it) work\b|\bafter (?:i|you) (?:report|call)\b|\bis (?:reporting|it) (?:anonymous|"
     r"confidential|safe)\b"
+)
+_ANONYMITY = re.compile(r"\b(?:anonymously|anonymous|without giving my name|without my name)\b")
+_AUTHORITIES = re.compile(
+    r"\b(?:police|polise|cops|authorit(?:y|ies)|law enforcement|agenc(?:y|ies)|homeland security|fbi|crimestoppers|"
+    r"crime stoppers|hotline|helpline|number)\b"
 )
 # Questions about the world, and giving rather than contacting.
 _NOT_A_REQUEST = re.compile(
@@ -392,10 +398,13 @@ def mentions_minor(text: str, norm: str | None = None) -> bool:
 
 def is_referral_request(norm: str) -> bool:
     """Asking for a hotline, a number, whom to call, or where and how to report to someone."""
-    if _REFERRAL.search(norm) and not _OTHER_SERVICES.search(norm):
-        return True
     if _OTHER_SERVICES.search(norm) or _REPORT_PROCESS.search(norm):
         return False
+    # "Can I report anonymously?" is about reporting (the how-to-report entry) unless it names whom to report to.
+    if _ANONYMITY.search(norm) and not _AUTHORITIES.search(norm):
+        return False
+    if _REFERRAL.search(norm):
+        return True
     words = norm.split()
     content = [w for w in words if w not in STOPWORDS]
     has_noun = any(_fuzzy_in(w, _CONTACT_NOUNS) for w in content)
