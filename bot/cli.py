@@ -16,8 +16,6 @@ from bot import __version__
 from bot.config import Config, ConfigError, load_config
 from bot.engine import Engine
 from bot.errors import KnowledgeError
-from bot.knowledge import REFERRALS_FILE, load_knowledge
-from bot.referrals import load_referrals
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -103,23 +101,17 @@ def cmd_start(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_kb_validate(args: argparse.Namespace, config: Config) -> int:
+    from bot.service import load_folder
+
     directory = Path(args.directory) if args.directory else Path(config.knowledge_dir)
-    problems = []
-    count = regions = 0
     try:
-        count = len(load_knowledge(directory).entries)
+        knowledge, referrals = load_folder(directory)
     except KnowledgeError as exc:
-        problems.extend(exc.problems)
-    try:
-        regions = len(load_referrals(directory / REFERRALS_FILE).regions())
-    except KnowledgeError as exc:
-        problems.extend(exc.problems)
-    if problems:
-        for problem in problems:
+        for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {directory}", file=sys.stderr)
         return EXIT_PROBLEM
-    print(f"OK: {count} entries and {regions} referral regions in {directory}")
+    print(f"OK: {len(knowledge.entries)} entries and {len(referrals.regions())} referral regions in {directory}")
     return EXIT_OK
 
 

@@ -31,7 +31,7 @@ from bot.config import Config
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge import ENTRIES_DIR, REFERRALS_FILE, SYNONYMS_FILE, Knowledge, load_knowledge
 from bot.referrals import ReferralDirectory, load_referrals
-from bot.service import apply_overrides, load_baseline
+from bot.service import apply_overrides, load_baseline, load_folder
 from bot.store import NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
 from bot.yamlio import dump_yaml
 
@@ -251,22 +251,14 @@ class _Folder:
 
 def _load_folder(directory: Path) -> _Folder:
     """Validate the folder as a whole, like `kb validate`; every problem is reported, then CommandFailed."""
-    problems: list[Problem] = []
-    knowledge = referrals = None
     if not directory.is_dir():
         _err(f"{directory}: no such folder")
         raise CommandFailed
     try:
-        knowledge = load_knowledge(directory)
+        knowledge, referrals = load_folder(directory)
     except KnowledgeError as exc:
-        problems.extend(exc.problems)
-    try:
-        referrals = load_referrals(directory / REFERRALS_FILE)
-    except KnowledgeError as exc:
-        problems.extend(exc.problems)
-    if problems or knowledge is None or referrals is None:
-        _print_problems(problems, f"nothing was imported from {directory}")
-        raise CommandFailed
+        _print_problems(exc.problems, f"nothing was imported from {directory}")
+        raise CommandFailed from None
     return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
 
 

@@ -65,11 +65,11 @@ _STRONG = _rx(
     rf"\b{_SUBJ_ME} (?:can not|could not|am not allowed to|are not allowed to|am unable to|are unable to|have no way to) "
     r"(?:leave|escape|go home|get out|get away|run away|go out|run|say no|stop|quit|call|contact|see my family|return home)\b",
     r"\b(?:i|we) (?:want|need|have) to (?:escape|run away|get out|get away|flee)\b",
-    rf"\b(?:kidnapped|abducted|trafficked|sold|locked|trapped|beat|beats|beating|raped|rapes|hit|hits|hurt|hurts|hurting|"
-    rf"choked|drugged|drugging|threatened|threatening|threatens|blackmailing|blackmails|following|watching|tracking|"
+    r"\b(?:kidnapped|abducted|trafficked|sold|locked|trapped|beat|beats|beating|raped|rapes|hit|hits|hurt|hurts|hurting|"
+    r"choked|drugged|drugging|threatened|threatening|threatens|blackmailing|blackmails|following|watching|tracking|"
     rf"pimping|selling|sells|forcing|forces|forced) {_OBJ}\b",
     rf"\b(?:make|makes|making|made) {_OBJ} (?:do|have sex|sleep|sell|work|go with|meet|see men|service|dance|strip|pose|"
-    rf"send|film|perform|pay|hand over|give (?:him|them|her) (?:my|the|all)|stay|take drugs|take pills|drink)\b",
+    r"send|film|perform|pay|hand over|give (?:him|them|her) (?:my|the|all)|stay|take drugs|take pills|drink)\b",
     rf"\b(?:will not|won t|would not|does not|do not|did not|never) let {_OBJ} (?:leave|go|out|outside|call|talk|speak|see|contact|eat|sleep|rest|keep|have|use|quit|stop|return)\b",
     rf"\b(?:is|are) (?:not )?letting {_OBJ} (?:leave|go)\b",
     r"\bnot (?:\w+ )?(?:\w+ )?let (?:me|us) (?:leave|go|out|outside|quit|return|escape|call|go home)\b",
@@ -78,14 +78,14 @@ _STRONG = _rx(
     rf"\b(?:took|taken|confiscated|stole|stolen|hid|hidden|kept|keeping|holding) (?:away )?(?:my|our) {_DOCS}\b",
     rf"\b(?:my|our) {_DOCS} (?:was|were|are|is|have been|has been|got) (?:taken|stolen|confiscated|kept|hidden|held)\b",
     rf"\bthreat\w* (?:to )?(?:\w+ )?(?:me|us|my|our|her|his|{_CLOSE})\b",
-    rf"\b(?:kill|hurt|harm|deport|report|find|beat|punish|expose|post|share|leak|send) (?:me|us|my family|our family|my kids|my children|my parents|my mom|my mum|my son|my daughter)\b",
-    rf"\b(?:going to|gonna|will|would|said he would|said they would|says he will|says they will) (?:kill|hurt|harm|sell|beat|deport|find|punish) (?:me|us|her|him|my|our)\b",
-    rf"\b(?:owe|owes|debt)\b.*\b(?:work (?:it )?off|pay (?:it )?(?:back|off) by|sleep with|have sex|sex with|with my body|sell myself|men)\b",
-    rf"\bi owe (?:him|them|her|the \w+|my \w+) (?:money|a lot|everything|\d+)",
+    r"\b(?:kill|hurt|harm|deport|report|find|beat|punish|expose|post|share|leak|send) (?:me|us|my family|our family|my kids|my children|my parents|my mom|my mum|my son|my daughter)\b",
+    r"\b(?:going to|gonna|will|would|said he would|said they would|says he will|says they will) (?:kill|hurt|harm|sell|beat|deport|find|punish) (?:me|us|her|him|my|our)\b",
+    r"\b(?:owe|owes|debt)\b.*\b(?:work (?:it )?off|pay (?:it )?(?:back|off) by|sleep with|have sex|sex with|with my body|sell myself|men)\b",
+    r"\bi owe (?:him|them|her|the \w+|my \w+) (?:money|a lot|everything|\d+)",
     rf"\b{_AGENT} (?:says?|said|tells?|told) (?:me|us) (?:i|we) (?:owe|have to|must|can not|will be (?:arrested|deported))\b",
-    rf"\b(?:scared|afraid|terrified|frightened) (?:of|for) (?:him|them|her|my life|our lives|my family|my safety|what he|what they)\b",
+    r"\b(?:scared|afraid|terrified|frightened) (?:of|for) (?:him|them|her|my life|our lives|my family|my safety|what he|what they)\b",
     rf"\b(?:is|are|was|were|has been|have been|keeps|kept) (?:being )?(?:following|watching|stalking|tracking|threatening|blackmailing|hurting|beating|selling|pimping|forcing|trafficking|exploiting|grooming|sextorting) (?:me|us|{_CLOSE})\b",
-    rf"\b(?:he|she|they|someone) (?:has|have|got|is posting|will post|threatens to post|wants? more) (?:my|our|her) (?:nudes?|naked (?:pics|pictures|photos)|pics|pictures|photos|videos?|intimate)",
+    r"\b(?:he|she|they|someone) (?:has|have|got|is posting|will post|threatens to post|wants? more) (?:my|our|her) (?:nudes?|naked (?:pics|pictures|photos)|pics|pictures|photos|videos?|intimate)",
     r"\b(?:nudes?|naked (?:pics|pictures|photos)|explicit (?:pics|pictures|photos)) of me\b",
     r"\b(?:pay|paying|pays|paid|offered|offering|offers) me (?:money |cash )?(?:to|for) (?:meet|sex|sleep|see|come|go|send|have|do|take|spend|stay)",
     r"\bsell (?:me|myself|my body|us)\b",
@@ -352,9 +352,8 @@ _REPORT_PROCESS = re.compile(
     r"\bwhat (?:do|should|would|can) i (?:\w+ )?(?:say|tell|include|bring|need|mention|write|expect)\b|"
     r"\bwhat (?:happens|information|info|details|do they)\b|\bstay in contact\b|"
     r"\b(?:talk|speak) to (?:someone|somebody|a person|a friend|them|her|him) (?:who|that) (?:might|may|is|could|was|has|seems)\b|"
-    r"\bdo i need (?:proof|evidence)\b|\bwill (?:they|the police|i get)\b|\bhow (?:does|do) (?:reporting|hotlines?|"
-    r"helplines?|text lines?|it) work\b|\bafter (?:i|you) (?:report|call)\b|\bis (?:reporting|it) (?:anonymous|"
-    r"confidential|safe)\b"
+    r"\bdo i need (?:proof|evidence)\b|\bwill (?:they|the police|i get)\b|\bafter (?:i|you) (?:report|call)\b|"
+    r"\bis (?:reporting|it) (?:anonymous|confidential|safe)\b"
 )
 _ANONYMITY = re.compile(r"\b(?:anonymously|anonymous|without giving my name|without my name)\b")
 _AUTHORITIES = re.compile(

@@ -16,9 +16,9 @@ from bot.store import Store, StoreUnavailable
 log = logging.getLogger(__name__)
 
 
-def load_baseline(config: Config) -> tuple[Knowledge, ReferralDirectory]:
-    """The bundled knowledge and referral directory, validated; raises KnowledgeError on any problem."""
-    directory = Path(config.knowledge_dir)
+def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
+    """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
+    every problem of both (never half of them)."""
     problems = []
     knowledge = referrals = None
     try:
@@ -32,6 +32,11 @@ def load_baseline(config: Config) -> tuple[Knowledge, ReferralDirectory]:
     if problems or knowledge is None or referrals is None:
         raise KnowledgeError(problems)
     return knowledge, referrals
+
+
+def load_baseline(config: Config) -> tuple[Knowledge, ReferralDirectory]:
+    """The bundled (or configured) knowledge and referral directory, validated; raises KnowledgeError."""
+    return load_folder(Path(config.knowledge_dir))
 
 
 def apply_overrides(
