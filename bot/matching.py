@@ -275,10 +275,16 @@ class Matcher:
         if not self.anchors.intersection(query):
             coverage *= NO_ANCHOR_FACTOR
         query_text = " ".join(query)
+        # The re-rank factor lies in [1 - RERANK_WEIGHT, 1]: a candidate below that share of the leader's score can
+        # never overtake it, so it is not compared (it keeps the lowest factor).
+        floor = (1 - RERANK_WEIGHT) * max((score for _, score in candidates), default=0.0)
         reranked = [
             Match(
                 self._entry_ids[i],
-                score * coverage * (1 - RERANK_WEIGHT + RERANK_WEIGHT * self._similarity(query_text, self._entry_ids[i])),
+                score * coverage * (
+                    1 - RERANK_WEIGHT
+                    + (RERANK_WEIGHT * self._similarity(query_text, self._entry_ids[i]) if score >= floor else 0.0)
+                ),
             )
             for i, score in candidates
         ]

@@ -64,6 +64,8 @@ _stemmer = Stemmer.Stemmer("english")
 
 def fold(text: str) -> str:
     """Unicode-normalise, lower-case and strip accents ("Épouse" → "epouse"); keeps every script."""
+    if text.isascii():  # nothing to normalise or strip: the common case, and the cheap one
+        return text.lower().translate(_APOSTROPHES)
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
