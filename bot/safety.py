@@ -3,8 +3,14 @@ empty, in another language, or an ordinary question.
 
 Missing an urgent message is the worst error awarebot can make, so urgent detection is built for recall: a message
 is urgent when it speaks of the writer (or someone close to them) *in* a dangerous situation, whatever the topic
-words. General questions about the same subject ("why do traffickers take passports?") speak of people in general
-and are answered normally. The dev set measures both sides (tests/test_devset.py).
+words: unmistakable first-person patterns; a personal context with a situation cue (unless the message is framed
+as study, a hypothetical, a witness or a question about this bot); a minor with adult contact, money or photos;
+danger words in 16 other languages. General questions about the same subject ("why do traffickers take
+passports?") speak of people in general and are answered normally.
+
+A request for a hotline, a number or someone to report to is recognised by its parts (a request form, a way of
+contacting, someone to contact) rather than by listed phrasings. Trafficking of goods is routed apart.
+Measured by tests/test_devset.py and tests/test_safety.py on sets written without seeing this code.
 """
 
 from __future__ import annotations
@@ -37,10 +43,8 @@ _CLOSE = (
     r"partner|mum|mom|mother|dad|father|cousin|niece|nephew|aunt|uncle|neighbou?r|roommate|flatmate|housemate|"
     r"classmate|student|colleague|coworker|co worker|girl|family|fiance|fiancee|stepdaughter|stepson|grandchild)"
 )
-_ME = r"(?:me|us|myself|ourselves)"
 _SUBJ_ME = r"(?:i|we)"
 _OBJ = rf"(?:me|us|{_CLOSE})"
-_POSS = r"(?:my|our|her|his)"
 _AGENT = (
     r"(?:he|she|they|someone|somebody|this (?:man|guy|woman|person)|a (?:man|guy|woman)|the (?:man|guy|woman|boss|"
     r"owner|manager|agency|agent|family|people|men)|my (?:boss|employer|boyfriend|husband|partner|manager|landlord|"
