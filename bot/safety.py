@@ -50,7 +50,7 @@ _AGENT = (
     r"owner|manager|agency|agent|family|people|men)|my (?:boss|employer|boyfriend|husband|partner|manager|landlord|"
     r"pimp|uncle|agent|sponsor|host|owner|ex)|his friends?|their boss|the police)"
 )
-_DOCS = r"(?:passports?|ids?|id cards?|identity cards?|documents?|papers|visas?|phones?|bank cards?|residence permits?|work permits?)"
+_DOCS = r"(?:passports?|ids?|id cards?|identity cards?|documents?|papers|visas?|phones?|bank cards?|residence permits?|work permits?|seaman books?|seamans books?|seaman s books?|discharge books?)"
 _TAKE_PAST = r"(?:took|taken|has|have|had|is keeping|are keeping|keep|keeps|kept|is holding|are holding|holds|held|stole|stolen|confiscated|hid|hidden|locked up|won t give back|will not give back|refuses? to give back)"
 _MINOR_AGE = r"(?:[5-9]|1[0-7])"
 _MINOR_WORDS = r"(?:five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)"
@@ -104,6 +104,27 @@ _STRONG = _rx(
     r"\b(?:i am|we are) hiding\b|\bhiding (?:in|from)\b",
     r"\b(?:before|until) (?:they|he|she) (?:check|checks|come|comes|get|gets) (?:back|on us|on me)\b",
     r"\b(?:i am|we are) not free\b",
+    # Covert, in-the-moment messages: someone is watching the phone, time is short, a place is given.
+    r"\b(?:he|she|they) (?:reads?|checks?|goes through|go through|looks? at|monitors?|tracks?) (?:my |our |the )?(?:phone|messages|texts|notifications|chats)\b",
+    r"\b(?:he|she|they) (?:is|are|s|re) (?:next to|beside|sitting next to|right next to|watching) (?:me|us)\b",
+    r"\bpretend to be (?:my|a|his|her) \w+",
+    r"\b(?:second|secret|hidden|spare) phone\b|\bif (?:it|this|the chat|i) stops?\b",
+    r"\bi (?:have|got|ve got) (?:maybe |only |about |like )?\d+ (?:min|mins|minutes|seconds|secs)\b|\b(?:please|pls) (?:hurry|be quick)\b",
+    r"\b(?:went|gone|left) to (?:the )?(?:shop|store|get)\b.{0,40}\b(?:quick|hurry|before|minutes?|min|mins)\b",
+    r"\b(?:room|rm) \d+\b.{0,40}\b(?:motel|hotel|inn|lodge|guesthouse)\b|\b(?:motel|hotel|inn|lodge|guesthouse)\b.{0,20}\b(?:room|rm) \d+\b",
+    r"\bif i (?:run|escape|leave|get out)\b|\b(?:run|escape|leave|get out|try) tonight\b",
+    r"^(?:i am |im |i m )?(?:not safe|unsafe)\b|\b(?:i am|we are) being (?:watched|followed|tracked|monitored|held|kept)\b",
+    r"\bno (?:phone|passport|id|money|papers)\b.{0,25}\bno (?:phone|passport|id|money|papers)\b",
+    # Drugged, held, handed over, a prisoner.
+    r"\b(?:giving|gave|give|gives|forcing|forced|made) (?:me|us) (?:pills|drugs|something|somthin|somethin|stuff|injections?)\b",
+    r"\b(?:we are|i am) (?:being )?(?:held|kept|trapped|stuck|locked)\b",
+    r"\b(?:i am|we are|i m|im) (?:a |like a )?(?:prisoner|prisoners|slave|slaves|hostage|hostages)\b",
+    r"\bhand (?:me|us) over\b|\bagreeing a price\b|\b(?:a |the )?price (?:for|on) (?:me|us)\b",
+    r"\b(?:took|taken|take|takes|has|have|keeps?|kept|holds?|holding|collected|confiscated)\b.{0,20}\b(?:my|our) " + _DOCS + r"\b",
+    r"\bget out without (?:them|him|her) (?:seeing|knowing|noticing|hearing)\b|\bkeep (?:the |our |my )?(?:front |back )?doors? locked\b",
+    r"\b(?:they|he|she) (?:are|is|re|s) at (?:my|the|our) door\b|\bcomes? into (?:my|our) room\b",
+    r"\b(?:is|are|s|re) (?:selling|pimping|trafficking|prostituting|renting out) (?:her|him|them)\b",
+    r"\b(?:taking|took|driving|drove) (?:me|us|her|him) somewhere\b",
     r"\bget (?:me|us|her|him) out\b",
     r"\bi do not want to do this anymore\b.*\b(?:he|they|she)\b",
 )
@@ -173,6 +194,10 @@ _DANGER_CUES = _rx(
     r"\bi ran\b|\bwe ran\b|\bwhere can i (?:go|stay|sleep) tonight\b|\bi have nothing\b|\bone of his (?:guys|men|friends)\b",
     r"\b(?:one meal|food|meal|fridge)\b.{0,40}\b(?:earn|lock|locked|allowed|punish)\w*",
     r"\b(?:tell|show|send) (?:everyone|my (?:family|parents|mum|mom|dad|friends))\b",
+    r"\b(?:send|share|post|show|leak)\w* (?:my|our) (?:photos?|pics?|pictures?|videos?|nudes?)\b|\bnever see (?:my|our) \w+ again\b",
+    r"\b(?:will|would|going to|gonna|threaten\w* to|threaten\w*) (?:tell|call|report (?:me |us )?to) (?:immigration|the police)\b",
+    r"\b(?:cancel|take|report) (?:my|our) (?:visa|papers|permit)\b",
+    r"\b(?:guard|guards|dog|keys)\b|\bno days off\b|\bnot (?:been )?paid\b|\bno (?:wages|salary|pay)\b",
 )
 # Framings that make a personal-sounding message a question about the subject (study, hypotheticals, this bot).
 _GENERAL_FRAME = _rx(
@@ -180,7 +205,7 @@ _GENERAL_FRAME = _rx(
     r"documentary|movie|film|novel|podcast|article|hypothetically|in general|generally|statistics?)\b",
     # Hypotheticals about telling or noticing; never "if i send / meet / go", which is how coercion is described.
     r"\bif (?:i|you|someone|somebody|a person|people|they|we) (?:tell|told|say|said|write|type|report|"
-    r"suspect|think|see|saw|notice|know|knew|were|was|ever)\b",
+    r"suspect|think|see|saw|notice|know|knew|were|was|ever)\b(?!.{0,40}\b(?:he|she|they) (?:will|would)\b)",
     r"\bif (?:my|a|your|someone s|a friend s) \w+ (?:is|are|was|were|has|gets|got|seems|might)\b",
     r"\b(?:this bot|the bot|awarebot|you (?:store|keep|save|log|record)|saved|stored|logged|privacy)\b",
     r"\bhow (?:do|can|would|should|could) (?:i|we) (?:recogni[sz]e|spot|identify|tell if|tell whether|know if|know whether|help|support|talk to|teach|explain|protect|prevent|educate|volunteer|donate|report|approach|reach out|speak to|check on|ask)\b",
@@ -204,10 +229,17 @@ _GENERAL_FRAME = _rx(
     r"\bi (?:saw|noticed|met) (?:a|an|some|this|that|two|three) (?:girl|woman|man|boy|kid|child|person|people|couple|family|workers?|lady)\b",
     r"\bshould i have\b",
     r"^(?:but |so |and )?why\b",
+    r"\b(?:journalist|researcher|reporter|novelist|writer|screenwriter|filmmaker) here\b|\b(?:working on|writing|researching) (?:a |an |my )?(?:piece|story|book|novel|article|script|screenplay|thesis|report|scene)\b",
+    # Never "is that true?": people checking a trafficker's lies ask exactly that.
+    r"\b(?:screenplay|scene|script|novel|character)\b|\blike in (?:the )?(?:films?|movies?|shows?)\b",
+    r"\bwhat (?:signs|red flags|indicators|settings)\b|\b(?:privacy )?settings?\b|\bset (?:my|it) to private\b",
+    r"\b(?:school|class) (?:talk|project|presentation|assembly|assignment)\b|\bdo a (?:talk|presentation|project)\b|\blearn about\b",
+    r"\bwhat should i (?:never |not )?(?:share|post|do|say|know|watch)\b|\bby law\b|\bpay tax\b|\bhow many breaks\b|\bis (?:it|this|that|our relationship) legal\b",
+    r"\bhow (?:can|do|does|should|would) (?:a|an) (?:mother|mum|mom|parent|father|dad|teacher|friend|person|nurse|doctor)\b|\b(?:he is|she is|they are|i am|we are) (?:fine|safe|ok|okay)\b",
 )
 # Over and safe: a survivor asking about records, rights or recovery, unless danger is present again.
 _IDIOMS = re.compile(r"\b(?:pimp my ride|hotline bling|pimp my|escort car|ford escort)\b")
-_PAST_SAFE = re.compile(r"\b(?:years? ago|in (?:19|20)\d\d|long ago|a while ago|when i was (?:younger|a kid|a teen|a child)|as a survivor|i am a survivor)\b")
+_PAST_SAFE = re.compile(r"\b(?:years? ago|in (?:the )?(?:19|20)\d\ds?|long ago|a while ago|when i was (?:younger|a kid|a teen|a child)|as a survivor|i am a survivor|my grandmother was|my grandfather was)\b")
 _PRESENT_AGAIN = re.compile(r"\b(?:right now|rn|tonight|still (?:there|with|trapped|owe|have)|again|found me|looking for me|outside|came back|coming back)\b")
 # Cries for help in other languages (folded: lower-case, accents stripped), so they are never missed as "foreign".
 _OTHER_LANGUAGE_URGENT = _rx(
@@ -223,7 +255,8 @@ _OTHER_LANGUAGE_URGENT = _rx(
 # other scripts are matched on the text as written.
 _OTHER_LANGUAGE_DANGER_LATIN = _rx(
     # documents taken
-    r"\b(?:pasaporte|passaporte|passeport|pasaport|passaporto|paszport|paspor|reisepass|ausweis|buletin|dowod|ktp)\b",
+    r"\b(?:pasaport\w*|passaport\w*|passeport\w*|pasaport|passaporto|paszport\w*|paspor\w*|pasipoti|reisepass|ausweis|buletin|dowod|ktp)\b",
+    r"\b(?:me mban te mbyllur|me detyron|ananifungia|sijalipwa|amechukua)\b",
     r"\b(?:documentos|documenti|papiers|papiere|dokumen|dokumento|giay to|ho chieu)\b",
     # not allowed out, locked in
     r"\b(?:no me dejan|nao me deixam|ne me laisse|nu ma lasa|non mi lasciano|nie pozwalaja|nie wypuszczaja|lasst mich nicht|darf nicht raus)\b",
@@ -243,6 +276,7 @@ _OTHER_LANGUAGE_DANGER_SCRIPTS = _rx(
     r"جواز|وثائق|لا يسمحون|محبوس|يحبس|يجبر|أجبر|دين|يهدد",
     r"पासपोर्ट|दस्तावेज़|दस्तावेज|बाहर नहीं जाने|बंद कर|मजबूर|ज़बरदस्ती|जबरदस्ती|कर्ज़|कर्ज|धमकी",
     r"พาสปอร์ต|หนังสือเดินทาง|ออกไปไหนไม่ได้|ขัง|บังคับ|รับแขก|หนี้|ขู่",
+    r"राहदानी|बाहिर जान दिँदैन|तलब पनि दिएको छैन|ፓስፖርት|እንድወጣ|አትፈቅድልኝም|паспорт|заключен",
 )
 # A minor in another language with money, gifts, photos or a meeting.
 _OTHER_LANGUAGE_MINOR = _rx(

@@ -82,13 +82,15 @@ def test_very_long_text_does_not_break_routing() -> None:
     assert route("blah " * 5000 + " he took my passport and i can not leave") is Route.URGENT
 
 
-def test_safety_stress_set() -> None:
-    """160 disclosures and 120 look-alike general questions written without seeing this code (tests/data)."""
+@pytest.mark.parametrize("name", ["safety_stress.yaml", "safety_stress_2.yaml"])
+def test_safety_stress_sets(name: str) -> None:
+    """Disclosures and look-alike general questions written without seeing this code (tests/data): 160 + 120 and
+    150 + 150 lines, by two different authors, in many voices and 30 languages between them."""
     from pathlib import Path
 
     import yaml
 
-    data = yaml.safe_load((Path(__file__).parent / "data" / "safety_stress.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((Path(__file__).parent / "data" / name).read_text(encoding="utf-8"))
     missed = [t for t in data["urgent"] if route(t) is not Route.URGENT]
     false_alarms = [t for t in data["general"] if route(t) is Route.URGENT]
     assert missed == []
