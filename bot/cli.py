@@ -87,8 +87,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if not config.telegram.token:
         print(TOKEN_HELP, file=sys.stderr)
         return EXIT_USAGE
-    _check_knowledge(config)
-    return run_bot(config)
+    return run_bot(config)  # refuses to start on broken knowledge (KnowledgeError) before touching the network
 
 
 def cmd_start(args: argparse.Namespace, config: Config) -> int:
@@ -116,12 +115,6 @@ def cmd_kb_validate(args: argparse.Namespace, config: Config) -> int:
 
 
 # -- plumbing --------------------------------------------------------------------------------------------
-
-
-def _check_knowledge(config: Config) -> None:
-    from bot.service import load_baseline
-
-    load_baseline(config)
 
 
 async def _engine(config: Config, with_store: bool) -> Engine:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config, MatchingConfig
+from bot.errors import KnowledgeError
 from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.matching import Match, Matcher
 from bot.referrals import ReferralDirectory, load_referrals, referral_block, referral_card
@@ -92,9 +93,7 @@ class Engine:
     @classmethod
     def load(cls, config: Config) -> Engine:
         """Load and validate the knowledge directory named by the config; raises KnowledgeError."""
-        directory = Path(config.knowledge_dir)
-        knowledge = load_knowledge(directory)
-        referrals = load_referrals(directory / REFERRALS_FILE)
+        knowledge, referrals = load_folder(Path(config.knowledge_dir))
         return cls.build(knowledge, referrals, config.matching, config.default_region)
 
     # -- the one composing function ------------------------------------------------------------------------
@@ -233,6 +232,24 @@ class Engine:
             Button("Browse topics", "topics"),
         )
         return self._reply(ReplyKind.FALLBACK, message, region, alternatives=tuple(near[:3]), buttons=buttons)
+
+
+def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
+    """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
+    every problem of both (never half of them)."""
+    problems = []
+    knowledge = referrals = None
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    try:
+        referrals = load_referrals(directory / REFERRALS_FILE)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    if problems or knowledge is None or referrals is None:
+        raise KnowledgeError(problems)
+    return knowledge, referrals
 
 
 class LiveEngine:

@@ -362,8 +362,12 @@ def is_urgent(text: str, norm: str | None = None) -> bool:
     personal = bool(_PERSONAL.search(norm))
     if personal and _DANGER_CUES.search(norm) and not _GENERAL_FRAME.search(norm):
         return True
-    minor = bool(_MINOR_SELF.search(norm)) or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
-    return minor and bool(_MINOR_CONTACT.search(norm)) and not _GENERAL_FRAME.search(norm)
+    return _is_minor(norm, personal) and bool(_MINOR_CONTACT.search(norm)) and not _GENERAL_FRAME.search(norm)
+
+
+def _is_minor(norm: str, personal: bool) -> bool:
+    """The writer, or someone close to them, is under 18 by what the (English, normalised) text says."""
+    return bool(_MINOR_SELF.search(norm)) or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
 
 
 # Asking whom to contact is composed of parts, so it is recognised by its parts rather than by listed phrasings:
@@ -388,7 +392,7 @@ _CONTACT_PARTIES = re.compile(
 _WH_FORM = re.compile(r"\b(?:who|whom|where|which)\b")
 _REQUEST_FORM = re.compile(
     r"\b(?:who|whom|where|which|(?:do|should|can|could|may|must|would) (?:i|we)|i|we|me|us|my|is there|are there|"
-    r"give me|point me|best way|proper|right (?:people|person|place|number|organi[sz]ation))\b|^\S+\s*\?"
+    r"give me|point me|best way|proper|right (?:people|person|place|number|organi[sz]ation))\b"
 )
 # Questions about reporting itself ("what happens after I report") belong to the how-to-report entry.
 _REPORT_PROCESS = re.compile(
@@ -431,16 +435,12 @@ def mentions_minor(text: str, norm: str | None = None) -> bool:
     """The writer, or the person they write about, is under 18 (so the child helpline belongs in the reply)."""
     if norm is None:
         norm = normalize(text)
-    personal = bool(_PERSONAL.search(norm))
-    return (
-        bool(_MINOR_SELF.search(norm))
-        or (personal and bool(_MINOR_AGE_MENTION.search(norm)))
-        or bool(_OTHER_LANGUAGE_MINOR.search(fold(text)))
-    )
+    return _is_minor(norm, bool(_PERSONAL.search(norm))) or bool(_OTHER_LANGUAGE_MINOR.search(fold(text)))
 
 
-def is_referral_request(norm: str) -> bool:
-    """Asking for a hotline, a number, whom to call, or where and how to report to someone."""
+def is_referral_request(norm: str, question_mark: bool = False) -> bool:
+    """Asking for a hotline, a number, whom to call, or where and how to report to someone. `question_mark`: the
+    message ended with one (normalising removes it), which makes a one-word message a request ("contact?")."""
     if _OTHER_SERVICES.search(norm) or _REPORT_PROCESS.search(norm):
         return False
     # "Can I report anonymously?" is about reporting (the how-to-report entry) unless it names whom to report to.
@@ -457,9 +457,10 @@ def is_referral_request(norm: str) -> bool:
     if has_noun and len(content) <= 3:
         return True
     strong = [w for w in words if _fuzzy_in(w, _STRONG_CONTACT_VERBS)]
-    if has_noun and strong and (len(content) <= 5 or _REQUEST_FORM.search(norm)):
+    one_word_question = question_mark and len(words) == 1
+    if has_noun and strong and (len(content) <= 5 or _REQUEST_FORM.search(norm) or one_word_question):
         return True  # "report line for trafficking in south africa"
-    if not _REQUEST_FORM.search(norm):
+    if not (_REQUEST_FORM.search(norm) or one_word_question):
         return False
     party = bool(_CONTACT_PARTIES.search(norm))
     # "How do I report X" is the how-to-report entry (what to say, anonymity), which carries the referral block
@@ -514,7 +515,7 @@ def route(text: str, norm: str | None = None) -> Route:
         return Route.EMPTY
     if is_other_language(norm):
         return Route.OTHER_LANGUAGE
-    if is_referral_request(norm + (" ?" if text.rstrip().endswith("?") else "")):
+    if is_referral_request(norm, question_mark=text.rstrip().endswith("?")):
         return Route.REFERRAL
     if is_goods_trafficking(norm):
         return Route.OTHER_TRAFFICKING

@@ -7,31 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.engine import Engine
+from bot.engine import Engine, load_folder
 from bot.errors import KnowledgeError
-from bot.knowledge import REFERRALS_FILE, Knowledge, check_entry_data, check_knowledge, entry_from_data, load_knowledge
-from bot.referrals import ReferralDirectory, load_referrals, parse_referrals
+from bot.knowledge import Knowledge, check_entry_data, check_knowledge, entry_from_data
+from bot.referrals import ReferralDirectory, parse_referrals
 from bot.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
-
-
-def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
-    """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
-    every problem of both (never half of them)."""
-    problems = []
-    knowledge = referrals = None
-    try:
-        knowledge = load_knowledge(directory)
-    except KnowledgeError as exc:
-        problems.extend(exc.problems)
-    try:
-        referrals = load_referrals(directory / REFERRALS_FILE)
-    except KnowledgeError as exc:
-        problems.extend(exc.problems)
-    if problems or knowledge is None or referrals is None:
-        raise KnowledgeError(problems)
-    return knowledge, referrals
 
 
 def load_baseline(config: Config) -> tuple[Knowledge, ReferralDirectory]:

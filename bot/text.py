@@ -86,10 +86,5 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def content_words(normalized: str) -> list[str]:
-    """Words that carry meaning (stopwords dropped), unstemmed."""
-    return [w for w in normalized.split() if w not in STOPWORDS]
-
-
 def is_latin_word(word: str) -> bool:
     return all("a" <= ch <= "z" or ch.isdigit() for ch in word)
