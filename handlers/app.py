@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import secrets
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -130,6 +132,25 @@ def webhook_url(config: Config) -> str:
     return url if not path or url.endswith("/" + path) else f"{url}/{path}"
 
 
+# Telegram's documented alphabet and length for setWebhook's secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and -.
+SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Bytes of randomness in a generated secret (token_urlsafe gives 43 characters from the allowed alphabet).
+GENERATED_SECRET_BYTES = 32
+SECRET_RULE = "[telegram.webhook] secret_token may hold only A-Z, a-z, 0-9, _ and - (1-256 characters)"
+
+
+def webhook_secret(config: Config) -> str:
+    """The secret Telegram must send back in X-Telegram-Bot-Api-Secret-Token: the configured one, or a fresh random
+    one for this run when none is configured (Telegram learns it from setWebhook, so nothing needs to store it).
+    Raises ValueError when the configured secret uses characters Telegram does not allow."""
+    configured = config.telegram.webhook.secret_token
+    if not configured:
+        return secrets.token_urlsafe(GENERATED_SECRET_BYTES)
+    if not SECRET_TOKEN_PATTERN.fullmatch(configured):
+        raise ValueError(SECRET_RULE)
+    return configured
+
+
 def run_bot(config: Config) -> int:
     """Serve until SIGINT/SIGTERM; updates being answered are finished first. Returns an exit code."""
     telegram = config.telegram
@@ -139,6 +160,15 @@ def run_bot(config: Config) -> int:
     if telegram.mode == "webhook" and not telegram.webhook.url:
         log.error("webhook mode needs [telegram.webhook] url (the public HTTPS address Telegram posts to)")
         return 2
+    secret = ""
+    if telegram.mode == "webhook":
+        try:
+            secret = webhook_secret(config)
+        except ValueError:
+            log.error(SECRET_RULE)  # the log filter keeps exception text out of records, so name the rule itself
+            return 2
+        if not telegram.webhook.secret_token:
+            log.info("no [telegram.webhook] secret_token configured: using a random one for this run")
     logprivacy.quiet_libraries()
     app = build_application(config, LiveEngine(Engine.load(config)), open_store=True)
     try:
@@ -149,7 +179,9 @@ def run_bot(config: Config) -> int:
                 port=hook.port,
                 url_path=hook.path.strip("/"),
                 webhook_url=webhook_url(config),
-                secret_token=hook.secret_token or None,
+                # Never None: without a secret, any POST to the URL would be handled as if Telegram sent it.
+                # python-telegram-bot's webhook handler answers 403 before parsing when the header is wrong.
+                secret_token=secret,
                 allowed_updates=ALLOWED_UPDATES,
                 bootstrap_retries=BOOTSTRAP_RETRIES,
             )

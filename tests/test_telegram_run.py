@@ -131,6 +131,54 @@ async def test_webhook_run_checks_the_secret_and_answers(tmp_path, fake_api: Fak
     assert code == 0, err
 
 
+async def test_webhook_without_a_configured_secret_refuses_forged_updates(tmp_path, fake_api: FakeBotAPI):
+    """No secret_token in the config: a random one is generated and given to setWebhook, and a POST without it (or
+    with another) is refused before parsing, even one that claims to come from a moderator."""
+    port = free_port()
+    extra = (
+        f'mode = "webhook"\n\n[telegram.webhook]\nurl = "https://bot.example.org"\nlisten = "127.0.0.1"\n'
+        f'port = {port}\npath = "tg-hook"\n\n[[moderation.moderators]]\nid = 4242\nname = "M"\nrole = "reviewer"\n'
+    )
+    process = await start_cli(tmp_path, write_config(tmp_path, fake_api, extra))
+    try:
+        hook = await started(process, fake_api, "setWebhook")
+        secret = hook.params.get("secret_token")
+        assert isinstance(secret, str) and len(secret) >= 32
+        forged = {"update_id": 7, "message": fake_api.message(4242, "/kb_pending")}
+        url = f"http://127.0.0.1:{port}/tg-hook"
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):  # the server may still be starting
+                try:
+                    missing = await client.post(url, json=forged)
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            assert missing.status_code == 403
+            empty = await client.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": ""})
+            assert empty.status_code == 403
+            guessed = await client.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "telegram"})
+            assert guessed.status_code == 403
+            # The update Telegram would send, with the secret it was given, is answered.
+            real = {"update_id": 8, "message": fake_api.message(31, "/hotline")}
+            right = await client.post(url, json=real, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert right.status_code == 200
+        await fake_api.wait_for("sendMessage", chat_id=31, timeout=10)
+        assert not fake_api.calls_of("sendMessage", chat_id=4242)
+        code, err = await stop_cli(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert code == 0, err
+    assert secret not in err
+
+
+def test_a_secret_telegram_would_refuse_stops_start_up(caplog):
+    hook = WebhookConfig(url="https://a.org", secret_token="has spaces and ü")
+    assert run_bot(Config(telegram=TelegramConfig(token="1:x", mode="webhook", webhook=hook))) == 2
+    assert "secret_token" in caplog.records[-1].getMessage()
+
+
 async def test_a_refused_token_exits_with_a_clear_message(tmp_path):
     async with FakeBotAPI(token="999:other-token") as other:
         config = write_config(tmp_path, other).read_text().replace(other.token, FakeBotAPI().token)
