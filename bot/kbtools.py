@@ -306,6 +306,10 @@ def _import_problems(
         problems.append(Problem(referrals_file, None,
                                 "aliases differ from the bundled referrals.yaml; they cannot be changed by "
                                 "import (edit knowledge/referrals.yaml in the repository)"))
+    if folder.referrals.short_codes != base_referrals.short_codes:
+        problems.append(Problem(referrals_file, None,
+                                "short_codes differ from the bundled referrals.yaml; they cannot be changed by "
+                                "import (edit knowledge/referrals.yaml in the repository, with each source)"))
     if folder.has_synonyms and dict(folder.knowledge.synonyms) != dict(baseline[0].synonyms):
         problems.append(Problem(str(folder.path / SYNONYMS_FILE), None,
                                 "synonyms differ from the bundled synonyms.yaml; they cannot be changed by "

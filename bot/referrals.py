@@ -32,6 +32,7 @@ __all__ = [
     "Hotline",
     "ReferralDirectory",
     "Region",
+    "ShortCode",
     "load_referrals",
     "parse_referrals",
     "referral_block",
@@ -61,7 +62,8 @@ _HOTLINE_OPTIONAL = (
 )
 _AUTHORITY_REQUIRED = ("name", "how_to_report", "source", "verified")
 _AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date")
-_TOP_KEYS = ("eu_members", "aliases", "regions")
+_TOP_KEYS = ("eu_members", "aliases", "short_codes", "regions")
+_SHORT_CODE_KEYS = ("region", "number", "name", "source", "quote")
 
 _CODE_RE = re.compile(r"^[A-Z]{2}$")
 _PHONE_RE = re.compile(r"^\+?[0-9(][0-9 ().\-]*[0-9]$")
@@ -114,6 +116,19 @@ class Authority:
 
 
 @dataclass(frozen=True, slots=True)
+class ShortCode:
+    """A short number libphonenumber does not list for its region, documented by a source: the page `source`
+    (an http(s) URL) and the words `quote` read there. Only listed short codes may be shown besides numbers
+    libphonenumber validates."""
+
+    region: str
+    number: str
+    name: str
+    source: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
 class Region:
     code: str
     name: str
@@ -160,6 +175,7 @@ class ReferralDirectory:
         regions: Iterable[Region],
         eu_members: Iterable[str] = (),
         aliases: Mapping[str, str] | None = None,
+        short_codes: Iterable[ShortCode] = (),
     ) -> None:
         self._by_code: dict[str, Region] = {r.code: r for r in regions}
         if INTL not in self._by_code:
@@ -167,6 +183,7 @@ class ReferralDirectory:
         self._eu_members: tuple[str, ...] = tuple(eu_members)
         self._eu = frozenset(self._eu_members)
         self._aliases: dict[str, str] = dict(aliases or {})
+        self._short_codes: tuple[ShortCode, ...] = tuple(short_codes)
 
     @staticmethod
     def _normalize(code: object) -> str | None:
@@ -226,6 +243,11 @@ class ReferralDirectory:
     def aliases(self) -> dict[str, str]:
         return dict(self._aliases)
 
+    @property
+    def short_codes(self) -> tuple[ShortCode, ...]:
+        """Documented short codes libphonenumber does not know, each with its source."""
+        return self._short_codes
+
     def __contains__(self, code: object) -> bool:
         return self._normalize(code) in self._by_code
 
@@ -234,11 +256,17 @@ class ReferralDirectory:
 
     def to_data(self) -> dict[str, Any]:
         """The YAML-shaped data (plain dicts, lists and strings): parse_referrals(to_data()) round-trips."""
-        return {
+        data: dict[str, Any] = {
             "eu_members": list(self._eu_members),
             "aliases": dict(self._aliases),
-            "regions": [_region_to_data(r) for r in self._by_code.values()],
         }
+        if self._short_codes:
+            data["short_codes"] = [
+                {"region": c.region, "number": c.number, "name": c.name, "source": c.source, "quote": c.quote}
+                for c in self._short_codes
+            ]
+        data["regions"] = [_region_to_data(r) for r in self._by_code.values()]
+        return data
 
 
 def _drop_none(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -302,11 +330,18 @@ def _as_date_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
 class _Checker:
-    def __init__(self, file: str, eu_members: Iterable[str] | None) -> None:
+    def __init__(
+        self, file: str, eu_members: Iterable[str] | None, short_codes: Iterable[ShortCode] = ()
+    ) -> None:
         self.file = file
         self.problems: list[Problem] = []
         self.eu_members = tuple(eu_members) if eu_members is not None else tuple(_EU_MEMBERS_DEFAULT)
+        self.short_codes = frozenset((c.region, _digits(c.number)) for c in short_codes)
         self.today = date.today()
 
     def add(self, line: int | None, message: str) -> None:
@@ -390,7 +425,9 @@ class _Checker:
     # -- numbers
 
     def _number_ok(self, number: str, regions: tuple[str, ...]) -> bool:
-        """Full numbers: libphonenumber's is_valid_number; short codes: valid/possible short number."""
+        """Full numbers: libphonenumber's is_valid_number; short numbers: libphonenumber's valid short numbers of
+        the region, or a short code listed with its source under `short_codes`. A number that is merely
+        *possible* ("12345", "000000") is refused."""
         if number.startswith("+"):
             try:
                 parsed = phonenumbers.parse(number, None)
@@ -404,9 +441,9 @@ class _Checker:
                 continue
             if phonenumbers.is_valid_number_for_region(parsed, region):
                 return True
-            if shortnumberinfo.is_valid_short_number_for_region(
-                parsed, region
-            ) or shortnumberinfo.is_possible_short_number_for_region(parsed, region):
+            if shortnumberinfo.is_valid_short_number_for_region(parsed, region):
+                return True
+            if (region, _digits(number)) in self.short_codes:
                 return True
         return False
 
@@ -440,7 +477,8 @@ class _Checker:
             return
         if not ok:
             shown = "/".join(regions) if len(regions) <= 3 else "any EU member"
-            self.add(where, f"{what}: `{key}` {number!r} is not a valid number for {shown or 'any region'}")
+            self.add(where, f"{what}: `{key}` {number!r} is not a valid number for {shown or 'any region'} "
+                            "(libphonenumber), nor a short code listed with its source under `short_codes`")
 
     def manual_check(self, data: Mapping[str, Any], what: str) -> str | None:
         value = data.get("phone_check")
@@ -569,17 +607,56 @@ class _Checker:
 
 
 def validate_region_data(
-    data: dict, file: str = "<input>", *, eu_members: Iterable[str] | None = None
+    data: dict[str, Any], file: str = "<input>", *, eu_members: Iterable[str] | None = None,
+    short_codes: Iterable[ShortCode] = (),
 ) -> list[Problem]:
-    """Every problem with one region's dict (the rules load_referrals applies)."""
-    checker = _Checker(file, eu_members)
+    """Every problem with one region's dict (the rules load_referrals applies); `short_codes` are the directory's
+    documented short codes (a short number not listed there must be one libphonenumber validates)."""
+    checker = _Checker(file, eu_members, short_codes)
     checker.region(data, _line(data))
     return checker.problems
 
 
-def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str, ...]]:
+def _short_codes(data: Mapping[str, Any], top: _Checker) -> list[ShortCode]:
+    """The `short_codes` list: each item a region code, the number, the service's name, a source URL, a quote."""
+    items = data.get("short_codes")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        top.add(_line(data, "short_codes"), "`short_codes` must be a list of {region, number, name, source, quote}")
+        return []
+    found: list[ShortCode] = []
+    for i, item in enumerate(items):
+        where = _item_line(items, i)
+        if not isinstance(item, Mapping):
+            top.add(where, "short_codes: each item needs region, number, name, source and quote")
+            continue
+        what = f"short code {item.get('number')!r} ({item.get('region')})"
+        for key in item:
+            if key not in _SHORT_CODE_KEYS:
+                top.add(_line(item, key), f"{what}: unknown field `{key}` (allowed: {', '.join(_SHORT_CODE_KEYS)})")
+        values = {key: item.get(key) for key in _SHORT_CODE_KEYS}
+        missing = [key for key, value in values.items() if not isinstance(value, str) or not value.strip()]
+        if missing:
+            top.add(where, f"{what}: needs {', '.join(missing)} (quoted text)")
+            continue
+        region, number = str(values["region"]), str(values["number"]).strip()
+        if region not in COUNTRY_CODES:
+            top.add(_line(item, "region"), f"{what}: `region` must be an ISO 3166-1 alpha-2 code")
+        elif not _PHONE_RE.match(number) or number.startswith("+") or len(_digits(number)) > 8:
+            top.add(_line(item, "number"), f"{what}: `number` must be one short number (at most 8 digits)")
+        else:
+            top.url(item, "source", what)
+            found.append(ShortCode(region, number, str(values["name"]).strip(), str(values["source"]).strip(),
+                                   str(values["quote"]).strip()))
+    return found
+
+
+def _validate_directory(
+    data: Any, file: str
+) -> tuple[list[Problem], tuple[str, ...], tuple[ShortCode, ...]]:
     if not isinstance(data, Mapping):
-        return [Problem(file, _line(data), "top level must be a mapping with eu_members, aliases, regions")], ()
+        return [Problem(file, _line(data), "top level must be a mapping with eu_members, aliases, regions")], (), ()
     top = _Checker(file, None)
     for key in data:
         if key not in _TOP_KEYS:
@@ -599,7 +676,8 @@ def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str,
             else:
                 eu_members.append(member)
 
-    checker = _Checker(file, eu_members or None)
+    short_codes = _short_codes(data, top)
+    checker = _Checker(file, eu_members or None, short_codes)
     checker.problems = top.problems
     regions = data.get("regions")
     codes: dict[str, int | None] = {}
@@ -633,7 +711,7 @@ def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str,
                     checker.add(where, f"alias {alias} is also a listed region code")
                 if not isinstance(target, str) or not (target in codes or target in COUNTRY_CODES):
                     checker.add(where, f"alias {alias!r} points to {target!r}, which is neither listed nor an ISO code")
-    return checker.problems, tuple(eu_members)
+    return checker.problems, tuple(eu_members), tuple(short_codes)
 
 
 # --------------------------------------------------------------------------- building
@@ -678,13 +756,14 @@ def _build_region(d: Mapping[str, Any]) -> Region:
 
 def parse_referrals(data: Any, file: str) -> ReferralDirectory:
     """Validate already-parsed data and build the directory; KnowledgeError lists every problem."""
-    problems, eu_members = _validate_directory(data, file)
+    problems, eu_members, short_codes = _validate_directory(data, file)
     if problems:
         raise KnowledgeError(problems)
     return ReferralDirectory(
         (_build_region(r) for r in data["regions"]),
         eu_members=eu_members,
         aliases={str(k): v for k, v in (data.get("aliases") or {}).items()},
+        short_codes=short_codes,
     )
 
 

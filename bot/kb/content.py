@@ -100,7 +100,8 @@ def with_region(referrals: ReferralDirectory, content: Content) -> ReferralDirec
 
 def region_problems(content: Content, referrals: ReferralDirectory) -> list[str]:
     """The `kb validate` rules for one region, then for the directory it would be part of; [] when valid."""
-    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members)
+    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members,
+                                    short_codes=referrals.short_codes)
     if problems:
         return problem_messages(problems)
     try:
