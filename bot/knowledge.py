@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,8 +191,14 @@ def entry_from_data(data: Mapping[str, Any]) -> Entry:
     )
 
 
-def check_knowledge(entries: Iterable[tuple[Entry, str, int | None]]) -> list[Problem]:
-    """Rules across entries: unique ids, phrasings not shared, related ids exist."""
+def check_knowledge(
+    entries: Iterable[tuple[Entry, str, int | None]], known_ids: Collection[str] = ()
+) -> list[Problem]:
+    """Rules across entries (each given as (entry, file, line)): unique ids, phrasings not shared, related ids exist.
+
+    `known_ids`: ids of entries that exist but were not loaded because they have problems of their own (already
+    reported); a related link to one of them is not reported again, so one mistake gives one error.
+    """
     problems: list[Problem] = []
     by_id: dict[str, tuple[Entry, str, int | None]] = {}
     phrasing_owner: dict[str, str] = {}
@@ -213,7 +219,7 @@ def check_knowledge(entries: Iterable[tuple[Entry, str, int | None]]) -> list[Pr
                 )
     for entry, file, line in items:
         for related in entry.related:
-            if related not in by_id:
+            if related not in by_id and related not in known_ids:
                 problems.append(Problem(file, line, f"entry '{entry.id}': related id '{related}' does not exist"))
             elif related == entry.id:
                 problems.append(Problem(file, line, f"entry '{entry.id}': an entry cannot be related to itself"))
@@ -239,6 +245,18 @@ def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     return synonyms
 
 
+_ID_LINE = re.compile(r"^\s*(?:-\s+)?id:\s*[\"']?([a-z0-9][a-z0-9-]*)", re.MULTILINE)
+
+
+def _ids_in_text(path: Path) -> set[str]:
+    """Entry ids written in a file YAML cannot parse, read line by line (`id: …`), so links to them are not
+    reported as missing on top of the file's one syntax error."""
+    try:
+        return set(_ID_LINE.findall(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return set()
+
+
 def load_knowledge(directory: Path) -> Knowledge:
     """Load and validate every entry file; any problem anywhere raises KnowledgeError (never half loaded)."""
     entries_dir = directory / ENTRIES_DIR
@@ -247,12 +265,14 @@ def load_knowledge(directory: Path) -> Knowledge:
         raise KnowledgeError([Problem(str(entries_dir), None, "no entry files (*.yaml) found")])
     problems: list[Problem] = []
     loaded: list[tuple[Entry, str, int | None]] = []
+    broken_ids: set[str] = set()  # entries reported already; links to them are not follow-on errors
     for path in files:
         file = str(path)
         try:
             data = load_yaml(path)
         except KnowledgeError as exc:
             problems.extend(exc.problems)
+            broken_ids |= _ids_in_text(path)
             continue
         if data is None:
             continue
@@ -265,7 +285,9 @@ def load_knowledge(directory: Path) -> Knowledge:
             problems.extend(item_problems)
             if not item_problems:
                 loaded.append((entry_from_data(item), file, line))
-    problems.extend(check_knowledge(loaded))
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                broken_ids.add(item["id"])
+    problems.extend(check_knowledge(loaded, broken_ids))
     synonyms: dict[str, tuple[str, ...]] = {}
     try:
         synonyms = load_synonyms(directory / SYNONYMS_FILE)
