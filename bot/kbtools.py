@@ -48,7 +48,7 @@ from bot.knowledge import (
 from bot.referrals import ReferralDirectory, load_referrals
 from bot.service import apply_overrides, load_baseline, load_folder
 from bot.store import Revision, Store, StoreBusy, StoreUnavailable
-from bot.yamlio import dump_yaml
+from bot.yamlio import dump_yaml, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -246,16 +246,81 @@ class _Folder:
     has_synonyms: bool
 
 
+# Folders of a knowledge folder that hold YAML kb import does not turn into revisions (they change in the
+# repository): translated entries (entries/<language>/), labelled training examples, the sourced reference.
+_NOT_IMPORTED = {
+    "examples": "training examples are changed in the repository",
+    "reference": "the sourced reference is changed in the repository",
+}
+_LANGUAGE_DIR = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4})?$")
+
+
+def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]:
+    """Every file under `directory`, sorted into (read, ignored with the reason, problems).
+
+    Read: entries/*.yaml, referrals.yaml, synonyms.yaml. Ignored, each named: other files that are not YAML,
+    hidden files and folders (one line each), and YAML kb import deliberately leaves alone (translations under
+    entries/<language>/, examples/, reference/), which must still parse. Any other YAML file is a problem: its
+    content would be silently lost (e.g. a new-entries.yaml beside entries/).
+    """
+    read: list[str] = []
+    ignored: list[str] = []
+    problems: list[Problem] = []
+    grouped: dict[tuple[str, str], list[str]] = {}  # YAML left alone, by folder and reason
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        parts = rel.parts
+        if any(part.startswith(".") for part in parts):
+            if path.is_dir() and len(parts) == 1 or path.is_file() and len(parts) == 1:
+                ignored.append(f"{rel.as_posix()} (hidden)")
+            continue
+        if path.is_dir() or "__pycache__" in parts:
+            continue
+        name = rel.as_posix()
+        is_yaml = path.suffix in (".yaml", ".yml")
+        if name in (REFERRALS_FILE, SYNONYMS_FILE) or (parts[0] == ENTRIES_DIR and len(parts) == 2 and is_yaml
+                                                        and path.suffix == ".yaml"):
+            read.append(name)
+            continue
+        if not is_yaml:
+            ignored.append(f"{name} (not YAML)")
+            continue
+        if parts[0] in _NOT_IMPORTED:
+            reason = _NOT_IMPORTED[parts[0]]
+        elif parts[0] == ENTRIES_DIR and len(parts) == 3 and _LANGUAGE_DIR.match(parts[1]):
+            reason = "translations are changed in the repository"
+        else:
+            problems.append(Problem(str(path), None,
+                                    "kb import does not read this file: entries belong in entries/*.yaml, the "
+                                    "directory in referrals.yaml (move it there or out of the folder)"))
+            continue
+        try:
+            load_yaml(path)  # a broken file anywhere stops the import, even one it leaves alone
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+            continue
+        grouped.setdefault((rel.parent.as_posix(), reason), []).append(rel.name)
+    for (folder, reason), names in grouped.items():
+        ignored.append(f"{folder}/ ({_plural(len(names), 'YAML file', 'YAML files')}: {reason})")
+    return read, sorted(ignored), problems
+
+
 def _load_folder(directory: Path) -> _Folder:
-    """Validate the folder as a whole, like `kb validate`; every problem is reported, then CommandFailed."""
+    """Validate the folder as a whole, like `kb validate`, and account for every file in it (each read or named
+    as ignored); every problem is reported, then CommandFailed."""
     if not directory.is_dir():
         _err(f"{directory}: no such folder")
         raise CommandFailed
+    _, ignored, problems = survey_folder(directory)
     try:
         knowledge, referrals = load_folder(directory)
     except KnowledgeError as exc:
-        _print_problems(exc.problems, f"nothing was imported from {directory}")
+        problems = [*exc.problems, *problems]
+    if problems:
+        _print_problems(problems, f"nothing was imported from {directory}")
         raise CommandFailed from None
+    for line in ignored:
+        print(f"ignored: {line}")
     return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
 
 
