@@ -37,6 +37,7 @@ __all__ = [
     "parse_referrals",
     "referral_block",
     "referral_card",
+    "referral_provenance",
     "validate_region_data",
 ]
 
@@ -54,14 +55,23 @@ _EU_MEMBERS_DEFAULT = (
 )
 
 _REGION_REQUIRED = ("code", "name", "emergency", "emergency_source", "verified", "confidence", "hotlines")
-_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority")
+_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "research_note")
 _HOTLINE_REQUIRED = ("name", "type", "source", "verified")
 _HOTLINE_OPTIONAL = (
     "phone", "phone_note", "phone_check", "sms", "email", "web", "hours", "languages",
-    "scope", "note", "confidence", "source_date",
+    "scope", "note", "confidence", "source_date", "research_note",
 )
 _AUTHORITY_REQUIRED = ("name", "how_to_report", "source", "verified")
-_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date")
+_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "research_note")
+# Text people read must help them act; notes about the research (what a source said, how old a list is, what
+# was not re-checked) belong in `research_note`, which only moderators see (kb validate, export, /referral_edit).
+_PEOPLE_FIELDS = ("name", "note", "phone_note", "emergency_note", "hours", "languages", "scope", "how_to_report",
+                  "sms")
+_RESEARCH_WORDS = re.compile(
+    r"\b(?:sources?\s+(?:say|says|write|writes|give|gives)|a\s+(?:19|20)\d\d\s+source|re-?checked|re-?verified|"
+    r"may\s+be\s+outdated|archived|(?:19|20)\d\d\s+list|unverified|not\s+confirmed)\b",
+    re.IGNORECASE,
+)
 _TOP_KEYS = ("eu_members", "aliases", "short_codes", "regions")
 _SHORT_CODE_KEYS = ("region", "number", "name", "source", "quote")
 
@@ -95,6 +105,7 @@ class Hotline:
     note: str | None = None
     confidence: str | None = None  # only where it differs from the region's
     source_date: str | None = None
+    research_note: str | None = None  # for moderators only: what the sources said, what was not re-checked
 
     @property
     def is_trafficking_line(self) -> bool:
@@ -113,6 +124,7 @@ class Authority:
     phone_check: str | None = None
     email: str | None = None
     source_date: str | None = None
+    research_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +154,7 @@ class Region:
     emergency_also: tuple[str, ...] = ()
     emergency_note: str | None = None
     emergency_also_source: str | None = None
+    research_note: str | None = None
 
     @property
     def primary_hotline(self) -> Hotline | None:
@@ -280,7 +293,7 @@ def _hotline_to_data(h: Hotline) -> dict[str, Any]:
             ("phone_check", h.phone_check), ("sms", h.sms), ("email", h.email), ("web", h.web),
             ("hours", h.hours), ("languages", h.languages), ("scope", h.scope), ("note", h.note),
             ("confidence", h.confidence), ("source", h.source), ("source_date", h.source_date),
-            ("verified", h.verified),
+            ("verified", h.verified), ("research_note", h.research_note),
         ]
     )
 
@@ -291,7 +304,7 @@ def _authority_to_data(a: Authority) -> dict[str, Any]:
             ("name", a.name), ("how_to_report", a.how_to_report), ("phone", a.phone),
             ("phone_note", a.phone_note), ("phone_check", a.phone_check), ("web", a.web),
             ("email", a.email), ("source", a.source), ("source_date", a.source_date),
-            ("verified", a.verified),
+            ("verified", a.verified), ("research_note", a.research_note),
         ]
     )
 
@@ -302,7 +315,7 @@ def _region_to_data(r: Region) -> dict[str, Any]:
             ("code", r.code), ("name", r.name), ("emergency", r.emergency),
             ("emergency_also", list(r.emergency_also) or None), ("emergency_note", r.emergency_note),
             ("emergency_source", r.source), ("emergency_also_source", r.emergency_also_source),
-            ("verified", r.verified), ("confidence", r.confidence),
+            ("verified", r.verified), ("confidence", r.confidence), ("research_note", r.research_note),
         ]
     )
     data["hotlines"] = [_hotline_to_data(h) for h in r.hotlines]
@@ -353,6 +366,13 @@ class _Checker:
         for key in required:
             if key not in data or data[key] is None or data[key] == "":
                 self.add(_line(data), f"{what}: missing required field `{key}`")
+        self.text(data, "research_note", what)
+        for key in _PEOPLE_FIELDS:
+            value = data.get(key)
+            if isinstance(value, str) and _RESEARCH_WORDS.search(value):
+                self.add(_line(data, key), f"{what}: `{key}` is shown to people but reads like a research note "
+                                           f"({_RESEARCH_WORDS.search(value).group(0)!r}); move it to "
+                                           "`research_note`, which only moderators see")
         for key in data:
             if key not in required and key not in optional:
                 self.add(_line(data, key), f"{what}: unknown field `{key}` (allowed: {', '.join(required + optional)})")
@@ -729,6 +749,7 @@ def _build_hotline(d: Mapping[str, Any]) -> Hotline:
         source=d["source"], verified=_as_date_text(d["verified"]), phone_note=_opt(d, "phone_note"),
         phone_check=_opt(d, "phone_check"), email=_opt(d, "email"), scope=_opt(d, "scope"),
         note=_opt(d, "note"), confidence=_opt(d, "confidence"), source_date=_opt(d, "source_date"),
+        research_note=_opt(d, "research_note"),
     )
 
 
@@ -737,7 +758,7 @@ def _build_authority(d: Mapping[str, Any]) -> Authority:
         name=d["name"].strip(), how_to_report=d["how_to_report"].strip(), phone=_opt(d, "phone"),
         web=_opt(d, "web"), source=d["source"], verified=_as_date_text(d["verified"]),
         phone_note=_opt(d, "phone_note"), phone_check=_opt(d, "phone_check"), email=_opt(d, "email"),
-        source_date=_opt(d, "source_date"),
+        source_date=_opt(d, "source_date"), research_note=_opt(d, "research_note"),
     )
 
 
@@ -751,6 +772,7 @@ def _build_region(d: Mapping[str, Any]) -> Region:
         source=d["emergency_source"], verified=_as_date_text(d["verified"]), confidence=d["confidence"],
         emergency_also=tuple(n.strip() for n in d.get("emergency_also") or ()),
         emergency_note=_opt(d, "emergency_note"), emergency_also_source=_opt(d, "emergency_also_source"),
+        research_note=_opt(d, "research_note"),
     )
 
 
@@ -894,7 +916,8 @@ def _hotline_card(h: Hotline) -> str:
 
 
 def referral_card(region: Region) -> str:
-    """The full card for /hotline: emergency, every line with all its contacts, how to report, provenance."""
+    """The full card for /hotline: emergency, every line with all its contacts, how to report. Only what helps
+    people act: provenance and research notes are for moderators (`referral_provenance`)."""
     out = [f"**Where to get help: {region.name}**", _danger_line(region)]
     if region.emergency_note:
         out.append(region.emergency_note)
@@ -914,13 +937,21 @@ def referral_card(region: Region) -> str:
         out.append("")
         out.append(f"**Report:** {a.name}" + (f": {' · '.join(contact)}" if contact else ""))
         out.append(a.how_to_report)
+    return "\n".join(out)
+
+
+def referral_provenance(region: Region) -> str:
+    """For moderators, never people: when the region was verified, from which sources, how sure, and every
+    research note. Light markup, several lines."""
+    a = region.authority
     domains: list[str] = []
     for url in [*(h.source for h in region.hotlines), *([a.source] if a else []), region.source]:
         d = _domain(url)
         if d and d not in domains:
             domains.append(d)
-    shown = ", ".join(domains[:3]) + (f" +{len(domains) - 3} more" if len(domains) > 3 else "")
-    caveat = " Fewer sources for this region: double-check if you can." if region.confidence != "high" else ""
-    out.append("")
-    out.append(f"Verified {region.verified} from archived copies of {shown}.{caveat}")
-    return "\n".join(out)
+    lines = [f"**Provenance**: verified {region.verified} from archived copies of {', '.join(domains)}; "
+             f"confidence {region.confidence}."]
+    notes = [(region.name, region.research_note), *((h.name, h.research_note) for h in region.hotlines),
+             *([(a.name, a.research_note)] if a else [])]
+    lines += [f"• {name}: {note}" for name, note in notes if note]
+    return "\n".join(lines)

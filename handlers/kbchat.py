@@ -28,6 +28,7 @@ from typing import Any, ParamSpec
 
 from bot.config import Config, Moderator, Role
 from bot.engine import Engine, LiveEngine
+from bot.errors import KnowledgeError
 from bot.kb.content import (
     Content,
     entry_problems,
@@ -52,7 +53,7 @@ from bot.kb.revisions import (
     UnknownItem,
 )
 from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
-from bot.referrals import ReferralDirectory
+from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
 from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
 from bot.text import normalize
@@ -690,8 +691,13 @@ class Moderation:
 
     async def _field_menu(self, draft: Draft, region: str | None) -> Say:
         buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(draft.content))
+        try:
+            shown = with_region(self.live.current.referrals, draft.content).get(draft.key)
+        except KnowledgeError:
+            shown = self.live.current.referrals.get(draft.key)
         return Say(
-            REGION_PROMPT.format(name=draft.content.get("name", draft.key), rev=draft.base_rev),
+            REGION_PROMPT.format(name=draft.content.get("name", draft.key), rev=draft.base_rev)
+            + "\n" + referral_provenance(shown),
             (*buttons, Button("Cancel", CANCEL)),
             preview=await self.preview(draft, region),
         )

@@ -563,7 +563,11 @@ def test_card_lists_every_hotline(directory):
             assert region.authority.how_to_report in card
             if region.authority.phone:
                 assert region.authority.phone in card
-        assert f"Verified {region.verified}" in card
+        assert "Verified" not in card and "archived" not in card  # provenance is for moderators
+        notes = [region.research_note, *(h.research_note for h in region.hotlines),
+                 region.authority.research_note if region.authority else None]
+        for note in filter(None, notes):
+            assert note not in card, (region.code, note)
 
 
 def test_card_us(directory):
@@ -572,7 +576,24 @@ def test_card_us(directory):
     for needle in ("1-888-373-7888", "233733", "humantraffickinghotline.org", "1-800-843-5678",
                    "1-866-347-2423", "1-802-872-6199", "not law enforcement", "24/7/365"):
         assert needle in card
-    assert "humantraffickinghotline.org" in card.splitlines()[-1]
+    assert "Verified" not in card
+
+
+def test_research_notes_reach_moderators_not_people(directory):
+    from bot.referrals import referral_provenance
+
+    ph = directory.get("PH")
+    card = referral_card(ph)
+    assert "2011 source" not in card and "may be outdated" not in card and "0945-863-2235" not in card
+    provenance = referral_provenance(ph)
+    assert "2011 source" in provenance and "0945-863-2235" in provenance and "verified 2026-11-28" in provenance
+
+
+def test_a_research_note_in_a_field_people_read_is_refused(directory):
+    ie = next(r for r in directory.to_data()["regions"] if r["code"] == "IE")
+    ie["hotlines"][0]["hours"] = "daily 9am-9pm (2019 list; may be outdated)"
+    problems = validate_region_data(ie, short_codes=directory.short_codes)
+    assert any("`hours` is shown to people but reads like a research note" in p.message for p in problems)
 
 
 @pytest.mark.parametrize("number", ["12345", "000000", "1234"])
