@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import Config, MatchingConfig
+from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
 from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.matching import Match, Matcher
@@ -94,6 +94,7 @@ class Engine:
     def load(cls, config: Config) -> Engine:
         """Load and validate the knowledge directory named by the config; raises KnowledgeError."""
         knowledge, referrals = load_folder(Path(config.knowledge_dir))
+        check_default_region(config, referrals.codes())
         return cls.build(knowledge, referrals, config.matching, config.default_region)
 
     # -- the one composing function ------------------------------------------------------------------------

@@ -54,9 +54,12 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def hotline(update: Update, context: Context) -> None:
-    """The full referral card of the chat's region."""
+    """The full referral card of the region named in `/hotline GB` (a code, alias or country name), else of the
+    chat's region. The argument shows that card once; it does not change the chat's region."""
     chat_id = update.effective_chat.id
-    await send_reply(context, chat_id, context.deps.live.current.hotline_reply(chat_region(context, chat_id)))
+    engine = context.deps.live.current
+    asked = engine.referrals.lookup(" ".join(context.args)) if context.args else None
+    await send_reply(context, chat_id, engine.hotline_reply(asked or chat_region(context, chat_id)))
 
 
 async def privacy(update: Update, context: Context) -> None:

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.moderation import stats_event
+from bot.usage import stats_event
 from bot.replies import Reply, ReplyKind
 from handlers.deps import Context
 

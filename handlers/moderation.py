@@ -1,7 +1,7 @@
-"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → bot.moderation → Bot API calls.
+"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → handlers.kbchat → Bot API calls.
 
 Who may use them is decided at registration (a user filter built from the config); everyone else gets a polite
-refusal and nothing changes. What a moderator is drafting lives in bot.moderation's in-memory sessions.
+refusal and nothing changes. What a moderator is drafting lives in handlers.kbchat's in-memory sessions.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
-from bot.moderation import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
+from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
 from handlers.deps import Context, deps_of
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
