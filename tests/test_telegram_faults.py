@@ -84,7 +84,8 @@ async def test_a_message_that_cannot_be_edited_is_sent_anew(tg, fake_api: FakeBo
 
 async def test_one_slow_chat_does_not_hold_up_another(tg, fake_api: FakeBotAPI):
     slow, fast = 7001, 7002
-    fake_api.fail("sendMessage", "delay", seconds=0.5, chat_id=slow)
+    # Longer than the ledger's held-poll wait (handlers.delivery.HELD_POLL_WAIT): new updates are fetched meanwhile.
+    fake_api.fail("sendMessage", "delay", seconds=1.0, chat_id=slow)
     fake_api.send_text(slow, QUESTION)
     await fake_api.wait_received("sendMessage", chat_id=slow)
     fake_api.send_text(fast, QUESTION)
