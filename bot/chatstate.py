@@ -1,4 +1,5 @@
-"""Per-chat memory of the Telegram front end: region, a pending /forget, and message ids /forget may delete.
+"""Per-chat memory of the Telegram front end: region, discreet mode, a pending /forget, and message ids that
+/forget and the quick exit may delete.
 
 In memory only (never persisted), bounded (least recently active chats are dropped first) and forgotten
 `ttl` seconds after a chat's last activity. Holds no message text: ids and timestamps only.
@@ -27,6 +28,8 @@ class ChatState:
     region_set_at: float = 0.0
     # Message id of the /forget confirmation waiting for an answer.
     pending_forget: int | None = None
+    # Discreet use: silent, unforwardable replies whose first words name no topic (as long as the chat is remembered).
+    discreet: bool = False
     # (message id, clock time) of messages in both directions, oldest first.
     messages: deque[tuple[int, float]] = field(default_factory=deque)
     touched: float = 0.0
@@ -79,6 +82,11 @@ class ChatStates:
             state.region = None
         return state.region
 
+    def is_discreet(self, chat_id: int) -> bool:
+        """True when the chat asked for discreet replies (and is still remembered)."""
+        state = self.get(chat_id)
+        return state is not None and state.discreet
+
     def deletable_messages(self, chat_id: int) -> list[int]:
         """Ids of this chat's remembered messages still young enough for the Bot API to delete, ascending."""
         state = self.get(chat_id)
@@ -92,6 +100,25 @@ class ChatStates:
     def set_region(self, chat_id: int, region: str | None) -> None:
         state = self._touch(chat_id)
         state.region, state.region_set_at = region, state.touched
+
+    def set_discreet(self, chat_id: int, on: bool = True) -> None:
+        self._touch(chat_id).discreet = on
+
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """A basic group became a supergroup (a new chat id): its memory moves to the new id, message ids
+        excepted (they belong to the old chat). True when there was something to move; never overwrites a
+        state the new id already has."""
+        state = self.get(old_chat_id)
+        if state is None or old_chat_id == new_chat_id:
+            return False
+        del self._chats[old_chat_id]
+        if self.get(new_chat_id) is not None:
+            return False
+        state.messages.clear()
+        state.pending_forget = None
+        self._chats[new_chat_id] = state
+        self._touch(new_chat_id)
+        return True
 
     def remember_message(self, chat_id: int, message_id: int) -> None:
         state = self._touch(chat_id)

@@ -18,6 +18,7 @@ from bot import service
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import Engine, LiveEngine
+from handlers import chats as chat_events
 from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
 from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
@@ -56,7 +57,7 @@ CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
-FEATURES = (forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
+FEATURES = (chat_events, forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
 
 
 def build_application(
@@ -93,6 +94,7 @@ def build_application(
     )
     builder = (
         Application.builder()
+        .application_class(BoundedApplication)
         .bot(bot)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES))
@@ -107,6 +109,16 @@ def build_application(
     for feature in FEATURES:
         feature.register(app)
     return app
+
+
+class BoundedApplication(Application):  # type: ignore[type-arg]
+    """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
+    and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
+    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a TTL."""
+
+    def _mark_for_persistence_update(self, *, update: object | None = None, job: Any | None = None) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 async def _post_init(app: App) -> None:

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.replies import ReplyKind
 from handlers import region as region_feature
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import ENTRY, HELP, HOTLINE, chat_region, compose, keyboard, send_reply
 
@@ -93,7 +94,7 @@ async def ask_in_group(update: Update, context: Context) -> None:
 async def entry_button(update: Update, context: Context) -> None:
     """A "Did you mean…" or related-topic button: that entry's card as a new message."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     chat_id = update.effective_chat.id
     entry_id = query.data.removeprefix(ENTRY)
     await send_reply(context, chat_id, context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id)))
@@ -101,12 +102,12 @@ async def entry_button(update: Update, context: Context) -> None:
 
 async def hotline_button(update: Update, context: Context) -> None:
     """The Hotline button: the full referral card."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await hotline(update, context)
 
 
 async def help_button(update: Update, context: Context) -> None:
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await help_command(update, context)
 
 

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.moderation import stats_event
 from bot.replies import Reply, ReplyKind
+from handlers.buttons import acknowledge
 from handlers.deps import Context
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ async def vote(update: Update, context: Context) -> None:
             await store.record_vote(entry_id, data.startswith(UP))
         except Exception as exc:
             log.warning("could not record a vote: %s", type(exc).__name__)
-    await query.answer(THANKS)
+    await acknowledge(query, THANKS)
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [

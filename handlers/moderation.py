@@ -24,6 +24,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.config import Role
 from bot.moderation import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
+from handlers.buttons import acknowledge
 from handlers.deps import Context, deps_of
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
 
@@ -245,7 +246,7 @@ async def refuse(update: Update, context: Context) -> None:
 async def button(update: Update, context: Context) -> None:
     """Every "m:" button: review decisions and list pages change their own message; draft steps answer anew."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     service = service_of(context)
     user_id = update.effective_user.id
     chat_id = update.effective_chat.id
