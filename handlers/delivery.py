@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any
@@ -262,15 +261,16 @@ class ConfirmingQueue(asyncio.Queue[object]):
 
 
 class PatientRateLimiter(AIORateLimiter):
-    """AIORateLimiter that honours every `retry_after` until `deadline` seconds have been spent waiting for one
-    request, then raises the last RetryAfter. `min_wait` is added to each wait (Telegram's value is whole seconds)."""
+    """AIORateLimiter that honours every `retry_after` until `deadline` seconds in all have been spent waiting for
+    one request, then raises the last RetryAfter. `min_wait` is added to each wait (Telegram's value is whole
+    seconds); `sleep` is injectable so tests need not wait for real."""
 
     def __init__(self, *args: Any, deadline: float = FLOOD_DEADLINE, min_wait: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any) -> None:
         super().__init__(*args, max_retries=0, **kwargs)
         self.deadline = deadline
         self.min_wait = min_wait
-        self._clock = clock
+        self._sleep = sleep
 
     async def process_request(
         self,
@@ -284,9 +284,10 @@ class PatientRateLimiter(AIORateLimiter):
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
-        group: int | str | bool = chat_id if (isinstance(chat_id, int) and chat_id < 0) or isinstance(
-            chat_id, str) else False
-        started = self._clock()
+        group: int | str | bool = False
+        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
+            group = chat_id
+        waited = 0.0
         while True:
             try:
                 return await self._run_request(
@@ -297,12 +298,13 @@ class PatientRateLimiter(AIORateLimiter):
             except RetryAfter as exc:
                 wait = exc.retry_after
                 seconds = (wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)) + self.min_wait
-                if self._clock() - started + seconds > self.deadline:
+                if waited + seconds > self.deadline:
                     log.warning("%s: flood limit outlasts the %.0fs deadline; giving up", endpoint, self.deadline)
                     raise
+                waited += seconds
                 log.info("%s: flood limit, waiting %.1fs", endpoint, seconds)
                 self._retry_after_event.clear()
                 try:
-                    await asyncio.sleep(seconds)
+                    await self._sleep(seconds)
                 finally:
                     self._retry_after_event.set()

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 _KEY = "moderation"
 PREFIX = "m:"  # callback data: "m:" + the action after "mod:"
 PRIVATE_ONLY = "Moderator commands work only in a private chat with me."
+# The user id given to the service for a message without a sender (never a moderator's: Telegram ids are positive).
+ANONYMOUS = 0
 
 # Shown in the command menu of moderators' own chats only (BotCommandScopeChat); the public menu stays as is.
 EDITOR_COMMANDS = (
@@ -234,9 +236,11 @@ async def refuse(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     service = service_of(context)
     private = update.effective_chat.type == "private"
-    body = PRIVATE_ONLY if service.is_moderator(update.effective_user.id) and not private else None
+    # No sender: sent on behalf of a channel or anonymously by a group admin; no moderator can be recognised.
+    user_id = update.effective_user.id if update.effective_user is not None else ANONYMOUS
+    body = PRIVATE_ONLY if service.is_moderator(user_id) and not private else None
     if body is None:
-        body = (await service.menu(update.effective_user.id)).body  # the service words the refusal
+        body = (await service.menu(user_id)).body  # the service words the refusal
     await send_reply(context, chat_id, compose(context.deps.live.current, body, chat_region(context, chat_id)))
 
 

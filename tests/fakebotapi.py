@@ -110,6 +110,9 @@ class StoredMessage:
     deleted: bool = False
     from_bot: bool = False
     date: int = field(default_factory=lambda: int(time.time()))
+    thread_id: int | None = None  # forum topic
+    protected: bool = False  # protect_content: can't be forwarded or saved
+    silent: bool = False  # disable_notification
 
     def to_api(self) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -121,6 +124,11 @@ class StoredMessage:
         }
         if self.reply_markup:
             message["reply_markup"] = self.reply_markup
+        if self.thread_id is not None:
+            message["message_thread_id"] = self.thread_id
+            message["is_topic_message"] = True
+        if self.protected:
+            message["has_protected_content"] = True
         return message
 
 
@@ -346,8 +354,10 @@ class FakeBotAPI:
         chat_type: str | None = None,
         reply_to: int | None = None,
         extra: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """A message dict as Telegram would send it (not queued), stored in the chat's model."""
+        """A message dict as Telegram would send it (not queued), stored in the chat's model. `thread_id`: said in
+        that forum topic of a supergroup."""
         user_id = user_id if user_id is not None else (chat_id if chat_id > 0 else 1000)
         chat = self.chat(chat_id, chat_type)
         sender = self.user(user_id)
@@ -363,6 +373,11 @@ class FakeBotAPI:
                 message["entities"] = entities
         if reply_to is not None:
             message["reply_to_message"] = self.chats[chat_id][reply_to].to_api()
+        if thread_id is not None:
+            stored.thread_id = thread_id
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            chat["is_forum"] = True
         message.update(extra or {})
         return message
 
@@ -398,6 +413,9 @@ class FakeBotAPI:
         }[kind]
         if caption is not None:
             media["caption"] = caption
+            entities = self._entities(caption)
+            if entities:
+                media["caption_entities"] = entities
         return self.push_update({"message": self.message(chat_id, None, extra=media, **kwargs)})
 
     def edit_text(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
@@ -732,7 +750,8 @@ class FakeBotAPI:
         chat = next(iter(known.values())).chat if known else self.chat(chat_id)
         stored = StoredMessage(
             self.next_message_id(chat_id), chat, self.bot_user, params["text"],
-            params.get("reply_markup"), from_bot=True,
+            params.get("reply_markup"), from_bot=True, thread_id=params.get("message_thread_id"),
+            protected=bool(params.get("protect_content")), silent=bool(params.get("disable_notification")),
         )
         self.chats.setdefault(chat_id, {})[stored.message_id] = stored
         return stored.to_api()
