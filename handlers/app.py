@@ -139,6 +139,7 @@ async def _post_stop(app: App) -> None:
     """After the last handler ended: confirm to Telegram (polling) what was handled, and only that."""
     if isinstance(app.bot, LedgerBot):
         await app.bot.confirm_handled()
+    await deps_of(app.bot_data).counts.close()
 
 
 async def _post_shutdown(app: App) -> None:

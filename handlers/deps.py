@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Message, Update
@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import LiveEngine
+from handlers.counting import CountBuffer
 
 _KEY = "deps"
 
@@ -25,6 +26,11 @@ class BotDeps:
     store: Any | None = None
     # True when the application opens the store in post_init and closes it at shutdown (run_bot).
     owns_store: bool = False
+    # Usage counts and votes on their way to the store (never on the reply path).
+    counts: CountBuffer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = CountBuffer(lambda: self.store)
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 _KEY = "moderation"
 PREFIX = "m:"  # callback data: "m:" + the action after "mod:"
 PRIVATE_ONLY = "Moderator commands work only in a private chat with me."
+# /kb_stats waits at most this long (seconds) for buffered counts to reach the store.
+STATS_DRAIN_TIMEOUT = 2.0
 # The user id given to the service for a message without a sender (never a moderator's: Telegram ids are positive).
 ANONYMOUS = 0
 
@@ -213,8 +215,9 @@ async def stale(update: Update, context: Context) -> None:
 
 
 async def stats(update: Update, context: Context) -> None:
-    """/kb_stats [days]."""
+    """/kb_stats [days]: the counts still on their way to the store are written first (a moment at most)."""
     days = context.args[0] if context.args else ""
+    await context.deps.counts.drain(STATS_DRAIN_TIMEOUT)
     await tell(context, update.effective_chat.id, await service_of(context).stats(update.effective_user.id, days))
 
 

@@ -131,7 +131,7 @@ async def send_reply(
         markup = feedback.with_votes(context, reply, markup)
     sent = await _send_parts(context, chat_id, split_text(reply.text), markup)
     if served:
-        await feedback.count(context, reply)
+        feedback.count(context, reply)
     return sent
 
 
@@ -154,7 +154,7 @@ async def edit_reply(
         await _send_parts(context, message.chat.id, parts, markup)
     else:
         await _send_parts(context, message.chat.id, parts[1:], markup)
-    await feedback.count(context, reply)
+    feedback.count(context, reply)
 
 
 async def edit_markup(message: MaybeInaccessibleMessage | None, markup: InlineKeyboardMarkup | None) -> None:

@@ -347,3 +347,47 @@ async def test_a_question_sent_on_behalf_of_a_channel_is_answered(tg, fake_api: 
     reply = await fake_api.wait_for("sendMessage", chat_id=group)
     assert reply.text == tg.engine.respond(QUESTION, None).plain
     assert not errors_logged(caplog)
+
+
+# -- 14. a reply never waits for the database ---------------------------------------------------------------------
+
+
+async def test_replies_never_wait_for_a_locked_database(
+    fake_api: FakeBotAPI, bot_config, bundled_engine: Engine, tmp_path, caplog
+):
+    from bot.store import Store
+    from handlers.counting import CountBuffer
+    from handlers.deps import deps_of
+
+    store = Store(tmp_path / "counts.sqlite3")
+    await store.open()
+    locked = asyncio.Event()  # another process holds the lock: every count waits until the test ends
+
+    async def stuck(*args, **kwargs):
+        await locked.wait()
+
+    store.count_event = stuck  # type: ignore[method-assign]
+    bot = TelegramBot(fake_api, bot_config, bundled_engine, store=store)
+    deps = deps_of(bot.app.bot_data)
+    deps.counts = CountBuffer(lambda: deps.store, capacity=3)
+    await bot.start()
+    try:
+        chats = list(range(9000, 9008))
+        for chat in chats:
+            fake_api.send_text(chat, QUESTION)
+        fake_api.send_text(9100, URGENT)
+        urgent = await fake_api.wait_for("sendMessage", chat_id=9100)
+        assert urgent.text == bot.engine.respond(URGENT, None).plain
+        for chat in chats:
+            answer = await fake_api.wait_for("sendMessage", chat_id=chat)
+            assert answer.text.startswith(bot.engine.respond(QUESTION, None).plain.split("\n")[0])
+        # The next message of a chat whose first answer is still "being counted" is answered too.
+        hotline = await bot.say(chats[0], "/hotline")
+        assert hotline.text == bot.engine.hotline_reply(None).plain
+        assert deps.counts.pending <= 3 and deps.counts.dropped >= 5  # bounded: the rest dropped…
+        warnings = [r for r in caplog.records if r.name == "handlers.counting"]
+        assert len(warnings) == 1  # …with one warning, not one per count
+    finally:
+        locked.set()
+        await bot.stop()
+        await store.close()
