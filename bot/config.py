@@ -31,10 +31,18 @@ class Moderator:
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    # Calibrated on tests/data/devset.yaml; see tests/test_devset.py.
-    answer_threshold: float = 0.11
+    # Calibrated probabilities (bot/models.py), so each threshold means the same after every publish.
+    # Answer (or refer, or small-talk) when the intent model's top class has at least this probability.
+    answer_threshold: float = 0.35
     # A runner-up within this distance of the best is offered as "Did you mean…".
-    runner_up_margin: float = 0.08
+    runner_up_margin: float = 0.15
+    # Urgent when p(urgent) reaches this (recall first), or a strong rule fires.
+    urgent_threshold: float = 0.3
+    # Between this and urgent_threshold a message that is not clearly answered gets the unsure reply; an answer in
+    # this band puts the referral lines first.
+    unsure_threshold: float = 0.1
+    # Fitted models are cached here by a hash of the knowledge (never message text); "" disables the disk cache.
+    model_cache_dir: str = "data/cache/models"
 
 
 @dataclass(frozen=True, slots=True)
