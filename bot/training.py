@@ -215,9 +215,13 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
         "oof_false_urgent_at_0.5": round(float((oof_ps[s == 0] >= 0.5).mean()), 4),
         "seconds": round(time.perf_counter() - started, 2),
     }
-    features = Features(
+    return Models(features=features_of(char_vec, word_vec), intent=intent, safety=safety, key=key, info=info)
+
+
+def features_of(char_vec: Any, word_vec: Any) -> Features:
+    """The serving form of two fitted TfidfVectorizers: vocabularies and idf, the word block after the char block."""
+    return Features(
         Block({t: int(i) for t, i in char_vec.vocabulary_.items()}, char_vec.idf_.astype(np.float32), 0),
         Block({t: int(i) for t, i in word_vec.vocabulary_.items()}, word_vec.idf_.astype(np.float32),
               len(char_vec.vocabulary_)),
     )
-    return Models(features=features, intent=intent, safety=safety, key=key, info=info)
