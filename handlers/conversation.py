@@ -11,7 +11,7 @@ from bot.replies import ReplyKind
 from handlers import region as region_feature
 from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import ENTRY, HELP, HOTLINE, chat_region, compose, keyboard, send_reply
+from handlers.render import ENTRY, HELP, HOTLINE, URGENT, chat_region, compose, keyboard, send_reply
 
 # Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
 PRIVACY_ENTRY = "bot-privacy"
@@ -109,6 +109,13 @@ async def hotline_button(update: Update, context: Context) -> None:
     await hotline(update, context)
 
 
+async def urgent_button(update: Update, context: Context) -> None:
+    """"I need help now" under an unsure reply: the urgent card."""
+    await update.callback_query.answer()
+    chat_id = update.effective_chat.id
+    await send_reply(context, chat_id, context.deps.live.current.urgent_reply(chat_region(context, chat_id)))
+
+
 async def help_button(update: Update, context: Context) -> None:
     await acknowledge(update.callback_query)
     await help_command(update, context)
@@ -167,3 +174,4 @@ def register(app: App) -> None:
     app.add_handler(CallbackQueryHandler(entry_button, pattern=f"^{ENTRY}"))
     app.add_handler(CallbackQueryHandler(hotline_button, pattern=f"^{HOTLINE}$"))
     app.add_handler(CallbackQueryHandler(help_button, pattern=rf"^\{HELP}$"))
+    app.add_handler(CallbackQueryHandler(urgent_button, pattern=f"^{URGENT}$"))
