@@ -1,4 +1,5 @@
-"""Per-chat memory of a chat front end: region, a pending /forget, and the ids of messages exchanged (with when).
+"""Per-chat memory of a chat front end: region, discreet mode, a pending /forget, and the ids of messages exchanged
+(with when), which /forget and the quick exit may delete.
 
 In memory only (never persisted), bounded (least recently active chats are dropped first) and forgotten
 `ttl` seconds after a chat's last activity. Holds no message text: ids and timestamps only.
@@ -26,6 +27,8 @@ class ChatState:
     region_set_at: float = 0.0
     # Message id of the /forget confirmation waiting for an answer.
     pending_forget: int | None = None
+    # Discreet use: silent, unforwardable replies whose first words name no topic (as long as the chat is remembered).
+    discreet: bool = False
     # (message id, clock time) of messages in both directions, oldest first.
     messages: deque[tuple[int, float]] = field(default_factory=deque)
     touched: float = 0.0
@@ -76,6 +79,11 @@ class ChatStates:
             state.region = None
         return state.region
 
+    def is_discreet(self, chat_id: int) -> bool:
+        """True when the chat asked for discreet replies (and is still remembered)."""
+        state = self.get(chat_id)
+        return state is not None and state.discreet
+
     def recent_messages(self, chat_id: int, max_age: float) -> list[int]:
         """Ids of this chat's remembered messages at most `max_age` seconds old, unique and ascending.
 
@@ -92,6 +100,25 @@ class ChatStates:
         """Choose (or with None clear) the chat's region code."""
         state = self._touch(chat_id)
         state.region, state.region_set_at = region, state.touched
+
+    def set_discreet(self, chat_id: int, on: bool = True) -> None:
+        self._touch(chat_id).discreet = on
+
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """A basic group became a supergroup (a new chat id): its memory moves to the new id, message ids
+        excepted (they belong to the old chat). True when there was something to move; never overwrites a
+        state the new id already has."""
+        state = self.get(old_chat_id)
+        if state is None or old_chat_id == new_chat_id:
+            return False
+        del self._chats[old_chat_id]
+        if self.get(new_chat_id) is not None:
+            return False
+        state.messages.clear()
+        state.pending_forget = None
+        self._chats[new_chat_id] = state
+        self._touch(new_chat_id)
+        return True
 
     def remember_message(self, chat_id: int, message_id: int) -> None:
         """Remember the id (never the text) of a message sent or received in the chat, with the time now."""

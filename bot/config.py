@@ -64,12 +64,20 @@ class Moderator:
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    """Matching cut-offs, both scores on the matcher's 0-1 scale."""
+    """Decision thresholds on calibrated probabilities (bot/models.py), so each means the same after every
+    publish; all on a 0-1 scale."""
 
-    # Lowest score that counts as an answer; calibrated on tests/data/devset.yaml (see tests/test_devset.py).
-    answer_threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.11
+    # Answer (or refer, or small-talk) when the intent model's top class has at least this probability.
+    answer_threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.35
     # A runner-up within this distance of the best is offered as "Did you mean…".
-    runner_up_margin: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.08
+    runner_up_margin: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.15
+    # Urgent when p(urgent) reaches this (recall first), or a strong rule fires.
+    urgent_threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.3
+    # Between this and urgent_threshold a message that is not clearly answered gets the unsure reply; an answer in
+    # this band puts the referral lines first.
+    unsure_threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.1
+    # Fitted models are cached here by a hash of the knowledge (never message text); "" disables the disk cache.
+    model_cache_dir: str = "data/cache/models"
 
 
 @dataclass(frozen=True, slots=True)

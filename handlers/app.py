@@ -12,14 +12,16 @@ from typing import Any
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
+from telegram.ext import Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import service
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
+from handlers import chats as chat_events
 from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
+from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
@@ -61,7 +63,7 @@ CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
-FEATURES = (forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
+FEATURES = (chat_events, forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
 
 
 def build_application(
@@ -81,34 +83,48 @@ def build_application(
     # Opt in to PTB's timedelta time periods (22.2+): with the old int form every flood limit warns.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     telegram = config.telegram
-    builder = (
-        Application.builder()
-        .token(telegram.token)
-        .context_types(CONTEXT_TYPES)
-        .defaults(Defaults(
+    ledger = UpdateLedger()
+    bot = LedgerBot(
+        telegram.token,
+        base_url=telegram.base_url or "https://api.telegram.org/bot",
+        base_file_url=telegram.base_file_url or "https://api.telegram.org/file/bot",
+        request=request or RetryingRequest(connection_pool_size=CONCURRENT_UPDATES * 2, read_timeout=10.0),
+        get_updates_request=get_updates_request or HTTPXRequest(read_timeout=10.0),
+        defaults=Defaults(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
             do_quote=False,
-        ))
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .rate_limiter(
-            rate_limiter or AIORateLimiter(overall_max_rate=telegram.max_messages_per_second, max_retries=3)
-        )
-        .request(request or RetryingRequest(connection_pool_size=CONCURRENT_UPDATES * 2, read_timeout=10.0))
-        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=10.0))
+        ),
+        rate_limiter=rate_limiter or PatientRateLimiter(overall_max_rate=telegram.max_messages_per_second),
+        ledger=ledger,
+    )
+    builder = (
+        Application.builder()
+        .application_class(BoundedApplication)
+        .bot(bot)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES))
+        .update_queue(ConfirmingQueue(ledger))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
-    if telegram.base_url:
-        builder = builder.base_url(telegram.base_url)
-    if telegram.base_file_url:
-        builder = builder.base_file_url(telegram.base_file_url)
     app: App = builder.build()
     chats = chats if chats is not None else ChatStates()
     install_deps(app.bot_data, BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store))
     for feature in FEATURES:
         feature.register(app)
     return app
+
+
+class BoundedApplication(Application):  # type: ignore[type-arg]
+    """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
+    and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
+    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a TTL."""
+
+    def _mark_for_persistence_update(self, *, update: object | None = None, job: Any | None = None) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 async def _post_init(app: App) -> None:
@@ -123,6 +139,13 @@ async def _post_init(app: App) -> None:
         log.warning("could not set the command menu: %s", type(exc).__name__)
     await moderation.post_init(app, COMMANDS)  # moderators' own menus; warns them when the database is down
     log.info("awarebot started as @%s", app.bot.username)
+
+
+async def _post_stop(app: App) -> None:
+    """After the last handler ended: confirm to Telegram (polling) what was handled, and only that."""
+    if isinstance(app.bot, LedgerBot):
+        await app.bot.confirm_handled()
+    await deps_of(app.bot_data).counts.close()
 
 
 async def _post_shutdown(app: App) -> None:
@@ -214,6 +237,8 @@ def run_bot(config: Config) -> int:
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook
+            if isinstance(app.update_queue, ConfirmingQueue):
+                app.update_queue.waiting = True  # answer Telegram only once the update was handled
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,
