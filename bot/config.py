@@ -202,7 +202,7 @@ def _field_type(path: Sequence[str | int]) -> Any:
         if isinstance(step, int):
             tp = typing.get_args(base)[0]
         elif dataclasses.is_dataclass(base):
-            tp = _hints(base)[step]
+            tp = _hints(typing.cast(type, base))[step]
         else:
             return None
     return tp

@@ -10,12 +10,19 @@ from pathlib import Path
 
 from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
-from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
+from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.models import Models, Prediction, models_for
 from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card
 from bot.replies import Button, Reply, ReplyKind
-from bot.safety import Route, is_goods_trafficking, is_other_language, mentions_minor, mentions_someone_close, strong_rule
+from bot.safety import (
+    Route,
+    is_goods_trafficking,
+    is_other_language,
+    mentions_minor,
+    mentions_someone_close,
+    strong_rule,
+)
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -241,7 +248,7 @@ class Engine:
         return self._answer(entry_id, 1.0, region, ())
 
     def hotline_reply(self, region: str | None = None, change_region: bool = True) -> Reply:
-        buttons = (Button(self._title("how-to-report"), "entry:how-to-report"),)
+        buttons: tuple[Button, ...] = (Button(self._title("how-to-report"), "entry:how-to-report"),)
         if change_region:
             buttons += (Button("Change region", "region"),)
         return self._reply(ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True, buttons=buttons)

@@ -268,7 +268,7 @@ def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     data = load_yaml(path)
     problems: list[Problem] = []
     synonyms: dict[str, tuple[str, ...]] = {}
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         raise KnowledgeError([Problem(str(path), 1, "synonyms must be a mapping: word: [variant, …]")])
     for key, variants in data.items():
         if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):

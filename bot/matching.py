@@ -241,8 +241,8 @@ class Matcher:
                 continue
             weight = self.idf[term] * confidence
             vector[term] = max(vector.get(term, 0.0), weight)
-        norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
-        return {t: w / norm for t, w in vector.items()} if norm else {}
+        length = math.sqrt(sum(w * w for w in vector.values()) + unknown)
+        return {t: w / length for t, w in vector.items()} if length else {}
 
     def _accumulate(self, postings: dict[str, tuple[np.ndarray, np.ndarray]], query: Vector, size: int) -> np.ndarray:
         rows, weights = [], []

@@ -369,9 +369,10 @@ class _Checker:
         self.text(data, "research_note", what)
         for key in _PEOPLE_FIELDS:
             value = data.get(key)
-            if isinstance(value, str) and _RESEARCH_WORDS.search(value):
+            found = _RESEARCH_WORDS.search(value) if isinstance(value, str) else None
+            if found is not None:
                 self.add(_line(data, key), f"{what}: `{key}` is shown to people but reads like a research note "
-                                           f"({_RESEARCH_WORDS.search(value).group(0)!r}); move it to "
+                                           f"({found.group(0)!r}); move it to "
                                            "`research_note`, which only moderators see")
         for key in data:
             if key not in required and key not in optional:

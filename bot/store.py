@@ -25,6 +25,7 @@ column (a possible leak of user text) cannot slip in unnoticed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -304,7 +305,7 @@ class Store:
             await conn.execute("PRAGMA synchronous = FULL")  # a committed edit survives power loss
             for version in range(1, len(MIGRATIONS) + 1):
                 try:
-                    await self._retrying(lambda v=version: self._migrate_to(conn, v))
+                    await self._retrying(functools.partial(self._migrate_to, conn, version))
                 except sqlite3.Error as exc:  # a lock that never cleared arrives as StoreBusy
                     raise StoreUnavailable(
                         f"{where}: migration to schema version {version} failed ({exc}); "
@@ -365,11 +366,11 @@ class Store:
 
     @staticmethod
     async def _user_version(conn: Conn) -> int:
-        rows = await conn.execute_fetchall("PRAGMA user_version")
+        rows = list(await conn.execute_fetchall("PRAGMA user_version"))
         return int(rows[0][0])
 
     async def _enable_wal(self, conn: Conn) -> None:
-        rows = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+        rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
         mode = str(rows[0][0]).lower()
         if mode != "wal":
             raise StoreUnavailable(f"{self.path}: cannot switch to WAL (journal mode {mode})")
@@ -449,7 +450,7 @@ class Store:
 
     @staticmethod
     async def _fetch_one(conn: Conn, sql: str, params: Iterable[Any]) -> sqlite3.Row | None:
-        rows = await conn.execute_fetchall(sql, tuple(params))
+        rows = list(await conn.execute_fetchall(sql, tuple(params)))
         return rows[0] if rows else None
 
     async def _head(self, conn: Conn, kind: str, key: str) -> sqlite3.Row | None:

@@ -380,10 +380,10 @@ def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) 
         if str(old.get("answer", "")).strip() != str(new.get("answer", "")).strip():
             lines.append(f"New answer:\n{str(new.get('answer', '')).strip()}")
         return "\n".join(lines) or "No change."
-    before, after = flatten(old), flatten(new)
-    for path in [*after, *(p for p in before if p not in after)]:
-        if before.get(path) != after.get(path):
-            lines.append(f"{path}: {before.get(path, '—')} → {after.get(path, '—')}")
+    old_leaves, new_leaves = flatten(old), flatten(new)
+    for path in [*new_leaves, *(p for p in old_leaves if p not in new_leaves)]:
+        if old_leaves.get(path) != new_leaves.get(path):
+            lines.append(f"{path}: {old_leaves.get(path, '—')} → {new_leaves.get(path, '—')}")
     return "\n".join(lines) or "No change."
 
 

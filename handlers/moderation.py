@@ -22,10 +22,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
-from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
 from handlers.buttons import acknowledge
 from handlers.deps import Context, deps_of
+from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,10 @@ def markup(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def light_markup(message: Message) -> str:
+def light_markup(message: Message | None) -> str:
     """The text a moderator sent, with Telegram bold turned back into the knowledge's **bold**."""
+    if message is None:
+        return ""
     text = message.text or ""
     bold = sorted((e for e in message.entities or () if e.type == MessageEntity.BOLD), key=lambda e: e.offset)
     if not bold:
@@ -295,7 +297,7 @@ class _DraftWaiting(filters.MessageFilter):
         return user is not None and self.service.sessions.awaiting_text(user.id)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     deps = deps_of(app.bot_data)
     service = Moderation(deps.config, deps.live, lambda: deps.store)
     app.bot_data[_KEY] = service
@@ -315,7 +317,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(button, pattern=f"^{PREFIX}"))
 
 
-async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:  # type: ignore[type-arg]
+async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:
     """At start: each moderator's own command menu, and a warning to them when the database is unavailable."""
     deps = deps_of(app.bot_data)
     service: Moderation = app.bot_data[_KEY]

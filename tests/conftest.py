@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakebotapi import Call, FakeBotAPI
 
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
-from fakebotapi import Call, FakeBotAPI
 
 # Short timeouts keep fault tests fast: a hung call is given up after READ_TIMEOUT and retried after BACKOFF.
 READ_TIMEOUT = 1.0
@@ -48,9 +48,10 @@ class TelegramBot:
     """The real application (handlers.app.build_application) polling the fake Bot API, plus conveniences."""
 
     def __init__(self, server: FakeBotAPI, config: Config, engine: Engine, **build: Any) -> None:
+        from telegram.request import HTTPXRequest
+
         from handlers.app import build_application
         from handlers.request import RetryingRequest
-        from telegram.request import HTTPXRequest
 
         self.server = server
         self.config = config

@@ -118,7 +118,7 @@ def test_missing_field_and_long_answer_name_their_lines(tmp_path: Path) -> None:
     text = text.replace("A short, kind answer.", "x" * (MAX_ANSWER_CHARS + 5))
     found = problems_of(make_dir(tmp_path, text))
     assert any("missing required field 'title'" in p and "test.yaml:1" in p for p in found)
-    answer_line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("  answer:"))
+    answer_line = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("  answer:"))
     assert any(f"test.yaml:{answer_line}" in p and "characters" in p for p in found)
 
 

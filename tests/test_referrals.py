@@ -193,7 +193,7 @@ def test_short_codes_are_in_the_reference_with_their_source(directory, reference
 def test_no_invented_numbers(directory, raw, reference):
     """EVERY phone number, SMS line and any other number in the directory appears in the reference."""
     ref_candidates: set[str] = set()
-    for _, key, value in _walk(reference):
+    for _, _key, value in _walk(reference):
         if isinstance(value, str):
             ref_candidates |= _candidates(value)
     assert "18883737888" in ref_candidates  # the guard itself works

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.replies import ReplyKind
 from fakebotapi import FakeBotAPI
+
+from bot.replies import ReplyKind
 
 GROUP = -1001234
 URGENT = "my boss took my passport and locks me in, help"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fakebotapi import FakeBotAPI
 
 from bot.markup import to_plain
 from bot.referrals import referral_block
-from fakebotapi import FakeBotAPI
 
 CHAT = 5150
 

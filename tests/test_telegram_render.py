@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TelegramBot
+from fakebotapi import FakeBotAPI, check_html, utf16_len, visible_text
 
 from bot.engine import Engine
 from bot.knowledge import Entry, Knowledge
 from bot.markup import to_html, to_plain
 from bot.replies import Button
-from conftest import TelegramBot
-from fakebotapi import FakeBotAPI, check_html, utf16_len, visible_text
 from handlers.render import callback_data, compose, keyboard, split_text
 
 LIMIT = 4096
