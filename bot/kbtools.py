@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import KnowledgeError, Problem
-from bot.kb.content import Overrides, content_of
+from bot.kb.content import Overrides, content_of, example_key, example_problems, parse_example_key
 from bot.kb.revisions import (
     Author,
     InvalidChange,
@@ -86,10 +86,14 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _kind_of(key: str) -> str:
+    if parse_example_key(key):
+        return "example"
     return "region" if _REGION_KEY.match(key) else "entry"
 
 
 def _label(kind: str, key: str) -> str:
+    if kind == "example":
+        return f"examples {key}"
     return f"{kind} {key!r}" if kind == "entry" else f"region {key}"
 
 
@@ -249,7 +253,7 @@ class _Folder:
 # Folders of a knowledge folder that hold YAML kb import does not turn into revisions (they change in the
 # repository): translated entries (entries/<language>/), labelled training examples, the sourced reference.
 _NOT_IMPORTED = {
-    "examples": "training examples are changed in the repository",
+    "examples": "training examples change with `kb example` or in the repository",
     "reference": "the sourced reference is changed in the repository",
 }
 _LANGUAGE_DIR = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4})?$")
@@ -440,6 +444,8 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
 def _bundled_source(config: Config, baseline: tuple[Knowledge, ReferralDirectory], kind: str, key: str) -> str | None:
     directory = Path(config.knowledge_dir)
     knowledge, referrals = baseline
+    if kind == "example":
+        return (Path(directory.name) / "examples").as_posix() + "/" if content_of(*baseline, kind, key) else None
     if kind == "entry":
         rel = knowledge.files.get(key)
         return (Path(directory.name) / rel).as_posix() if rel else None
@@ -537,6 +543,65 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
     return _run_with_store(config, work)
 
 
+# -- training examples -----------------------------------------------------------------------------------
+
+
+def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
+    """`kb example LANG LABEL --add TEXT … --remove TEXT … --by NAME`: one revision of those examples, published
+    at once when review is off, else waiting for a reviewer (/kb_pending in Telegram). Prints, for each added
+    line, what people get today."""
+    author = _one_line(args.by)
+    key = example_key(args.lang.strip().lower(), args.label.strip())
+    if not author:
+        _err("--by needs the name of the moderator responsible for the change")
+        return EXIT_PROBLEM
+    if parse_example_key(key) is None:
+        _err(f"{key!r} is not a language and label: e.g. `kb example en urgent`; labels: urgent, referral, "
+             "off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:KIND")
+        return EXIT_PROBLEM
+    added = [" ".join(t.split()) for t in args.add or [] if t.strip()]
+    removed = {" ".join(t.split()) for t in args.remove or [] if t.strip()}
+    if not added and not removed:
+        _err("nothing to change: give --add TEXT and/or --remove TEXT")
+        return EXIT_PROBLEM
+    publish = not config.moderation.require_review
+
+    async def work(store: Store) -> int:
+        service = RevisionService(config, lambda: store)
+        knowledge, _ = await service.effective()
+        current = await service.current("example", key)
+        rev, content = current if current else (0, {"lang": key[:2], "label": key[3:], "texts": []})
+        missing = sorted(removed - set(content["texts"]))
+        if missing:
+            _err(*(f"not an example of {key}: {text!r}" for text in missing))
+            return EXIT_PROBLEM
+        texts = [t for t in content["texts"] if t not in removed] + [t for t in added if t not in content["texts"]]
+        new = {**content, "texts": texts}
+        problems = example_problems(new, knowledge)
+        if problems:
+            _print_problems(problems, f"nothing was written for {key}")
+            return EXIT_PROBLEM
+        from bot.engine import Engine
+
+        engine = await asyncio.to_thread(Engine.build, *await service.effective(), config.matching,
+                                         config.default_region)
+        for text in added:
+            reply = engine.respond(text, None)
+            print(f"today: {text!r} → {reply.kind.value}" + (f" ({reply.entry_id})" if reply.entry_id else ""))
+        try:
+            revision = await service.propose("example", key, new, base_rev=rev,
+                                             author=Author(CLI_AUTHOR_ID, author), publish=publish)
+        except InvalidChange as exc:
+            _print_problems(exc.problems, f"nothing was written for {key}")
+            return EXIT_PROBLEM
+        state = "published (the models are retrained at the next start or publish)" if publish else \
+            "waiting for review (/kb_pending in Telegram)"
+        print(f"examples {key}: revision {revision.rev} {state}.")
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
 # -- parser ----------------------------------------------------------------------------------------------
 
 
@@ -598,7 +663,7 @@ def add_kb_commands(kb_sub: Any) -> None:
             + where
         ),
     )
-    history.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    history.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     history.set_defaults(handler=cmd_kb_history)
 
     revert = kb_sub.add_parser(
@@ -610,8 +675,24 @@ def add_kb_commands(kb_sub: Any) -> None:
             "the bundled text. The result is validated with the rest of the knowledge first.\n" + where
         ),
     )
-    revert.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    revert.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     revert.add_argument("rev", metavar="REV", type=_revision_number, help="revision to restore (0 = bundled YAML)")
     revert.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
     revert.add_argument("--note", help="note for the new revision (default: 'revert to revision REV')")
     revert.set_defaults(handler=cmd_kb_revert)
+
+    example = kb_sub.add_parser(
+        "example",
+        help="add or remove labelled training examples (e.g. en urgent --add TEXT)",
+        formatter_class=formatter,
+        description="One revision of the training examples of LANG and LABEL, reviewed like any other change\n"
+                    "(published at once when require_review is off). History and revert take LANG.LABEL,\n"
+                    "e.g. `kb history en.urgent`.\n\n" + where,
+    )
+    example.add_argument("lang", metavar="LANG", help="two-letter language, e.g. en")
+    example.add_argument("label", metavar="LABEL",
+                         help="urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:KIND")
+    example.add_argument("--add", action="append", metavar="TEXT", help="an example to add (repeatable)")
+    example.add_argument("--remove", action="append", metavar="TEXT", help="an example to remove (repeatable)")
+    example.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
+    example.set_defaults(handler=cmd_kb_example)

@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-KINDS: frozenset[str] = frozenset({"entry", "region"})
+# entry: an entry id; region: an ISO code; example: "<lang>.<label>" of labelled training examples (bot/examples.py).
+KINDS: frozenset[str] = frozenset({"entry", "region", "example"})
 EVENTS: frozenset[str] = frozenset({"served", "fallback", "urgent", "referral"})
 
 # Keys and entry ids are curated identifiers ("what-is-trafficking", "DE", "US-CA"). The pattern has
@@ -159,6 +160,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (day, entry_id)
         ) WITHOUT ROWID
         """,
+    ),
+    # v3: a third kind of revision, labelled training examples ("example", key "<lang>.<label>"). SQLite cannot
+    # change a CHECK constraint, so the table is rebuilt with the same columns, rows and index.
+    (
+        """
+        CREATE TABLE revisions_v3 (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region', 'example')),
+            key         TEXT    NOT NULL CHECK (key <> ''),
+            rev         INTEGER NOT NULL CHECK (rev >= 1),
+            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
+            content     TEXT    NOT NULL,
+            author_id   INTEGER NOT NULL,
+            author_name TEXT    NOT NULL,
+            created_at  TEXT    NOT NULL,
+            note        TEXT    NOT NULL DEFAULT '',
+            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
+            reviewed_by TEXT,
+            reviewed_at TEXT,
+            reviewer_id INTEGER,
+            review_note TEXT    NOT NULL DEFAULT '',
+            UNIQUE (kind, key, rev)
+        )
+        """,
+        """
+        INSERT INTO revisions_v3 (id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+                                  status, reviewed_by, reviewed_at, reviewer_id, review_note)
+        SELECT id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+               status, reviewed_by, reviewed_at, reviewer_id, review_note FROM revisions
+        """,
+        "DROP TABLE revisions",
+        "ALTER TABLE revisions_v3 RENAME TO revisions",
+        "CREATE INDEX revisions_by_status ON revisions (status, id)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,7 +32,11 @@ from bot.errors import KnowledgeError
 from bot.kb.content import (
     Content,
     entry_problems,
+    example_key,
+    example_problems,
     flatten,
+    label,
+    parse_example_key,
     partial_entry,
     problem_messages,
     region_problems,
@@ -122,6 +126,20 @@ PHRASE_USAGE = (
     + TIMEOUT_NOTE
 )
 PHRASE_AGAIN = "Send + phrasing to add or - phrasing to remove."
+EXAMPLES_USAGE = (
+    "**Training examples {key}** (revision {rev}): messages the models learn should be treated as **{label}**.\n"
+    "{texts}\n\nSend `+ example` to add one (written for the purpose, never a real person's message), or "
+    "`- example` (or `- number`) to remove one. " + TIMEOUT_NOTE
+)
+EXAMPLES_NEED = (
+    "Which examples? /kb_examples LANG LABEL, e.g. /kb_examples en urgent + he has my passport and i can't leave. "
+    "Labels: urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:greeting…"
+)
+EXAMPLES_READY = (
+    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Today** (before the models learn them):\n{today}\n"
+    "The models are retrained when this is published. {how}\nSend more + or - lines to change it again."
+)
+EXAMPLES_AGAIN = "Send + example to add or - example to remove."
 PHRASE_READY = (
     "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
 )
@@ -194,6 +212,7 @@ class Step(StrEnum):
 class Flow(StrEnum):
     EDIT = "edit"
     PHRASE = "phrase"
+    EXAMPLES = "examples"
     NEW = "new"
     REGION = "region"
 
@@ -213,7 +232,8 @@ class Draft:
 
     @property
     def what(self) -> str:
-        return f"entry '{self.key}'" if self.kind == "entry" else f"region {self.key}"
+        """How the item is named to moderators: "entry 'x'", "region GB" or "examples en.urgent"."""
+        return label(self.kind, self.key)
 
     def replace(self, content: dict[str, Any]) -> Draft:
         return dataclasses.replace(self, content=content)
@@ -225,6 +245,7 @@ class Session:
     step: Step
     draft: Draft
     field: str | None = None  # /referral_edit: the field being changed
+    before: dict[str, Any] | None = None  # /kb_examples: the content the draft started from
     before_field: dict[str, Any] | None = None  # region content before the field change (to undo a step)
     touched: float = 0.0
 
@@ -359,6 +380,11 @@ def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], st
 
 def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """What a revision changes, for the reviewer: lists as +/- lines, the answer in full, other fields old → new."""
+    if kind == "example":
+        before, after = list((old or {}).get("texts") or []), list(new.get("texts") or [])
+        changes = [f"+ example: {t}" for t in after if t not in before]
+        changes += [f"− example: {t}" for t in before if t not in after]
+        return "\n".join(changes) or "No change."
     if old is None:
         entry = partial_entry(new) if kind == "entry" else None
         if entry is not None:
@@ -533,21 +559,41 @@ class Moderation:
             raise ModerationError(UNKNOWN_REGION.format(code=code, codes=", ".join(regions)))
         return Draft("region", code, 0, regions[code])
 
+    async def _example_draft(self, key: str) -> Draft:
+        parsed = parse_example_key(key)
+        if parsed is None:
+            raise ModerationError(EXAMPLES_NEED)
+        if parsed[1].startswith(("answer:", "near_miss:")) and \
+                parsed[1].split(":", 1)[1] not in self.live.current.knowledge.entries:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(parsed[1].split(":", 1)[1], 60)))
+        self._require_store()
+        current = await self.revisions.current("example", key)
+        if current is None:  # a (language, label) without examples yet
+            return Draft("example", key, 0, {"lang": parsed[0], "label": parsed[1], "texts": []})
+        return Draft("example", key, current[0], current[1])
+
     async def _draft_of(self, kind: str, key: str) -> Draft:
+        if kind == "example":
+            return await self._example_draft(key)
         return await (self._entry_draft(key) if kind == "entry" else self._region_draft(key))
 
     def _kind_of(self, key: str) -> str:
-        """History and revert take an entry id or a region code (entry ids win: they are lower case)."""
+        """History and revert take an entry id, a region code or an examples key (entry ids win: lower case)."""
         key = key.strip()
         if key in self.live.current.knowledge.entries:
             return "entry"
+        if parse_example_key(key):
+            return "example"
         return "region" if REGION_KEY.match(key.upper()) else "entry"
 
     # -- previews ----------------------------------------------------------------------------------------------
 
-    async def preview(self, draft: Draft, region: str | None) -> Reply:
-        """The draft exactly as people will see it, from a throwaway engine (the live one is not touched)."""
+    async def preview(self, draft: Draft, region: str | None) -> Reply | None:
+        """The draft exactly as people will see it, from a throwaway engine (the live one is not touched); None for
+        examples, which change what the models learn, not a card (their preview is what people get today)."""
         current = self.live.current
+        if draft.kind == "example":
+            return None
         if draft.kind == "region":
             # Knowledge is unchanged, so the live matcher still fits it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
@@ -567,6 +613,8 @@ class Moderation:
         if session.flow is Flow.PHRASE:
             questions = numbered(list(draft.content["questions"]))
             return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
+        if session.flow is Flow.EXAMPLES:
+            return Say(self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
             return Say(
                 REGION_READY.format(how=how),
@@ -594,6 +642,7 @@ class Moderation:
             "/kb_show ID — an entry and its phrasings",
             "/kb_edit ID — change an answer",
             "/kb_phrase ID + text (or - text) — add or remove a phrasing",
+            "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
             "/kb_new — a new entry, step by step",
             "/referral_edit CC — a region's numbers",
             "/kb_history ID — revisions, with author and time",
@@ -675,6 +724,52 @@ class Moderation:
         )
 
     @_answers
+    async def start_examples(self, user_id: int, lang: str, example_label: str, change: str,
+                             region: str | None) -> Say:
+        """`/kb_examples en urgent` lists those examples and waits for +/- lines; with `+ text` it goes straight on.
+        The same draft, preview, review and revert as answers; publishing retrains the models."""
+        self._require(user_id)
+        if not lang.strip() or not example_label.strip():
+            raise ModerationError(EXAMPLES_NEED)
+        draft = await self._example_draft(example_key(lang.strip().lower(), example_label.strip()))
+        session = self.sessions.put(user_id, Session(Flow.EXAMPLES, Step.PHRASES, draft, before=draft.content))
+        if change.strip():
+            return await self._example_lines(session, change, region)
+        return Say(
+            EXAMPLES_USAGE.format(key=draft.key, rev=draft.base_rev, label=draft.content["label"],
+                                  texts=numbered(list(draft.content["texts"])) or "(none yet)"),
+            (Button("Cancel", CANCEL),),
+        )
+
+    async def _example_lines(self, session: Session, text: str, region: str | None) -> Say:
+        texts = list(session.draft.content["texts"])
+        for line in (part for part in text.splitlines() if part.strip()):
+            try:
+                texts = change_phrasings(texts, line)
+            except ModerationError as exc:
+                return Say(FIX.format(problems=bullet_list([str(exc)]), again=EXAMPLES_AGAIN),
+                           (Button("Cancel", CANCEL),))
+        content = {**session.draft.content, "texts": texts}
+        problems = example_problems(content, self.live.current.knowledge)
+        if problems:
+            return Say(FIX.format(problems=bullet_list(problems), again=EXAMPLES_AGAIN), (Button("Cancel", CANCEL),))
+        session.draft = session.draft.replace(content)
+        return await self._ready(session, region)
+
+    def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
+        """The examples after the change, and for each added one what people get today (reply kind, entry)."""
+        texts = list(session.draft.content["texts"])
+        before = set((session.before or {}).get("texts", []))
+        engine = self.live.current
+        today = []
+        for text in (t for t in texts if t not in before):
+            reply = engine.respond(text, region)
+            about = f" ({reply.entry_id})" if reply.entry_id else ""
+            today.append(f"• {_short(text, 60)} → {reply.kind.value}{about}")
+        return EXAMPLES_READY.format(key=session.draft.key, n=len(texts), texts=numbered(texts),
+                                     today="\n".join(today) or "• (only removals)", how=how)
+
+    @_answers
     async def start_new(self, user_id: int) -> Say:
         self._require(user_id)
         self._require_store()
@@ -723,6 +818,8 @@ class Moderation:
             return await self._answer_text(session, text, region)
         if flow is Flow.PHRASE:
             return await self._phrase_lines(session, text, region)
+        if flow is Flow.EXAMPLES:
+            return await self._example_lines(session, text, region)
         if flow is Flow.REGION:
             return await self._region_text(session, text, region)
         if step is Step.ANSWER or step is Step.CONFIRM:
@@ -919,14 +1016,17 @@ class Moderation:
             body = NEW_TAKEN.format(id=newer.key, rev=conflict.current_rev)
             return Say(body, preview=await self.preview(newer, region))
         session.draft = newer
-        redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.REGION: CONFLICT_REDO_REGION}.get(
-            session.flow, CONFLICT_REDO_ENTRY
-        )
-        session.step = {Flow.PHRASE: Step.PHRASES, Flow.REGION: Step.FIELD}.get(session.flow, Step.ANSWER)
+        redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.EXAMPLES: CONFLICT_REDO_PHRASE,
+                Flow.REGION: CONFLICT_REDO_REGION}.get(session.flow, CONFLICT_REDO_ENTRY)
+        session.step = {Flow.PHRASE: Step.PHRASES, Flow.EXAMPLES: Step.PHRASES, Flow.REGION: Step.FIELD}.get(
+            session.flow, Step.ANSWER)
+        session.before = newer.content
         body = CONFLICT.format(what=newer.what, rev=conflict.current_rev, redo=redo)
         buttons: tuple[Button, ...] = (Button("Cancel", CANCEL),)
         if session.flow is Flow.PHRASE:
             body += "\nPhrasings now:\n" + numbered(list(newer.content["questions"]))
+        if session.flow is Flow.EXAMPLES:
+            body += "\nExamples now:\n" + numbered(list(newer.content["texts"]))
         if session.flow is Flow.REGION:
             buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(newer.content)) + buttons
         return Say(body, buttons, preview=await self.preview(newer, region))
@@ -1039,7 +1139,7 @@ class Moderation:
             raise ModerationError(NEED_ID)
         if kind == "region":
             key = self._region_code(key)
-        elif not ID_PATTERN.match(key):
+        elif kind == "entry" and not ID_PATTERN.match(key):
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
         revisions = await store.history(kind, key)
         if kind == "entry" and not revisions and key not in self.live.current.knowledge.entries:

@@ -45,6 +45,7 @@ EDITOR_COMMANDS = (
     ("kb_show", "Show an entry: /kb_show ID"),
     ("kb_edit", "Change an answer: /kb_edit ID"),
     ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID + text"),
+    ("kb_examples", "Training examples: /kb_examples en urgent + text"),
     ("kb_new", "A new entry, step by step"),
     ("referral_edit", "A region's numbers: /referral_edit CC"),
     ("kb_history", "Revisions of an entry or region"),
@@ -179,6 +180,17 @@ async def edit_phrases(update: Update, context: Context) -> None:
     await tell(context, chat_id, said)
 
 
+async def edit_examples(update: Update, context: Context) -> None:
+    """/kb_examples LANG LABEL [+ text | - text]: the labelled training examples of one language and label."""
+    chat_id = update.effective_chat.id
+    args = _args(update, 3)
+    lang, label, change = (args + ["", "", ""])[:3]
+    said = await service_of(context).start_examples(
+        update.effective_user.id, lang, label, change, chat_region(context, chat_id)
+    )
+    await tell(context, chat_id, said)
+
+
 async def new_entry(update: Update, context: Context) -> None:
     """/kb_new: a new entry, one field per step."""
     await tell(context, update.effective_chat.id, await service_of(context).start_new(update.effective_user.id))
@@ -307,7 +319,7 @@ def register(app: Application) -> None:
     mine = filters.ChatType.PRIVATE & new_message & moderators
     commands = {
         "kb": menu, "kb_list": list_entries, "kb_show": show_entry, "kb_edit": edit_entry,
-        "kb_phrase": edit_phrases, "kb_new": new_entry, "referral_edit": edit_region, "kb_history": history,
+        "kb_phrase": edit_phrases, "kb_examples": edit_examples, "kb_new": new_entry, "referral_edit": edit_region, "kb_history": history,
         "kb_revert": revert, "kb_pending": pending, "kb_stale": stale, "kb_stats": stats, "kb_cancel": cancel,
     }
     for name, callback in commands.items():

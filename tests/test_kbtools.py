@@ -434,3 +434,17 @@ def test_a_broken_file_anywhere_changes_nothing(capsys, in_tmp: Path) -> None:
     assert code == 1 and "en.yaml" in err and "nothing was imported" in err
     code, out, _ = kb(capsys, "history", "what-is-sex-trafficking")
     assert code == 0 and "published" in out and "Amina" not in out  # only the bundled revision 0
+
+
+def test_kb_example_proposes_training_examples_for_review(capsys, in_tmp: Path) -> None:
+    line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
+    code, out, err = kb(capsys, "example", "en", "urgent", "--add", line, "--by", "Amina")
+    assert code == 0, err
+    assert f"today: {line!r} → " in out  # what people get before the models learn it
+    assert "examples en.urgent: revision 1 waiting for review" in out
+    code, out, _ = kb(capsys, "history", "en.urgent")
+    assert code == 0 and "Amina" in out and "pending" in out
+    code, _, err = kb(capsys, "example", "en", "urgent", "--remove", "not one of them", "--by", "Amina")
+    assert code == 1 and "not an example of en.urgent" in err
+    code, _, err = kb(capsys, "example", "en", "nonsense", "--add", "x", "--by", "Amina")
+    assert code == 1 and "is not a language and label" in err
