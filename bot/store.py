@@ -710,7 +710,8 @@ class Store:
         return await self._transaction(work, write=False)
 
     async def effective_overrides(self) -> dict[str, dict[str, dict]]:
-        """{"entry": {key: content}, "region": {key: content}}: latest published per key."""
+        """{"entry": {key: content}, "region": {key: content}[, "example": {key: content}]}: the latest published
+        revision per key."""
 
         async def work(conn: Conn) -> dict[str, dict[str, dict]]:
             rows = await conn.execute_fetchall(
@@ -722,9 +723,10 @@ class Store:
                 ORDER BY r.kind, r.key
                 """
             )
-            result: dict[str, dict[str, dict]] = {kind: {} for kind in sorted(KINDS)}
+            # "entry" and "region" are always there; "example" only once such a revision was published.
+            result: dict[str, dict[str, dict]] = {"entry": {}, "region": {}}
             for row in rows:
-                result[row["kind"]][row["key"]] = json.loads(row["content"])
+                result.setdefault(row["kind"], {})[row["key"]] = json.loads(row["content"])
             return result
 
         return await self._transaction(work, write=False)
