@@ -116,6 +116,8 @@ class Engine:
         default_region: str = "INTL",
         version: int = 0,
     ) -> Engine:
+        """An engine over validated knowledge and directory: fits or loads the models (cached by a hash of
+        the training data). Raises nothing for well-formed input."""
         matching = matching or MatchingConfig()
         return cls(
             knowledge=knowledge,
@@ -248,15 +250,18 @@ class Engine:
         return self._answer(entry_id, 1.0, region, ())
 
     def hotline_reply(self, region: str | None = None, change_region: bool = True) -> Reply:
+        """The full referral card of `region` (REFERRAL reply), with how-to-report and change-region buttons."""
         buttons: tuple[Button, ...] = (Button(self._title("how-to-report"), "entry:how-to-report"),)
         if change_region:
             buttons += (Button("Change region", "region"),)
         return self._reply(ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True, buttons=buttons)
 
     def help_reply(self, region: str | None = None) -> Reply:
+        """What awarebot can do, with the region's referral block."""
         return self._reply(ReplyKind.HELP, HELP, region, buttons=self._menu_buttons())
 
     def welcome_reply(self, region: str | None = None) -> Reply:
+        """The /start greeting, with the region's referral block."""
         return self._reply(ReplyKind.HELP, WELCOME, region, buttons=self._menu_buttons())
 
     def notice(self, body: str, region: str | None = None, buttons: tuple[Button, ...] = ()) -> Reply:
@@ -265,6 +270,7 @@ class Engine:
         return self._reply(ReplyKind.HELP, body, region, buttons=tuple(buttons))
 
     def error_reply(self, region: str | None = None) -> Reply:
+        """The reply when something failed on our side: an apology, still with the referral block."""
         return self._reply(ReplyKind.ERROR, ERROR, region, buttons=(Button("Hotline", "hotline"),))
 
     def topics(self) -> dict[str, list[Entry]]:
@@ -272,6 +278,7 @@ class Engine:
         return self.knowledge.by_category()
 
     def category_title(self, category: str) -> str:
+        """The display title of a category id (light markup)."""
         return CATEGORY_TITLES.get(category, category.replace("-", " ").capitalize())
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -336,7 +343,9 @@ class LiveEngine:
 
     @property
     def current(self) -> Engine:
+        """The engine in service now (a question in flight keeps the one it started with)."""
         return self._engine
 
     def swap(self, engine: Engine) -> None:
+        """Put `engine` in service with one assignment (publishing swaps whole engines, never parts)."""
         self._engine = engine

@@ -190,6 +190,7 @@ def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Pa
 
 
 def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
+    """`kb export --out DIR`: the knowledge in effect as YAML in the knowledge folder's layout; exit 1 on problems."""
     out = Path(args.out)
     source = Path(config.knowledge_dir)
     if out.exists() and not out.is_dir():
@@ -387,6 +388,8 @@ def _import_problems(
 
 
 def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
+    """`kb import DIR --by NAME`: every changed entry and region as a published revision, all or nothing,
+    after accounting for every file in DIR; exit 1 on any problem (nothing written)."""
     author = _one_line(args.by)
     if not author:
         _err("--by needs the name of the moderator responsible for the import")
@@ -465,6 +468,7 @@ def _format_rows(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
+    """`kb history ID`: revision 0 (bundled) and every stored revision of an entry, region or examples key."""
     key = args.id.strip()
     kind = _kind_of(key)
     baseline = load_baseline(config)
@@ -501,6 +505,7 @@ def _history_row(revision: Revision) -> tuple[str, ...]:
 
 
 def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
+    """`kb revert ID REV --by NAME`: RevisionService.revert from the command line; exit 1 when refused."""
     key = args.id.strip()
     kind = _kind_of(key)
     to_rev: int = args.rev

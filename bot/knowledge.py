@@ -46,6 +46,8 @@ REQUIRED_FIELDS = ("id", "title", "category", "questions", "answer", "sources", 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One curated knowledge entry: id, title, category, the questions people ask, the answer (light markup),
+    keywords, related entry ids, sources and the date it was last reviewed (YYYY-MM-DD)."""
     id: str
     title: str
     category: str
@@ -85,9 +87,11 @@ class Knowledge:
     examples: Examples = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
+        """The entry with id `entry_id`, or None."""
         return self.entries.get(entry_id)
 
     def by_category(self) -> dict[str, list[Entry]]:
+        """Category id -> its entries sorted by title; categories without entries are left out."""
         grouped: dict[str, list[Entry]] = {c: [] for c in CATEGORY_TITLES}
         for entry in self.entries.values():
             grouped.setdefault(entry.category, []).append(entry)

@@ -89,6 +89,8 @@ _TRAFFICKING_CLAIM_RE = re.compile(r"trafficking\s+(hot|help)\s*line", re.IGNORE
 
 @dataclass(frozen=True, slots=True)
 class Hotline:
+    """One help line of a region: name, type (see HOTLINE_TYPES), phone/sms/web contacts, hours, languages, a
+    scope, a note for people, and for moderators the source URL, verification date and research note."""
     name: str
     type: str
     phone: str | None
@@ -109,11 +111,13 @@ class Hotline:
 
     @property
     def is_trafficking_line(self) -> bool:
+        """True for a line whose type is `trafficking` (only those may be called a trafficking hotline)."""
         return self.type == "trafficking"
 
 
 @dataclass(frozen=True, slots=True)
 class Authority:
+    """Where to report in a region: name, how to report (text for people), contacts, source and verification."""
     name: str
     how_to_report: str
     phone: str | None
@@ -142,6 +146,7 @@ class ShortCode:
 
 @dataclass(frozen=True, slots=True)
 class Region:
+    """One region of the directory: emergency number(s), help lines, the reporting authority and provenance."""
     code: str
     name: str
     emergency: str
@@ -177,6 +182,7 @@ class Region:
 
     @property
     def emergency_numbers(self) -> tuple[str, ...]:
+        """Every dialable emergency number, the main one first; () where there is none (INTL)."""
         return (self.emergency, *self.emergency_also) if self.emergency_is_number else ()
 
 
@@ -246,14 +252,17 @@ class ReferralDirectory:
         return [r.code for r in self.regions()]
 
     def regions(self) -> list[Region]:
+        """Every listed region, sorted by name, INTL last."""
         return sorted(self._by_code.values(), key=lambda r: (r.code == INTL, r.name.casefold()))
 
     @property
     def eu_members(self) -> tuple[str, ...]:
+        """ISO codes of EU members: an unlisted member is served the EU region."""
         return self._eu_members
 
     @property
     def aliases(self) -> dict[str, str]:
+        """Alias -> region code (e.g. UK -> GB)."""
         return dict(self._aliases)
 
     @property

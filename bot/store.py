@@ -87,6 +87,7 @@ class Conflict(Exception):
 
 
 class RevisionStatus(StrEnum):
+    """Where a revision is: waiting for review, published, or rejected (withdrawn included)."""
     PENDING = "pending"
     PUBLISHED = "published"
     REJECTED = "rejected"
@@ -94,6 +95,8 @@ class RevisionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Revision:
+    """One stored revision: kind ('entry', 'region', 'example'), key, its number (rev, per key from 1), the
+    revision it was made from, the full content, who wrote and reviewed it and when (ISO timestamps, UTC)."""
     id: int
     kind: str  # "entry" | "region"
     key: str
@@ -359,6 +362,7 @@ class Store:
         self._conn = conn
 
     async def close(self) -> None:
+        """Close the database connection (idempotent)."""
         if self._conn is None:
             return
         conn, self._conn = self._conn, None
@@ -698,6 +702,7 @@ class Store:
         return await self._transaction(work, write=False)
 
     async def get_revision(self, revision_id: int) -> Revision:
+        """The revision with database id `revision_id`; raises NotFound."""
         return await self._transaction(lambda conn: self._get(conn, revision_id), write=False)
 
     async def published_head(self, kind: str, key: str) -> Revision | None:

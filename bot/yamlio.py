@@ -22,6 +22,7 @@ class LineDict(dict[str, Any]):
     key_lines: dict[str, int]
 
     def line_of(self, key: str) -> int:
+        """The 1-based line of `key`, or of the mapping itself when the key is absent."""
         return self.key_lines.get(key, self.line)
 
 

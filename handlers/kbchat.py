@@ -194,6 +194,7 @@ class ModerationError(Exception):
 
 
 class Step(StrEnum):
+    """Where a draft is: which text or button the moderator's next message answers."""
     ANSWER = "answer"  # /kb_edit and the new-entry answer
     PHRASES = "phrases"
     ID = "id"
@@ -210,6 +211,7 @@ class Step(StrEnum):
 
 
 class Flow(StrEnum):
+    """Which kind of change a draft is: an answer, phrasings, examples, a new entry or a region."""
     EDIT = "edit"
     PHRASE = "phrase"
     EXAMPLES = "examples"
@@ -236,11 +238,13 @@ class Draft:
         return label(self.kind, self.key)
 
     def replace(self, content: dict[str, Any]) -> Draft:
+        """The same draft with new `content` (drafts are never mutated, so a preview stays what was shown)."""
         return dataclasses.replace(self, content=content)
 
 
 @dataclass(slots=True)
 class Session:
+    """One moderator's draft in progress: the flow, the step, the draft and what it started from."""
     flow: Flow
     step: Step
     draft: Draft
@@ -277,6 +281,7 @@ class Sessions:
         self._sessions: dict[int, Session] = {}
 
     def get(self, user_id: int) -> Session | None:
+        """The moderator's session, or None when there is none or it expired (then it is dropped)."""
         session = self._sessions.get(user_id)
         if session is not None and self._clock() - session.touched > self.ttl:
             del self._sessions[user_id]
@@ -284,11 +289,13 @@ class Sessions:
         return session
 
     def put(self, user_id: int, session: Session) -> Session:
+        """Store `session` for the moderator and restart its timeout; returns it."""
         session.touched = self._clock()
         self._sessions[user_id] = session
         return session
 
     def drop(self, user_id: int) -> bool:
+        """Forget the moderator's session; True when there was one."""
         return self._sessions.pop(user_id, None) is not None
 
     def awaiting_text(self, user_id: int) -> bool:
@@ -317,6 +324,7 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
 
 
 def bullet_list(items: list[str]) -> str:
+    """Items as '• item' lines."""
     return "\n".join(f"• {item}" for item in items)
 
 
@@ -340,6 +348,7 @@ def change_phrasings(questions: list[str], line: str) -> list[str]:
 
 
 def numbered(items: list[str]) -> str:
+    """Items as '1. item' lines."""
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
 
 
@@ -484,12 +493,15 @@ class Moderation:
     # -- who ---------------------------------------------------------------------------------------------------
 
     def moderator(self, user_id: int) -> Moderator | None:
+        """The configured moderator with Telegram user id `user_id`, or None."""
         return next((m for m in self.config.moderation.moderators if m.id == user_id), None)
 
     def is_moderator(self, user_id: int) -> bool:
+        """True when `user_id` is a configured moderator (editor or reviewer)."""
         return self.moderator(user_id) is not None
 
     def is_reviewer(self, user_id: int) -> bool:
+        """True when `user_id` is a configured reviewer."""
         return self.config.moderation.role_of(user_id) is Role.REVIEWER
 
     @property
@@ -627,6 +639,7 @@ class Moderation:
 
     @_answers
     async def menu(self, user_id: int) -> Say:
+        """/kb: the moderator's role, whether review is on, what waits, and every command."""
         moderator = self._require(user_id)
         review = "on: every change waits for another reviewer" if not self.publishes_directly() else "off"
         lines = [f"**Moderation** — {moderator.name}, {moderator.role}. Review is {review}."]
@@ -657,6 +670,7 @@ class Moderation:
 
     @_answers
     async def show(self, user_id: int, entry_id: str, region: str | None) -> Say:
+        """/kb_show ID: the entry as people see it (preview), then its id, revision, phrasings and links."""
         self._require(user_id)
         engine = self.live.current
         entry = engine.knowledge.get(entry_id)
@@ -678,6 +692,7 @@ class Moderation:
 
     @_answers
     async def list_entries(self, user_id: int, word: str = "", page: int = 0) -> Say:
+        """/kb_list [word]: entries (all, or mentioning the word) as buttons, a page at a time."""
         self._require(user_id)
         if len(word.encode()) > MAX_SEARCH_BYTES:
             raise ModerationError("Search with one shorter word, e.g. /kb_list border.")
@@ -700,6 +715,7 @@ class Moderation:
 
     @_answers
     async def start_edit(self, user_id: int, entry_id: str, region: str | None) -> Say:
+        """/kb_edit ID: show the answer as people see it and wait for the new answer."""
         self._require(user_id)
         draft = await self._entry_draft(entry_id)
         self.sessions.put(user_id, Session(Flow.EDIT, Step.ANSWER, draft))
@@ -771,6 +787,7 @@ class Moderation:
 
     @_answers
     async def start_new(self, user_id: int) -> Say:
+        """/kb_new: a new entry, one field per step (id, title, category, questions, answer, …)."""
         self._require(user_id)
         self._require_store()
         draft = Draft("entry", "", 0, {}, is_new=True)
@@ -779,6 +796,7 @@ class Moderation:
 
     @_answers
     async def start_region(self, user_id: int, code: str, region: str | None) -> Say:
+        """/referral_edit CC: the region's card, its provenance and a button per editable field."""
         self._require(user_id)
         draft = await self._region_draft(code)
         self.sessions.put(user_id, Session(Flow.REGION, Step.FIELD, draft))
@@ -799,6 +817,7 @@ class Moderation:
 
     @_answers
     async def cancel(self, user_id: int) -> Say:
+        """/kb_cancel: drop the draft in progress; nothing is changed."""
         self._require(user_id)
         self.sessions.drop(user_id)
         return Say(CANCELLED)
@@ -1104,6 +1123,7 @@ class Moderation:
 
     @_answers
     async def reject(self, user_id: int, revision_id: int, note: str = "") -> Say:
+        """Reject someone's pending change (reviewers) or withdraw one's own; the author is told."""
         moderator = self._require(user_id)
         store = self._require_store()
         try:
@@ -1131,6 +1151,7 @@ class Moderation:
 
     @_answers
     async def history(self, user_id: int, key: str) -> Say:
+        """/kb_history ID: every revision of an entry, region or examples key, newest first."""
         self._require(user_id)
         store = self._require_store()
         kind = self._kind_of(key)
@@ -1194,6 +1215,7 @@ class Moderation:
 
     @_answers
     async def stale(self, user_id: int) -> Say:
+        """/kb_stale: entries and regions not reviewed or verified within stale_after_days."""
         self._require(user_id)
         engine = self.live.current
         after = self.config.moderation.stale_after_days
@@ -1207,6 +1229,7 @@ class Moderation:
 
     @_answers
     async def stats(self, user_id: int, days: str = "") -> Say:
+        """/kb_stats [days]: count-only usage (served, fallbacks, urgent, cards, votes) per day and entry."""
         self._require(user_id)
         store = self._require_store()
         span = int(days) if days.strip().isdigit() and int(days) > 0 else STATS_DAYS
