@@ -316,9 +316,41 @@ def _has_text_or_web(served: Region) -> bool:
     return any(h.sms or h.web for h in served.hotlines)
 
 
+# Folders loaded in this process, by their files' (path, size, modification time): Knowledge and ReferralDirectory
+# are immutable, so an unchanged folder is parsed and validated once (start-up loads it for the engine and for the
+# revision service's baseline; tests and the kb tools load the bundled folder many times).
+_FOLDER_MEMO: dict[tuple[tuple[str, int, int], ...], tuple[Knowledge, ReferralDirectory]] = {}
+_FOLDER_MEMO_MAX = 8
+
+
+def _folder_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of every file a folder load reads; a change to any of them is a new signature."""
+    signature = []
+    for path in sorted(directory.rglob("*.yaml")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
 def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
     """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
-    every problem of both (never half of them)."""
+    every problem of both (never half of them). An unchanged folder is loaded once per process (see _FOLDER_MEMO);
+    a folder with problems is read again every time."""
+    signature = _folder_signature(Path(directory))
+    found = _FOLDER_MEMO.get(signature)
+    if found is not None:
+        return found
+    loaded = _load_folder(Path(directory))
+    if len(_FOLDER_MEMO) >= _FOLDER_MEMO_MAX:
+        _FOLDER_MEMO.pop(next(iter(_FOLDER_MEMO)))
+    _FOLDER_MEMO[signature] = loaded
+    return loaded
+
+
+def _load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
     problems = []
     knowledge = referrals = None
     try:

@@ -147,3 +147,21 @@ def test_one_bad_file_stops_everything(tmp_path: Path) -> None:
     (tmp_path / "kb" / "entries" / "zz-broken.yaml").write_text("- id: Bad Id\n  title: x\n", encoding="utf-8")
     found = problems_of(tmp_path / "kb")
     assert any("zz-broken.yaml:1" in p for p in found)
+
+
+def test_an_unchanged_folder_is_loaded_once_and_a_changed_one_again(tmp_path: Path) -> None:
+    import os
+
+    from bot.engine import load_folder
+
+    folder = tmp_path / "kb"
+    shutil.copytree(bundled_knowledge_dir(), folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    first = load_folder(folder)
+    assert load_folder(folder) is first  # the same immutable objects, not parsed again
+    entries = folder / "entries" / "basics.yaml"
+    text = entries.read_text(encoding="utf-8")
+    entries.write_text(text.replace("title: What sex trafficking is", "title: What sex trafficking means", 1),
+                       encoding="utf-8")
+    os.utime(entries, ns=(1, 1))  # a different modification time, whatever the clock's resolution
+    again = load_folder(folder)
+    assert again is not first and again[0].get("what-is-sex-trafficking").title == "What sex trafficking means"
