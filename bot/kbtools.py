@@ -573,7 +573,12 @@ def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
 
     async def work(store: Store) -> int:
         service = RevisionService(config, lambda: store)
-        knowledge, _ = await service.effective()
+        try:
+            knowledge, referrals = await service.effective()
+        except InvalidChange as exc:
+            _print_problems(exc.problems, "the published revisions do not form valid knowledge; repair them first "
+                                          "(kb revert or kb import)")
+            return EXIT_PROBLEM
         current = await service.current("example", key)
         rev, content = current if current else (0, {"lang": key[:2], "label": key[3:], "texts": []})
         missing = sorted(removed - set(content["texts"]))
@@ -588,8 +593,7 @@ def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
             return EXIT_PROBLEM
         from bot.engine import Engine
 
-        engine = await asyncio.to_thread(Engine.build, *await service.effective(), config.matching,
-                                         config.default_region)
+        engine = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
         for text in added:
             reply = engine.respond(text, None)
             print(f"today: {text!r} → {reply.kind.value}" + (f" ({reply.entry_id})" if reply.entry_id else ""))

@@ -46,6 +46,8 @@ T = TypeVar("T")
 
 # entry: an entry id; region: an ISO code; example: "<lang>.<label>" of labelled training examples (bot/examples.py).
 KINDS: frozenset[str] = frozenset({"entry", "region", "example"})
+# The content of one revision: plain JSON-shaped data (dicts, lists, strings, numbers), stored as JSON text.
+Content = dict[str, Any]
 EVENTS: frozenset[str] = frozenset({"served", "fallback", "urgent", "referral"})
 
 # Keys and entry ids are curated identifiers ("what-is-trafficking", "DE", "US-CA"). The pattern has
@@ -75,7 +77,7 @@ class NotFound(Exception):
 class Conflict(Exception):
     """The revision the moderator edited is no longer the published one."""
 
-    def __init__(self, kind: str, key: str, current_rev: int, current_content: dict | None) -> None:
+    def __init__(self, kind: str, key: str, current_rev: int, current_content: Content | None) -> None:
         self.kind = kind
         self.key = key
         self.current_rev = current_rev
@@ -102,7 +104,7 @@ class Revision:
     key: str
     rev: int
     base_rev: int
-    content: dict
+    content: Content  # the YAML-shaped content of the entry, region or examples
     author_id: int
     author_name: str
     created_at: str
@@ -502,7 +504,7 @@ class Store:
             (kind, key),
         )
 
-    async def _head_rev(self, conn: Conn, kind: str, key: str) -> tuple[int, dict | None]:
+    async def _head_rev(self, conn: Conn, kind: str, key: str) -> tuple[int, Content | None]:
         row = await self._head(conn, kind, key)
         if row is None:
             return 0, None
@@ -522,7 +524,7 @@ class Store:
         *,
         kind: str,
         key: str,
-        content: dict,
+        content: Content,
         base_rev: int,
         author_id: int,
         author_name: str,
@@ -555,7 +557,7 @@ class Store:
         self,
         kind: str,
         key: str,
-        content: dict,
+        content: Content,
         *,
         base_rev: int,
         author_id: int,
@@ -638,7 +640,7 @@ class Store:
         key: str,
         to_rev: int,
         *,
-        baseline_content: dict | None,
+        baseline_content: Content | None,
         author_id: int,
         author_name: str,
         note: str = "",
@@ -714,11 +716,11 @@ class Store:
 
         return await self._transaction(work, write=False)
 
-    async def effective_overrides(self) -> dict[str, dict[str, dict]]:
+    async def effective_overrides(self) -> dict[str, dict[str, Content]]:
         """{"entry": {key: content}, "region": {key: content}[, "example": {key: content}]}: the latest published
         revision per key."""
 
-        async def work(conn: Conn) -> dict[str, dict[str, dict]]:
+        async def work(conn: Conn) -> dict[str, dict[str, Content]]:
             rows = await conn.execute_fetchall(
                 """
                 SELECT r.kind, r.key, r.content FROM revisions AS r
@@ -729,7 +731,7 @@ class Store:
                 """
             )
             # "entry" and "region" are always there; "example" only once such a revision was published.
-            result: dict[str, dict[str, dict]] = {"entry": {}, "region": {}}
+            result: dict[str, dict[str, Content]] = {"entry": {}, "region": {}}
             for row in rows:
                 result.setdefault(row["kind"], {})[row["key"]] = json.loads(row["content"])
             return result
@@ -738,7 +740,7 @@ class Store:
 
     async def import_revisions(
         self,
-        items: list[tuple[str, str, dict]],
+        items: list[tuple[str, str, Content]],
         *,
         author_id: int,
         author_name: str,
