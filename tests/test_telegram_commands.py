@@ -178,6 +178,10 @@ async def test_region_by_code_and_unknown_code(tg, fake_api: FakeBotAPI):
     assert tg.chats.region(CHAT) == served
     assert "don't have local numbers" in fallback.text
 
+    # A listed country's name works too, in any case.
+    named = await tg.say(CHAT, "/region germany")
+    assert f"Region set: {engine.referrals.get('DE').name}" in named.text and tg.chats.region(CHAT) == "DE"
+
 
 async def test_region_button_under_a_reply_opens_a_new_picker(tg, fake_api: FakeBotAPI):
     help_ = await tg.say(CHAT, "/help")
