@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import KnowledgeError, Problem
-from bot.kb.content import Overrides, content_of, example_key, example_problems, parse_example_key
+from bot.kb.content import Overrides, content_of, example_key, example_problems, kind_of_key, parse_example_key
 from bot.kb.revisions import (
     Author,
     InvalidChange,
@@ -86,9 +86,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _kind_of(key: str) -> str:
-    if parse_example_key(key):
-        return "example"
-    return "region" if _REGION_KEY.match(key) else "entry"
+    return kind_of_key(key)
 
 
 def _label(kind: str, key: str) -> str:
