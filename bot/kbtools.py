@@ -46,6 +46,7 @@ from bot.knowledge import (
     load_knowledge,
 )
 from bot.referrals import ReferralDirectory, load_referrals
+from bot.replies import Reply
 from bot.service import apply_overrides, load_baseline, load_folder
 from bot.store import Revision, Store, StoreBusy, StoreUnavailable
 from bot.yamlio import dump_yaml, load_yaml
@@ -591,10 +592,17 @@ def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
             return EXIT_PROBLEM
         from bot.engine import Engine
 
-        engine = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
-        for text in added:
-            reply = engine.respond(text, None)
-            print(f"today: {text!r} → {reply.kind.value}" + (f" ({reply.entry_id})" if reply.entry_id else ""))
+        lang, label = parse_example_key(key) or ("", "")
+        today = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
+        learned = await asyncio.to_thread(Engine.build, knowledge.with_examples({(lang, label): tuple(texts)}),
+                                          referrals, config.matching, config.default_region)
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        for text in added:  # the preview: the reply people get today, and once the models learn the change
+            print(f"today: {text!r} → {said(today.respond(text, None))}; "
+                  f"once learned: {said(learned.respond(text, None))}")
         try:
             revision = await service.propose("example", key, new, base_rev=rev,
                                              author=Author(CLI_AUTHOR_ID, author), publish=publish)

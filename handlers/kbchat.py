@@ -136,7 +136,7 @@ EXAMPLES_NEED = (
     "Labels: urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:greeting…"
 )
 EXAMPLES_READY = (
-    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Today** (before the models learn them):\n{today}\n"
+    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Preview**, reply today → once learned:\n{today}\n"
     "The models are retrained when this is published. {how}\nSend more + or - lines to change it again."
 )
 EXAMPLES_AGAIN = "Send + example to add or - example to remove."
@@ -626,7 +626,7 @@ class Moderation:
             questions = numbered(list(draft.content["questions"]))
             return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
         if session.flow is Flow.EXAMPLES:
-            return Say(self._examples_ready(session, region, how), buttons)
+            return Say(await self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
             return Say(
                 REGION_READY.format(how=how),
@@ -772,16 +772,24 @@ class Moderation:
         session.draft = session.draft.replace(content)
         return await self._ready(session, region)
 
-    def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
-        """The examples after the change, and for each added one what people get today (reply kind, entry)."""
+    async def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
+        """The examples after the change and, for each added one, the reply people get today and the one they
+        would get once the models learn it (from a throwaway engine trained off the event loop; publishing the
+        same content reuses those models)."""
         texts = list(session.draft.content["texts"])
         before = set((session.before or {}).get("texts", []))
-        engine = self.live.current
-        today = []
-        for text in (t for t in texts if t not in before):
-            reply = engine.respond(text, region)
-            about = f" ({reply.entry_id})" if reply.entry_id else ""
-            today.append(f"• {_short(text, 60)} → {reply.kind.value}{about}")
+        current = self.live.current
+        key = (session.draft.content["lang"], session.draft.content["label"])
+        after = await asyncio.to_thread(
+            Engine.build, current.knowledge.with_examples({key: tuple(texts)}), current.referrals,
+            current.matching, current.default_region, current.version,
+        )
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        today = [f"• {_short(text, 60)}: {said(current.respond(text, region))} → {said(after.respond(text, region))}"
+                 for text in texts if text not in before]
         return EXAMPLES_READY.format(key=session.draft.key, n=len(texts), texts=numbered(texts),
                                      today="\n".join(today) or "• (only removals)", how=how)
 
