@@ -1,4 +1,4 @@
-"""Start-up time to ready (knowledge loaded and validated, matcher built) and peak RSS, each run in a fresh
+"""Start-up time to ready (knowledge loaded and validated, models read from the warm disk cache) and peak RSS, each run in a fresh
 `python -c` subprocess. Time is taken from just before the parent spawns the child (so the interpreter's own start
 and every import count) to the moment the child has its engine; the child's in-process times are reported too."""
 
