@@ -37,14 +37,17 @@ SEED = 20261130
 FOLDS = 3
 LR_MAX_CLASSES = 400
 CENTROID_TOP = 300
+# A feature (n-gram) kept in at most this many classes' centroids, the ones where it weighs most: an n-gram shared
+# by thousands of classes says little about any of them, and its row would dominate the cost of every message.
+CENTROID_ROW_CAP = 100
 SAFETY_MAX_NEGATIVES = 12000
 # Thresholds at which training reports out-of-fold recall and false alarms (how the defaults were chosen).
 OOF_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5)
 CALIBRATION_SAMPLE = 1500
 PARAMS: dict[str, Any] = {
-    "char": list(CHAR_NGRAMS), "word": list(WORD_NGRAMS), "char_max": 300_000, "word_max": 150_000,
+    "char": list(CHAR_NGRAMS), "word": list(WORD_NGRAMS), "char_max": 150_000, "word_max": 60_000,
     "intent_C": 1.0, "safety_C": 1.0, "prune": 0.01, "folds": FOLDS, "seed": SEED,
-    "lr_max_classes": LR_MAX_CLASSES, "centroid_top": CENTROID_TOP, "safety_max_negatives": SAFETY_MAX_NEGATIVES,
+    "lr_max_classes": LR_MAX_CLASSES, "centroid_top": CENTROID_TOP, "centroid_row_cap": CENTROID_ROW_CAP, "safety_max_negatives": SAFETY_MAX_NEGATIVES,
 }
 
 
@@ -114,7 +117,24 @@ def _centroids(x: Any, y: np.ndarray, n_classes: int) -> tuple[Any, np.ndarray]:
         vals.append(data)
     weights = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(cols), np.concatenate(rows))),
                                 shape=(x.shape[1], n_classes))
-    return weights, np.zeros(n_classes)
+    return cap_rows(weights, CENTROID_ROW_CAP), np.zeros(n_classes)
+
+
+def cap_rows(weights: Any, cap: int) -> Any:
+    """A CSR matrix keeping, in every row longer than `cap`, only its `cap` largest values."""
+    from scipy import sparse
+
+    weights = weights.tocsr()
+    lengths = np.diff(weights.indptr)
+    if lengths.max(initial=0) <= cap:
+        return weights
+    keep = np.ones(weights.nnz, dtype=bool)
+    for row in np.flatnonzero(lengths > cap):
+        start, end = weights.indptr[row], weights.indptr[row + 1]
+        order = np.argsort(-weights.data[start:end], kind="stable")
+        keep[start + order[cap:]] = False
+    coo = weights.tocoo()
+    return sparse.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=weights.shape)
 
 
 def _intent_scores(x_train: Any, y_train: np.ndarray, n_classes: int, x_test: Any) -> np.ndarray:
@@ -242,7 +262,7 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
 def features_of(char_vec: Any, word_vec: Any) -> Features:
     """The serving form of two fitted TfidfVectorizers: vocabularies and idf, the word block after the char block."""
     return Features(
-        Block({t: int(i) for t, i in char_vec.vocabulary_.items()}, char_vec.idf_.astype(np.float32), 0),
-        Block({t: int(i) for t, i in word_vec.vocabulary_.items()}, word_vec.idf_.astype(np.float32),
-              len(char_vec.vocabulary_)),
+        Block.from_vocabulary({t: int(i) for t, i in char_vec.vocabulary_.items()}, char_vec.idf_.astype(np.float32), 0),
+        Block.from_vocabulary({t: int(i) for t, i in word_vec.vocabulary_.items()}, word_vec.idf_.astype(np.float32),
+                              len(char_vec.vocabulary_)),
     )
