@@ -29,13 +29,19 @@ class Moderator:
     role: Role
 
 
+def default_model_cache_dir() -> str:
+    """$XDG_CACHE_HOME/awarebot/models, or ~/.cache/awarebot/models."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return str(Path(base) / "awarebot" / "models")
+
+
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
     # Calibrated probabilities (bot/models.py), so each threshold means the same after every publish.
     # Answer (or refer, or small-talk) when the intent model's top class has at least this probability.
     answer_threshold: float = 0.35
     # A runner-up within this distance of the best is offered as "Did you mean…".
-    runner_up_margin: float = 0.15
+    runner_up_margin: float = 0.5
     # Urgent when p(urgent) reaches this (recall first), or a strong rule fires. Chosen as the highest threshold whose
     # out-of-fold recall on the training examples is at least 0.95 (Models.info: 0.97 at 0.2, 0.948 at 0.3).
     urgent_threshold: float = 0.2
@@ -43,7 +49,8 @@ class MatchingConfig:
     # this band puts the referral lines first.
     unsure_threshold: float = 0.1
     # Fitted models are cached here by a hash of the knowledge (never message text); "" disables the disk cache.
-    model_cache_dir: str = "data/cache/models"
+    # Default: $XDG_CACHE_HOME/awarebot/models (~/.cache/awarebot/models), shared by every run on the machine.
+    model_cache_dir: str = field(default_factory=default_model_cache_dir)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ CHAR_NGRAMS = (2, 5)
 WORD_NGRAMS = (1, 2)
 WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space squeeze before char_wb n-grams
-DEFAULT_CACHE_DIR = "data/cache/models"
+DEFAULT_CACHE_DIR = None  # callers pass MatchingConfig.model_cache_dir
 _MEMO_SIZE = 4
 
 
@@ -312,7 +312,7 @@ _memo: OrderedDict[str, Models] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
-def models_for(knowledge: Any, cache_dir: str | Path | None = DEFAULT_CACHE_DIR) -> Models:
+def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
     """The fitted models of a knowledge version: from this process's memo, else the disk cache, else trained (and
     cached). `cache_dir` None disables the disk cache. Raises nothing for a well-formed Knowledge."""
     from bot import training  # light: scikit-learn itself is imported only inside training.fit

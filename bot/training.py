@@ -14,6 +14,7 @@ predictions (3 folds), so probabilities mean the same after every publish:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import warnings
@@ -32,6 +33,8 @@ from bot.models import (
     SafetyModel,
     model_text,
 )
+
+log = logging.getLogger(__name__)
 
 SEED = 20261130
 FOLDS = 3
@@ -175,12 +178,14 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
 
     positives = [model_text(t) for t, u in safety_pairs if u]
     negatives = [model_text(t) for t, u in safety_pairs if not u]
-    if not positives or not negatives:
-        raise ValueError("the safety model needs urgent and non-urgent examples")
+    if len(positives) < FOLDS or len(negatives) < FOLDS:
+        # Nothing to learn urgency from (a knowledge folder without examples): the rule net alone decides.
+        log.warning("no urgent examples to train on: the safety model stays silent (p = 0)")
     if len(negatives) > SAFETY_MAX_NEGATIVES:
         negatives = random.Random(SEED).sample(negatives, SAFETY_MAX_NEGATIVES)
     safety_texts = positives + negatives
     s = np.array([1] * len(positives) + [0] * len(negatives))
+    learn_safety = len(positives) >= FOLDS and len(negatives) >= FOLDS
 
     char_vec, word_vec = _vectorizers()
     corpus = sorted(set(intent_texts) | set(safety_texts))
@@ -227,16 +232,19 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
         data=weights.data.astype(np.float32), bias=np.asarray(bias, dtype=np.float64), temperature=temperature,
     )
 
-    xs = featurise(safety_texts)
     oof_s = np.zeros(len(s))
-    for train, test in _folds(s.tolist()):
-        oof_s[test] = _svm(PARAMS["safety_C"], balanced=True).fit(xs[train], s[train]).decision_function(xs[test])
-    platt = _lr(1e6).fit(oof_s.reshape(-1, 1), s)
-    safety_lr = _svm(PARAMS["safety_C"], balanced=True).fit(xs, s)
-    safety = SafetyModel(
-        weights=safety_lr.coef_[0].astype(np.float32), bias=float(safety_lr.intercept_[0]),
-        a=float(platt.coef_[0][0]), b=float(platt.intercept_[0]),
-    )
+    if learn_safety:
+        xs = featurise(safety_texts)
+        for train, test in _folds(s.tolist()):
+            oof_s[test] = _svm(PARAMS["safety_C"], balanced=True).fit(xs[train], s[train]).decision_function(xs[test])
+        platt = _lr(1e6).fit(oof_s.reshape(-1, 1), s)
+        safety_lr = _svm(PARAMS["safety_C"], balanced=True).fit(xs, s)
+        safety = SafetyModel(
+            weights=safety_lr.coef_[0].astype(np.float32), bias=float(safety_lr.intercept_[0]),
+            a=float(platt.coef_[0][0]), b=float(platt.intercept_[0]),
+        )
+    else:
+        safety = SafetyModel(weights=np.zeros(x.shape[1], dtype=np.float32), bias=0.0, a=0.0, b=-50.0)
 
     oof_p = np.exp(oof / temperature - (oof / temperature).max(axis=1, keepdims=True))
     oof_p /= oof_p.sum(axis=1, keepdims=True)
@@ -248,8 +256,10 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
         "intent_model": "linear-svm" if n_classes <= LR_MAX_CLASSES else "nearest-centroid",
         "temperature": round(temperature, 4), "platt": [round(safety.a, 4), round(safety.b, 4)],
         "oof_intent_accuracy": round(float((oof_p.argmax(axis=1) == y).mean()), 4),
-        "oof_urgent_recall": {str(t): round(float((oof_ps[s == 1] >= t).mean()), 4) for t in OOF_THRESHOLDS},
-        "oof_false_urgent": {str(t): round(float((oof_ps[s == 0] >= t).mean()), 4) for t in OOF_THRESHOLDS},
+        "oof_urgent_recall": {str(t): round(float((oof_ps[s == 1] >= t).mean()), 4) for t in OOF_THRESHOLDS}
+        if learn_safety else {},
+        "oof_false_urgent": {str(t): round(float((oof_ps[s == 0] >= t).mean()), 4) for t in OOF_THRESHOLDS}
+        if learn_safety else {},
         "oof_intent_confident": {str(t): round(float((oof_p.max(axis=1) >= t).mean()), 4) for t in OOF_THRESHOLDS},
         "oof_intent_accuracy_when_confident": {
             str(t): round(float((oof_p.argmax(axis=1) == y)[oof_p.max(axis=1) >= t].mean()), 4)

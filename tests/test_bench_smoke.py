@@ -84,7 +84,7 @@ def test_bad_extra_set_is_refused(tmp_path: Path) -> None:
 def test_startup_is_measured_in_a_fresh_process() -> None:
     from bench.startup import measure_startup
 
-    result = measure_startup(1, bot=False, warmup=False)["engine"]
+    result = measure_startup(1, bot=False, warmup=False, fresh_cache=False)["engine"]
     assert "error" not in result, result
     assert 0 < result["spawn_to_ready_s"] < 60 and 1 < result["peak_rss_mb_max"] < 4096
     assert result["entries"] >= 1

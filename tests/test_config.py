@@ -14,7 +14,8 @@ def test_example_config_loads_with_defaults() -> None:
     assert config.default_region == "INTL"
     assert config.telegram.mode == "polling"
     assert config.moderation.require_review is True
-    assert config.matching.answer_threshold == pytest.approx(0.11)
+    assert config.matching.answer_threshold == pytest.approx(0.35)
+    assert config.matching.urgent_threshold == pytest.approx(0.2)
 
 
 def test_environment_overrides_token_and_base_url() -> None:
