@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test check chat ask bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,21 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/awarebot start
 
-test: $(STAMP)
+# Lint and types first (configured in pyproject.toml), then the suite.
+check: $(STAMP)
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest
+
+# The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"
+chat: $(STAMP)
+	$(BIN)/awarebot chat
+
+ask: $(STAMP)
+	@test -n "$(Q)" || { echo 'usage: make ask Q="your question"' >&2; exit 2; }
+	$(BIN)/awarebot ask "$(Q)"
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

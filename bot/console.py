@@ -9,7 +9,13 @@ from bot.markup import to_plain
 from bot.replies import Reply
 
 PROMPT = "you> "
-COMMANDS = "Commands: /hotline · /region CC · /topics · /help · /quit. Numbers open the suggestions shown."
+COMMANDS = (
+    "Commands: /hotline [CC] · /region CC · /topics · /forget · /help · /quit. Numbers open the suggestions shown."
+)
+FORGOTTEN = (
+    "Forgotten: your region and the suggestions shown are cleared. Nothing you typed was stored; "
+    "to clear this window too, close the terminal or clear its scrollback."
+)
 
 
 class ConsoleChat:
@@ -23,9 +29,11 @@ class ConsoleChat:
         self.choices: list[str] = []  # entry ids behind the numbers last shown
 
     def say(self, text: str) -> None:
+        """Print one line (or block) to the conversation's output."""
         print(text, file=self.stdout, flush=True)
 
     def show(self, reply: Reply) -> None:
+        """Print a reply in plain text with its suggestions numbered; remembers what the numbers open."""
         self.choices = [b.action.removeprefix("entry:") for b in reply.buttons if b.action.startswith("entry:")]
         self.say("")
         self.say(reply.plain)
@@ -34,6 +42,7 @@ class ConsoleChat:
         self.say("")
 
     def run(self) -> int:
+        """The loop: welcome, then one reply per input line until /quit or end of input; returns 0."""
         self.show(self.engine.welcome_reply(self.region))
         self.say(COMMANDS)
         while True:
@@ -48,13 +57,18 @@ class ConsoleChat:
                 return 0
 
     def handle(self, line: str) -> bool:
-        """Answer one line; False when the person wants to stop."""
+        """Answer one line (a command, a suggestion number or a question); False when the person wants to stop."""
         command, _, argument = line.partition(" ")
         command = command.lower()
         if command in ("/quit", "/exit", "/q"):
             return False
         if command == "/hotline":
-            self.show(self.engine.hotline_reply(self.region))
+            asked = self.engine.referrals.lookup(argument) if argument.strip() else None
+            self.show(self.engine.hotline_reply(asked or self.region))
+        elif command == "/forget":
+            self.region = self.engine.default_region
+            self.choices = []
+            self.say(FORGOTTEN)
         elif command == "/help" or command == "/start":
             self.show(self.engine.help_reply(self.region))
             self.say(COMMANDS)
@@ -72,20 +86,22 @@ class ConsoleChat:
         return True
 
     def change_region(self, code: str) -> None:
+        """`/region CC`: switch to a code, alias or listed country name (listing the regions when empty)."""
         if not code:
             listed = ", ".join(f"{r.code} ({r.name})" for r in self.engine.referrals.regions())
             self.say(f"Your region is {self.region}. Choose one with /region CC, for example /region GB.\n{listed}")
             return
-        resolved = self.engine.referrals.resolve(code)
+        resolved = self.engine.referrals.lookup(code)
         if resolved is None:
             self.say(f"I don't know the region {code!r}. Use a two-letter country code such as US, GB or KE.")
             return
-        self.region = code.upper()
+        self.region = code.upper() if self.engine.referrals.resolve(code) else resolved
         served = self.engine.referrals.get(self.region)
         self.say(f"Region set to {self.region}: showing numbers for {served.name}.")
         self.show(self.engine.hotline_reply(self.region))
 
     def show_topics(self) -> None:
+        """`/topics`: every category and entry title, numbered so a number opens it."""
         self.choices = []
         self.say("")
         for category, entries in self.engine.topics().items():

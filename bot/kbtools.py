@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import logging
 import os
 import re
@@ -29,11 +28,27 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge import ENTRIES_DIR, REFERRALS_FILE, SYNONYMS_FILE, Knowledge, load_knowledge
+from bot.kb.content import Overrides, content_of, example_key, example_problems, kind_of_key, parse_example_key
+from bot.kb.revisions import (
+    Author,
+    InvalidChange,
+    NoSuchRevision,
+    NotBundled,
+    NotPublished,
+    RevisionService,
+    UnknownItem,
+)
+from bot.knowledge import (
+    ENTRIES_DIR,
+    REFERRALS_FILE,
+    SYNONYMS_FILE,
+    Knowledge,
+    load_knowledge,
+)
 from bot.referrals import ReferralDirectory, load_referrals
 from bot.service import apply_overrides, load_baseline, load_folder
-from bot.store import NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
-from bot.yamlio import dump_yaml
+from bot.store import Revision, Store, StoreBusy, StoreUnavailable
+from bot.yamlio import dump_yaml, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +63,6 @@ _EXPORT_NOTE = (
     "# (see `awarebot kb history ID`). Load it back with `awarebot kb import DIR --by NAME`.\n"
 )
 
-Overrides = dict[str, dict[str, dict[str, Any]]]
 
 
 class CommandFailed(Exception):
@@ -72,22 +86,13 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _kind_of(key: str) -> str:
-    return "region" if _REGION_KEY.match(key) else "entry"
+    return kind_of_key(key)
 
 
 def _label(kind: str, key: str) -> str:
+    if kind == "example":
+        return f"examples {key}"
     return f"{kind} {key!r}" if kind == "entry" else f"region {key}"
-
-
-def _content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, key: str) -> dict | None:
-    """The normalized YAML/JSON shape of one entry or region, or None when it does not exist."""
-    if kind == "entry":
-        entry = knowledge.entries.get(key)
-        return entry.to_data() if entry is not None else None
-    for region in referrals.to_data()["regions"]:
-        if region["code"] == key:
-            return region
-    return None
 
 
 def _keys(knowledge: Knowledge, referrals: ReferralDirectory, overrides: Overrides) -> dict[str, set[str]]:
@@ -95,12 +100,6 @@ def _keys(knowledge: Knowledge, referrals: ReferralDirectory, overrides: Overrid
         "entry": set(knowledge.entries) | set(overrides.get("entry", {})),
         "region": {r.code for r in referrals.regions()} | set(overrides.get("region", {})),
     }
-
-
-def _with_override(overrides: Overrides, kind: str, key: str, content: dict) -> Overrides:
-    trial = copy.deepcopy(overrides)
-    trial.setdefault(kind, {})[key] = content
-    return trial
 
 
 def _print_problems(problems: Iterable[Problem | str], tail: str) -> None:
@@ -189,6 +188,7 @@ def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Pa
 
 
 def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
+    """`kb export --out DIR`: the knowledge in effect as YAML in the knowledge folder's layout; exit 1 on problems."""
     out = Path(args.out)
     source = Path(config.knowledge_dir)
     if out.exists() and not out.is_dir():
@@ -249,16 +249,81 @@ class _Folder:
     has_synonyms: bool
 
 
+# Folders of a knowledge folder that hold YAML kb import does not turn into revisions (they change in the
+# repository): translated entries (entries/<language>/), labelled training examples, the sourced reference.
+_NOT_IMPORTED = {
+    "examples": "training examples change with `kb example` or in the repository",
+    "reference": "the sourced reference is changed in the repository",
+}
+_LANGUAGE_DIR = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4})?$")
+
+
+def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]:
+    """Every file under `directory`, sorted into (read, ignored with the reason, problems).
+
+    Read: entries/*.yaml, referrals.yaml, synonyms.yaml. Ignored, each named: other files that are not YAML,
+    hidden files and folders (one line each), and YAML kb import deliberately leaves alone (translations under
+    entries/<language>/, examples/, reference/), which must still parse. Any other YAML file is a problem: its
+    content would be silently lost (e.g. a new-entries.yaml beside entries/).
+    """
+    read: list[str] = []
+    ignored: list[str] = []
+    problems: list[Problem] = []
+    grouped: dict[tuple[str, str], list[str]] = {}  # YAML left alone, by folder and reason
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        parts = rel.parts
+        if any(part.startswith(".") for part in parts):
+            if path.is_dir() and len(parts) == 1 or path.is_file() and len(parts) == 1:
+                ignored.append(f"{rel.as_posix()} (hidden)")
+            continue
+        if path.is_dir() or "__pycache__" in parts:
+            continue
+        name = rel.as_posix()
+        is_yaml = path.suffix in (".yaml", ".yml")
+        if name in (REFERRALS_FILE, SYNONYMS_FILE) or (parts[0] == ENTRIES_DIR and len(parts) == 2 and is_yaml
+                                                        and path.suffix == ".yaml"):
+            read.append(name)
+            continue
+        if not is_yaml:
+            ignored.append(f"{name} (not YAML)")
+            continue
+        if parts[0] in _NOT_IMPORTED:
+            reason = _NOT_IMPORTED[parts[0]]
+        elif parts[0] == ENTRIES_DIR and len(parts) == 3 and _LANGUAGE_DIR.match(parts[1]):
+            reason = "translations are changed in the repository"
+        else:
+            problems.append(Problem(str(path), None,
+                                    "kb import does not read this file: entries belong in entries/*.yaml, the "
+                                    "directory in referrals.yaml (move it there or out of the folder)"))
+            continue
+        try:
+            load_yaml(path)  # a broken file anywhere stops the import, even one it leaves alone
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+            continue
+        grouped.setdefault((rel.parent.as_posix(), reason), []).append(rel.name)
+    for (folder, reason), names in grouped.items():
+        ignored.append(f"{folder}/ ({_plural(len(names), 'YAML file', 'YAML files')}: {reason})")
+    return read, sorted(ignored), problems
+
+
 def _load_folder(directory: Path) -> _Folder:
-    """Validate the folder as a whole, like `kb validate`; every problem is reported, then CommandFailed."""
+    """Validate the folder as a whole, like `kb validate`, and account for every file in it (each read or named
+    as ignored); every problem is reported, then CommandFailed."""
     if not directory.is_dir():
         _err(f"{directory}: no such folder")
         raise CommandFailed
+    _, ignored, problems = survey_folder(directory)
     try:
         knowledge, referrals = load_folder(directory)
     except KnowledgeError as exc:
-        _print_problems(exc.problems, f"nothing was imported from {directory}")
+        problems = [*exc.problems, *problems]
+    if problems:
+        _print_problems(problems, f"nothing was imported from {directory}")
         raise CommandFailed from None
+    for line in ignored:
+        print(f"ignored: {line}")
     return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
 
 
@@ -280,10 +345,10 @@ def _current_contents(
 
         def raw(kind: str, key: str) -> dict | None:
             stored = overrides.get(kind, {}).get(key)
-            return stored if stored is not None else _content_of(*baseline, kind, key)
+            return stored if stored is not None else content_of(*baseline, kind, key)
 
         return raw
-    return lambda kind, key: _content_of(knowledge, referrals, kind, key)
+    return lambda kind, key: content_of(knowledge, referrals, kind, key)
 
 
 def _import_problems(
@@ -309,6 +374,10 @@ def _import_problems(
         problems.append(Problem(referrals_file, None,
                                 "aliases differ from the bundled referrals.yaml; they cannot be changed by "
                                 "import (edit knowledge/referrals.yaml in the repository)"))
+    if folder.referrals.short_codes != base_referrals.short_codes:
+        problems.append(Problem(referrals_file, None,
+                                "short_codes differ from the bundled referrals.yaml; they cannot be changed by "
+                                "import (edit knowledge/referrals.yaml in the repository, with each source)"))
     if folder.has_synonyms and dict(folder.knowledge.synonyms) != dict(baseline[0].synonyms):
         problems.append(Problem(str(folder.path / SYNONYMS_FILE), None,
                                 "synonyms differ from the bundled synonyms.yaml; they cannot be changed by "
@@ -317,6 +386,8 @@ def _import_problems(
 
 
 def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
+    """`kb import DIR --by NAME`: every changed entry and region as a published revision, all or nothing,
+    after accounting for every file in DIR; exit 1 on any problem (nothing written)."""
     author = _one_line(args.by)
     if not author:
         _err("--by needs the name of the moderator responsible for the import")
@@ -347,17 +418,13 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
         if not items:
             print(f"Nothing changed: {directory} matches the knowledge in effect; no revision written.")
             return EXIT_OK
-        # The result as a whole must be valid before anything is written.
-        trial = copy.deepcopy(overrides)
-        for kind, key, content in items:
-            trial.setdefault(kind, {})[key] = content
+        # The result as a whole must be valid before anything is written (the service checks it).
+        service = RevisionService(config, lambda: store)
         try:
-            apply_overrides(*baseline, trial)
-        except KnowledgeError as exc:
+            done = await service.import_changes(items, Author(CLI_AUTHOR_ID, author), note)
+        except InvalidChange as exc:
             _print_problems(exc.problems, f"nothing was imported from {directory}")
             return EXIT_PROBLEM
-        try:
-            done = await store.import_revisions(items, author_id=CLI_AUTHOR_ID, author_name=author, note=note)
         except (TypeError, ValueError) as exc:  # e.g. an id the store refuses; the transaction rolled back
             _err(f"{exc}; nothing was imported from {directory}")
             return EXIT_PROBLEM
@@ -378,6 +445,8 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
 def _bundled_source(config: Config, baseline: tuple[Knowledge, ReferralDirectory], kind: str, key: str) -> str | None:
     directory = Path(config.knowledge_dir)
     knowledge, referrals = baseline
+    if kind == "example":
+        return (Path(directory.name) / "examples").as_posix() + "/" if content_of(*baseline, kind, key) else None
     if kind == "entry":
         rel = knowledge.files.get(key)
         return (Path(directory.name) / rel).as_posix() if rel else None
@@ -397,6 +466,7 @@ def _format_rows(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
+    """`kb history ID`: revision 0 (bundled) and every stored revision of an entry, region or examples key."""
     key = args.id.strip()
     kind = _kind_of(key)
     baseline = load_baseline(config)
@@ -433,6 +503,7 @@ def _history_row(revision: Revision) -> tuple[str, ...]:
 
 
 def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
+    """`kb revert ID REV --by NAME`: RevisionService.revert from the command line; exit 1 when refused."""
     key = args.id.strip()
     kind = _kind_of(key)
     to_rev: int = args.rev
@@ -441,56 +512,98 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
         _err("--by needs the name of the moderator responsible for the revert")
         return EXIT_PROBLEM
     note = _one_line(args.note) if args.note else ""
-    baseline = load_baseline(config)
-    bundled = _content_of(*baseline, kind, key)
 
     async def work(store: Store) -> int:
-        revisions = await store.history(kind, key)
-        if bundled is None and not revisions:
+        service = RevisionService(config, lambda: store)
+        try:
+            revision = await service.revert(kind, key, to_rev, Author(CLI_AUTHOR_ID, author), note)
+        except UnknownItem:
             _unknown(kind, key)
             return EXIT_PROBLEM
-        if to_rev == 0:
-            if bundled is None:
-                _err(f"{_label(kind, key)} is not in the bundled YAML (it was added by revision "
-                     f"{revisions[0].rev}); revert to a published revision instead")
-                return EXIT_PROBLEM
-            target = bundled
-        else:
-            found = next((r for r in revisions if r.rev == to_rev), None)
-            if found is None:
-                known = ", ".join(str(r.rev) for r in revisions) or "none"
-                _err(f"{_label(kind, key)} has no revision {to_rev} (revisions: 0, {known})"
-                     if revisions else f"{_label(kind, key)} has no revision {to_rev} (only 0, the bundled YAML)")
-                return EXIT_PROBLEM
-            if found.status is not RevisionStatus.PUBLISHED:
-                _err(f"revision {to_rev} of {_label(kind, key)} is {found.status}: only published revisions can be "
-                     "restored (restoring it would skip review)")
-                return EXIT_PROBLEM
-            target = found.content
-        overrides = await store.effective_overrides()
-        trial = _with_override(overrides, kind, key, target)
-        try:
-            after = apply_overrides(*baseline, trial)
-        except KnowledgeError as exc:
+        except NotBundled as exc:
+            _err(f"{_label(kind, key)} is not in the bundled YAML (it was added by revision {exc.first_rev}); "
+                 "revert to a published revision instead")
+            return EXIT_PROBLEM
+        except NoSuchRevision as exc:
+            known = ", ".join(str(r) for r in exc.known)
+            _err(f"{_label(kind, key)} has no revision {to_rev} (revisions: {known})")
+            return EXIT_PROBLEM
+        except NotPublished as exc:
+            _err(f"revision {to_rev} of {_label(kind, key)} is {exc.status}: only published revisions can be "
+                 "restored (restoring it would skip review)")
+            return EXIT_PROBLEM
+        except InvalidChange as exc:
             _print_problems(exc.problems, f"reverting {_label(kind, key)} to revision {to_rev} would leave invalid "
                                           "knowledge; nothing was written")
             return EXIT_PROBLEM
-        try:
-            before = apply_overrides(*baseline, overrides)
-        except KnowledgeError:
-            before = None
-        if before is not None and _content_of(*before, kind, key) == _content_of(*after, kind, key):
+        if revision is None:
             print(f"{_label(kind, key)} already has the content of revision {to_rev}; nothing written.")
             return EXIT_OK
-        try:
-            revision = await store.revert(kind, key, to_rev, baseline_content=bundled, author_id=CLI_AUTHOR_ID,
-                                          author_name=author, note=note)
-        except (NotFound, ValueError) as exc:
-            _err(f"cannot revert: {exc}")
-            return EXIT_PROBLEM
         what = "the bundled YAML" if to_rev == 0 else f"revision {to_rev}"
-        log.info("reverted %s %s to revision %d as revision %d", kind, key, to_rev, revision.rev)
         print(f"{_label(kind, key)}: revision {revision.rev} published with the content of {what}.")
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
+# -- training examples -----------------------------------------------------------------------------------
+
+
+def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
+    """`kb example LANG LABEL --add TEXT … --remove TEXT … --by NAME`: one revision of those examples, published
+    at once when review is off, else waiting for a reviewer (/kb_pending in Telegram). Prints, for each added
+    line, what people get today."""
+    author = _one_line(args.by)
+    key = example_key(args.lang.strip().lower(), args.label.strip())
+    if not author:
+        _err("--by needs the name of the moderator responsible for the change")
+        return EXIT_PROBLEM
+    if parse_example_key(key) is None:
+        _err(f"{key!r} is not a language and label: e.g. `kb example en urgent`; labels: urgent, referral, "
+             "off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:KIND")
+        return EXIT_PROBLEM
+    added = [" ".join(t.split()) for t in args.add or [] if t.strip()]
+    removed = {" ".join(t.split()) for t in args.remove or [] if t.strip()}
+    if not added and not removed:
+        _err("nothing to change: give --add TEXT and/or --remove TEXT")
+        return EXIT_PROBLEM
+    publish = not config.moderation.require_review
+
+    async def work(store: Store) -> int:
+        service = RevisionService(config, lambda: store)
+        try:
+            knowledge, referrals = await service.effective()
+        except InvalidChange as exc:
+            _print_problems(exc.problems, "the published revisions do not form valid knowledge; repair them first "
+                                          "(kb revert or kb import)")
+            return EXIT_PROBLEM
+        current = await service.current("example", key)
+        rev, content = current if current else (0, {"lang": key[:2], "label": key[3:], "texts": []})
+        missing = sorted(removed - set(content["texts"]))
+        if missing:
+            _err(*(f"not an example of {key}: {text!r}" for text in missing))
+            return EXIT_PROBLEM
+        texts = [t for t in content["texts"] if t not in removed] + [t for t in added if t not in content["texts"]]
+        new = {**content, "texts": texts}
+        problems = example_problems(new, knowledge)
+        if problems:
+            _print_problems(problems, f"nothing was written for {key}")
+            return EXIT_PROBLEM
+        from bot.engine import Engine
+
+        engine = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
+        for text in added:
+            reply = engine.respond(text, None)
+            print(f"today: {text!r} → {reply.kind.value}" + (f" ({reply.entry_id})" if reply.entry_id else ""))
+        try:
+            revision = await service.propose("example", key, new, base_rev=rev,
+                                             author=Author(CLI_AUTHOR_ID, author), publish=publish)
+        except InvalidChange as exc:
+            _print_problems(exc.problems, f"nothing was written for {key}")
+            return EXIT_PROBLEM
+        state = "published (the models are retrained at the next start or publish)" if publish else \
+            "waiting for review (/kb_pending in Telegram)"
+        print(f"examples {key}: revision {revision.rev} {state}.")
         return EXIT_OK
 
     return _run_with_store(config, work)
@@ -557,7 +670,7 @@ def add_kb_commands(kb_sub: Any) -> None:
             + where
         ),
     )
-    history.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    history.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     history.set_defaults(handler=cmd_kb_history)
 
     revert = kb_sub.add_parser(
@@ -569,8 +682,24 @@ def add_kb_commands(kb_sub: Any) -> None:
             "the bundled text. The result is validated with the rest of the knowledge first.\n" + where
         ),
     )
-    revert.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    revert.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     revert.add_argument("rev", metavar="REV", type=_revision_number, help="revision to restore (0 = bundled YAML)")
     revert.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
     revert.add_argument("--note", help="note for the new revision (default: 'revert to revision REV')")
     revert.set_defaults(handler=cmd_kb_revert)
+
+    example = kb_sub.add_parser(
+        "example",
+        help="add or remove labelled training examples (e.g. en urgent --add TEXT)",
+        formatter_class=formatter,
+        description="One revision of the training examples of LANG and LABEL, reviewed like any other change\n"
+                    "(published at once when require_review is off). History and revert take LANG.LABEL,\n"
+                    "e.g. `kb history en.urgent`.\n\n" + where,
+    )
+    example.add_argument("lang", metavar="LANG", help="two-letter language, e.g. en")
+    example.add_argument("label", metavar="LABEL",
+                         help="urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:KIND")
+    example.add_argument("--add", action="append", metavar="TEXT", help="an example to add (repeatable)")
+    example.add_argument("--remove", action="append", metavar="TEXT", help="an example to remove (repeatable)")
+    example.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
+    example.set_defaults(handler=cmd_kb_example)

@@ -1,7 +1,7 @@
-"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → bot.moderation → Bot API calls.
+"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → handlers.kbchat → Bot API calls.
 
 Who may use them is decided at registration (a user filter built from the config); everyone else gets a polite
-refusal and nothing changes. What a moderator is drafting lives in bot.moderation's in-memory sessions.
+refusal and nothing changes. What a moderator is drafting lives in handlers.kbchat's in-memory sessions.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
-from bot.moderation import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
+from handlers.buttons import acknowledge
 from handlers.deps import Context, deps_of
+from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 _KEY = "moderation"
 PREFIX = "m:"  # callback data: "m:" + the action after "mod:"
 PRIVATE_ONLY = "Moderator commands work only in a private chat with me."
+# /kb_stats waits at most this long (seconds) for buffered counts to reach the store.
+STATS_DRAIN_TIMEOUT = 2.0
+# The user id given to the service for a message without a sender (never a moderator's: Telegram ids are positive).
+ANONYMOUS = 0
 
 # Shown in the command menu of moderators' own chats only (BotCommandScopeChat); the public menu stays as is.
 EDITOR_COMMANDS = (
@@ -40,6 +45,7 @@ EDITOR_COMMANDS = (
     ("kb_show", "Show an entry: /kb_show ID"),
     ("kb_edit", "Change an answer: /kb_edit ID"),
     ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID + text"),
+    ("kb_examples", "Training examples: /kb_examples en urgent + text"),
     ("kb_new", "A new entry, step by step"),
     ("referral_edit", "A region's numbers: /referral_edit CC"),
     ("kb_history", "Revisions of an entry or region"),
@@ -82,8 +88,10 @@ def markup(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def light_markup(message: Message) -> str:
+def light_markup(message: Message | None) -> str:
     """The text a moderator sent, with Telegram bold turned back into the knowledge's **bold**."""
+    if message is None:
+        return ""
     text = message.text or ""
     bold = sorted((e for e in message.entities or () if e.type == MessageEntity.BOLD), key=lambda e: e.offset)
     if not bold:
@@ -172,6 +180,17 @@ async def edit_phrases(update: Update, context: Context) -> None:
     await tell(context, chat_id, said)
 
 
+async def edit_examples(update: Update, context: Context) -> None:
+    """/kb_examples LANG LABEL [+ text | - text]: the labelled training examples of one language and label."""
+    chat_id = update.effective_chat.id
+    args = _args(update, 3)
+    lang, label, change = (args + ["", "", ""])[:3]
+    said = await service_of(context).start_examples(
+        update.effective_user.id, lang, label, change, chat_region(context, chat_id)
+    )
+    await tell(context, chat_id, said)
+
+
 async def new_entry(update: Update, context: Context) -> None:
     """/kb_new: a new entry, one field per step."""
     await tell(context, update.effective_chat.id, await service_of(context).start_new(update.effective_user.id))
@@ -210,8 +229,9 @@ async def stale(update: Update, context: Context) -> None:
 
 
 async def stats(update: Update, context: Context) -> None:
-    """/kb_stats [days]."""
+    """/kb_stats [days]: the counts still on their way to the store are written first (a moment at most)."""
     days = context.args[0] if context.args else ""
+    await context.deps.counts.drain(STATS_DRAIN_TIMEOUT)
     await tell(context, update.effective_chat.id, await service_of(context).stats(update.effective_user.id, days))
 
 
@@ -233,9 +253,11 @@ async def refuse(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     service = service_of(context)
     private = update.effective_chat.type == "private"
-    body = PRIVATE_ONLY if service.is_moderator(update.effective_user.id) and not private else None
+    # No sender: sent on behalf of a channel or anonymously by a group admin; no moderator can be recognised.
+    user_id = update.effective_user.id if update.effective_user is not None else ANONYMOUS
+    body = PRIVATE_ONLY if service.is_moderator(user_id) and not private else None
     if body is None:
-        body = (await service.menu(update.effective_user.id)).body  # the service words the refusal
+        body = (await service.menu(user_id)).body  # the service words the refusal
     await send_reply(context, chat_id, compose(context.deps.live.current, body, chat_region(context, chat_id)))
 
 
@@ -245,7 +267,7 @@ async def refuse(update: Update, context: Context) -> None:
 async def button(update: Update, context: Context) -> None:
     """Every "m:" button: review decisions and list pages change their own message; draft steps answer anew."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     service = service_of(context)
     user_id = update.effective_user.id
     chat_id = update.effective_chat.id
@@ -287,7 +309,7 @@ class _DraftWaiting(filters.MessageFilter):
         return user is not None and self.service.sessions.awaiting_text(user.id)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     deps = deps_of(app.bot_data)
     service = Moderation(deps.config, deps.live, lambda: deps.store)
     app.bot_data[_KEY] = service
@@ -297,7 +319,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     mine = filters.ChatType.PRIVATE & new_message & moderators
     commands = {
         "kb": menu, "kb_list": list_entries, "kb_show": show_entry, "kb_edit": edit_entry,
-        "kb_phrase": edit_phrases, "kb_new": new_entry, "referral_edit": edit_region, "kb_history": history,
+        "kb_phrase": edit_phrases, "kb_examples": edit_examples, "kb_new": new_entry, "referral_edit": edit_region, "kb_history": history,
         "kb_revert": revert, "kb_pending": pending, "kb_stale": stale, "kb_stats": stats, "kb_cancel": cancel,
     }
     for name, callback in commands.items():
@@ -307,7 +329,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(button, pattern=f"^{PREFIX}"))
 
 
-async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:  # type: ignore[type-arg]
+async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:
     """At start: each moderator's own command menu, and a warning to them when the database is unavailable."""
     deps = deps_of(app.bot_data)
     service: Moderation = app.bot_data[_KEY]

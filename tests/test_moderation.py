@@ -1,4 +1,4 @@
-"""bot.moderation without Telegram: pure helpers, then the service over a real Store in tmp_path."""
+"""handlers.kbchat (the moderators' conversation) and bot.kb without Telegram: pure helpers, then the service over a real Store in tmp_path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from telegram import Chat, Message, MessageEntity
 
 from bot.config import Config, ModerationConfig, Moderator, Role
 from bot.engine import Engine, LiveEngine
-from bot.moderation import (
+from bot.kb.content import entry_problems, region_problems, search_entries, stale_items
+from bot.replies import ReplyKind
+from bot.store import Store
+from bot.usage import stats_event
+from handlers.kbchat import (
     ANOTHER,
     CANCEL,
     FIELD,
@@ -29,17 +33,10 @@ from bot.moderation import (
     Step,
     change_phrasings,
     describe_change,
-    entry_problems,
     field_holder,
     format_stats,
     region_fields,
-    region_problems,
-    search_entries,
-    stale_items,
-    stats_event,
 )
-from bot.replies import ReplyKind
-from bot.store import Store
 from handlers.moderation import callback_data, light_markup, markup
 
 EDITOR, REVIEWER, REVIEWER2, PERSON = 1001, 2002, 3003, 4242
@@ -360,3 +357,11 @@ async def test_commands_without_their_argument_say_how(tmp_path: Path, bundled_e
         assert said.body.startswith("Which entry?")
     assert (await svc.start_region(EDITOR, "", None)).body.startswith("Which region?")
     assert "Usage: /kb_revert" in (await svc.revert(REVIEWER, "", "")).body
+
+
+async def test_region_edit_shows_moderators_the_provenance(tmp_path: Path, bundled_engine: Engine,
+                                                           store: Store) -> None:
+    svc = service(config_with(tmp_path), bundled_engine, store)
+    said = await svc.start_region(EDITOR, "PH", None)
+    assert "Provenance" in said.body and "2011 source" in said.body  # for the moderator ...
+    assert said.preview is not None and "2011 source" not in said.preview.text  # ... not in the people's card

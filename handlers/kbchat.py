@@ -1,19 +1,14 @@
-"""Moderation: community moderators keep answers and hotlines current from inside a chat.
+"""The moderators' conversation in a chat: menus, step-by-step drafts, previews, review and revert, in words.
 
-Platform-neutral: user ids, text and plain values in; `Say` (what to tell the moderator: a body in light
-markup, buttons with neutral actions, an optional preview Reply, messages for other moderators) out. The
-Telegram handlers only translate.
+Chat-shaped and worded for Telegram (command names, light markup, buttons); the rules live in the core:
+`bot.kb.revisions.RevisionService` writes (checks the whole, publishes, reverts, swaps the engine) and
+`bot.kb.content` checks drafts with the rules of `awarebot kb validate`. User ids, text and plain values in;
+`Say` (a body in light markup, buttons with actions, an optional preview Reply, notices for other moderators)
+out. handlers/moderation.py turns those into Bot API calls and keeps callback data within Telegram's 64 bytes.
 
-Rules kept here, not in the handlers:
-- who may do what (config: editors propose; reviewers also approve and revert; four eyes when review is on);
-- every draft is checked with the rules of `awarebot kb validate` (check_entry_data, check_knowledge,
-  validate_region_data), and the whole effective knowledge is checked again before anything is published;
-- optimistic concurrency: a draft remembers the revision it was made from; the Store refuses it if another
-  revision was published meanwhile, and the moderator is shown the newer content to redo the change;
-- publishing swaps the live engine at once (built off the event loop), so the next question gets the change.
-
-Conversational state (what a moderator is editing, from which revision) lives in memory only, per moderator,
-and expires. A moderator's draft is their own content, but like every message it is never logged.
+Who may do what: editors propose; reviewers also approve and revert; four eyes when review is on (config).
+What a moderator is drafting lives in memory only, per moderator, and expires; like every message it is never
+logged.
 """
 
 from __future__ import annotations
@@ -33,20 +28,37 @@ from typing import Any, ParamSpec
 
 from bot.config import Config, Moderator, Role
 from bot.engine import Engine, LiveEngine
-from bot.errors import KnowledgeError, Problem
-from bot.knowledge import (
-    CATEGORY_TITLES,
-    ID_PATTERN,
-    MIN_QUESTIONS,
-    REQUIRED_FIELDS,
-    Entry,
-    Knowledge,
-    check_entry_data,
-    check_knowledge,
+from bot.errors import KnowledgeError
+from bot.kb.content import (
+    Content,
+    entry_problems,
+    example_key,
+    example_problems,
+    flatten,
+    label,
+    parse_example_key,
+    partial_entry,
+    problem_messages,
+    region_problems,
+    search_entries,
+    stale_items,
+    with_region,
 )
-from bot.referrals import ReferralDirectory, parse_referrals, validate_region_data
-from bot.replies import Button, Reply, ReplyKind
-from bot.service import apply_overrides, load_baseline
+from bot.kb.revisions import (
+    AlreadyDecided,
+    Author,
+    InvalidChange,
+    NoDatabase,
+    NoSuchRevision,
+    NotBundled,
+    NotPublished,
+    RevisionService,
+    SelfApproval,
+    UnknownItem,
+)
+from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
+from bot.referrals import ReferralDirectory, referral_provenance
+from bot.replies import Button, Reply
 from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
 from bot.text import normalize
 
@@ -114,6 +126,20 @@ PHRASE_USAGE = (
     + TIMEOUT_NOTE
 )
 PHRASE_AGAIN = "Send + phrasing to add or - phrasing to remove."
+EXAMPLES_USAGE = (
+    "**Training examples {key}** (revision {rev}): messages the models learn should be treated as **{label}**.\n"
+    "{texts}\n\nSend `+ example` to add one (written for the purpose, never a real person's message), or "
+    "`- example` (or `- number`) to remove one. " + TIMEOUT_NOTE
+)
+EXAMPLES_NEED = (
+    "Which examples? /kb_examples LANG LABEL, e.g. /kb_examples en urgent + he has my passport and i can't leave. "
+    "Labels: urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:greeting…"
+)
+EXAMPLES_READY = (
+    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Today** (before the models learn them):\n{today}\n"
+    "The models are retrained when this is published. {how}\nSend more + or - lines to change it again."
+)
+EXAMPLES_AGAIN = "Send + example to add or - example to remove."
 PHRASE_READY = (
     "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
 )
@@ -168,6 +194,7 @@ class ModerationError(Exception):
 
 
 class Step(StrEnum):
+    """Where a draft is: which text or button the moderator's next message answers."""
     ANSWER = "answer"  # /kb_edit and the new-entry answer
     PHRASES = "phrases"
     ID = "id"
@@ -184,8 +211,10 @@ class Step(StrEnum):
 
 
 class Flow(StrEnum):
+    """Which kind of change a draft is: an answer, phrasings, examples, a new entry or a region."""
     EDIT = "edit"
     PHRASE = "phrase"
+    EXAMPLES = "examples"
     NEW = "new"
     REGION = "region"
 
@@ -205,18 +234,22 @@ class Draft:
 
     @property
     def what(self) -> str:
-        return f"entry '{self.key}'" if self.kind == "entry" else f"region {self.key}"
+        """How the item is named to moderators: "entry 'x'", "region GB" or "examples en.urgent"."""
+        return label(self.kind, self.key)
 
     def replace(self, content: dict[str, Any]) -> Draft:
+        """The same draft with new `content` (drafts are never mutated, so a preview stays what was shown)."""
         return dataclasses.replace(self, content=content)
 
 
 @dataclass(slots=True)
 class Session:
+    """One moderator's draft in progress: the flow, the step, the draft and what it started from."""
     flow: Flow
     step: Step
     draft: Draft
     field: str | None = None  # /referral_edit: the field being changed
+    before: dict[str, Any] | None = None  # /kb_examples: the content the draft started from
     before_field: dict[str, Any] | None = None  # region content before the field change (to undo a step)
     touched: float = 0.0
 
@@ -248,6 +281,7 @@ class Sessions:
         self._sessions: dict[int, Session] = {}
 
     def get(self, user_id: int) -> Session | None:
+        """The moderator's session, or None when there is none or it expired (then it is dropped)."""
         session = self._sessions.get(user_id)
         if session is not None and self._clock() - session.touched > self.ttl:
             del self._sessions[user_id]
@@ -255,11 +289,13 @@ class Sessions:
         return session
 
     def put(self, user_id: int, session: Session) -> Session:
+        """Store `session` for the moderator and restart its timeout; returns it."""
         session.touched = self._clock()
         self._sessions[user_id] = session
         return session
 
     def drop(self, user_id: int) -> bool:
+        """Forget the moderator's session; True when there was one."""
         return self._sessions.pop(user_id, None) is not None
 
     def awaiting_text(self, user_id: int) -> bool:
@@ -288,81 +324,8 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
 
 
 def bullet_list(items: list[str]) -> str:
+    """Items as '• item' lines."""
     return "\n".join(f"• {item}" for item in items)
-
-
-def problem_messages(problems: list[Problem], own_id: str | None = None) -> list[str]:
-    """What to fix, without file names (the moderator has no file) and without repeating the draft's own id."""
-    prefix = f"entry '{own_id}': " if own_id else None
-    messages = []
-    for problem in problems:
-        text = problem.message
-        if prefix and text.startswith(prefix):
-            text = text[len(prefix):]
-        messages.append(text[:1].upper() + text[1:])
-    return messages
-
-
-def partial_entry(content: dict[str, Any]) -> Entry:
-    """An Entry from a draft that may still miss fields (the new-entry flow checks it step by step)."""
-
-    def texts(key: str) -> tuple[str, ...]:
-        value = content.get(key) or ()
-        return tuple(v.strip() for v in value if isinstance(v, str))
-
-    return Entry(
-        id=str(content.get("id") or ""),
-        title=str(content.get("title") or "").strip(),
-        category=str(content.get("category") or ""),
-        questions=texts("questions"),
-        answer=str(content.get("answer") or "").strip(),
-        keywords=texts("keywords"),
-        related=texts("related"),
-        sources=texts("sources"),
-        reviewed=str(content.get("reviewed") or ""),
-    )
-
-
-def entry_problems(
-    content: dict[str, Any], knowledge: Knowledge, asked: frozenset[str] | None = None
-) -> list[str]:
-    """The `kb validate` rules for one draft entry, alone and among the others; [] when it may be published.
-
-    `asked`: the fields collected so far (new-entry flow); a required field not yet asked is not a problem yet.
-    """
-    entry_id = str(content.get("id") or "")
-    problems = check_entry_data(content, "draft")
-    if asked is not None:
-        later = [f"missing required field '{key}'" for key in REQUIRED_FIELDS if key not in asked]
-        problems = [p for p in problems if not any(p.message.endswith(text) for text in later)]
-    if problems:
-        return problem_messages(problems, entry_id)
-    entry = partial_entry(content)
-    merged = knowledge.with_entries({entry.id: entry})
-    return problem_messages(
-        check_knowledge((e, "draft", None) for e in merged.entries.values()), entry_id
-    )
-
-
-def region_problems(content: dict[str, Any], referrals: ReferralDirectory) -> list[str]:
-    """The `kb validate` rules for one region, then for the directory it would be part of."""
-    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members)
-    if problems:
-        return problem_messages(problems)
-    try:
-        with_region(referrals, content)
-    except KnowledgeError as exc:
-        return problem_messages(exc.problems)
-    return []
-
-
-def with_region(referrals: ReferralDirectory, content: dict[str, Any]) -> ReferralDirectory:
-    """The directory with one region replaced; raises KnowledgeError when the result is invalid."""
-    data = referrals.to_data()
-    regions = {r["code"]: r for r in data["regions"]}
-    regions[content["code"]] = content
-    data["regions"] = list(regions.values())
-    return parse_referrals(data, "draft")
 
 
 def change_phrasings(questions: list[str], line: str) -> list[str]:
@@ -385,6 +348,7 @@ def change_phrasings(questions: list[str], line: str) -> list[str]:
 
 
 def numbered(items: list[str]) -> str:
+    """Items as '1. item' lines."""
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
 
 
@@ -423,25 +387,13 @@ def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], st
     raise ModerationError(f"There is no field '{path}' to change here.")
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    """path → text for every leaf of a region or entry, for showing what a revision changes."""
-    if isinstance(value, dict):
-        out: dict[str, str] = {}
-        for key, item in value.items():
-            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        out = {}
-        for i, item in enumerate(value):
-            out.update(flatten(item, f"{prefix}[{i + 1}]"))
-        return out
-    if isinstance(value, list):
-        return {prefix: ", ".join(str(v) for v in value)}
-    return {prefix: str(value).strip()}
-
-
 def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """What a revision changes, for the reviewer: lists as +/- lines, the answer in full, other fields old → new."""
+    if kind == "example":
+        before, after = list((old or {}).get("texts") or []), list(new.get("texts") or [])
+        changes = [f"+ example: {t}" for t in after if t not in before]
+        changes += [f"− example: {t}" for t in before if t not in after]
+        return "\n".join(changes) or "No change."
     if old is None:
         entry = partial_entry(new) if kind == "entry" else None
         if entry is not None:
@@ -463,10 +415,10 @@ def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) 
         if str(old.get("answer", "")).strip() != str(new.get("answer", "")).strip():
             lines.append(f"New answer:\n{str(new.get('answer', '')).strip()}")
         return "\n".join(lines) or "No change."
-    before, after = flatten(old), flatten(new)
-    for path in [*after, *(p for p in before if p not in after)]:
-        if before.get(path) != after.get(path):
-            lines.append(f"{path}: {before.get(path, '—')} → {after.get(path, '—')}")
+    old_leaves, new_leaves = flatten(old), flatten(new)
+    for path in [*new_leaves, *(p for p in old_leaves if p not in new_leaves)]:
+        if old_leaves.get(path) != new_leaves.get(path):
+            lines.append(f"{path}: {old_leaves.get(path, '—')} → {new_leaves.get(path, '—')}")
     return "\n".join(lines) or "No change."
 
 
@@ -478,45 +430,6 @@ def when(timestamp: str | None) -> str:
         return datetime.fromisoformat(timestamp).strftime("%Y-%m-%d %H:%M UTC")
     except ValueError:
         return timestamp
-
-
-def days_old(day: str | None, today: date) -> int | None:
-    """Age in days of a YYYY-MM-DD date; None when missing or unreadable."""
-    try:
-        return (today - date.fromisoformat(str(day))).days
-    except ValueError:
-        return None
-
-
-def stale_items(knowledge: Knowledge, referrals: ReferralDirectory, today: date, after_days: int) -> tuple[
-    list[tuple[str, str]], list[tuple[str, str]]
-]:
-    """(entry id, reviewed) and (region code, oldest verified) older than `after_days`, oldest first."""
-    limit = today - timedelta(days=after_days)
-    entries = [
-        (e.id, e.reviewed or "never") for e in knowledge.entries.values()
-        if not e.reviewed or days_old(e.reviewed, today) is None or date.fromisoformat(e.reviewed) < limit
-    ]
-    regions = []
-    for region in referrals.regions():
-        dates = [region.verified, *(h.verified for h in region.hotlines)]
-        if region.authority is not None:
-            dates.append(region.authority.verified)
-        oldest = min(str(d) for d in dates)
-        if days_old(oldest, today) is None or date.fromisoformat(oldest) < limit:
-            regions.append((region.code, oldest))
-    return sorted(entries, key=lambda x: x[1]), sorted(regions, key=lambda x: x[1])
-
-
-def stats_event(reply: Reply) -> tuple[str, str | None] | None:
-    """The count-only event a sent reply stands for: (event, entry id or None); None for other replies."""
-    if reply.kind is ReplyKind.ANSWER and reply.entry_id:
-        return "served", reply.entry_id
-    return {
-        ReplyKind.FALLBACK: ("fallback", None),
-        ReplyKind.URGENT: ("urgent", None),
-        ReplyKind.REFERRAL: ("referral", None),
-    }.get(reply.kind)
 
 
 def format_stats(stats: dict[str, Any], days: int, titles: dict[str, str]) -> str:
@@ -550,17 +463,6 @@ def format_stats(stats: dict[str, Any], days: int, titles: dict[str, str]) -> st
     return "\n".join(lines)
 
 
-def search_entries(knowledge: Knowledge, word: str) -> list[Entry]:
-    """Entries whose id, title, questions or answer contain the word (normalised), by title."""
-    wanted = normalize(word)
-    found = []
-    for entry in knowledge.entries.values():
-        haystack = " ".join([entry.id.replace("-", " "), entry.title, *entry.questions, entry.answer])
-        if not wanted or wanted in normalize(haystack):
-            found.append(entry)
-    return sorted(found, key=lambda e: e.title.casefold())
-
-
 # --- the service --------------------------------------------------------------------------------------------------
 
 
@@ -585,25 +487,27 @@ class Moderation:
         self._store = store
         self.sessions = sessions or Sessions()
         self._today = today
-        self._baseline_cache: tuple[Knowledge, ReferralDirectory] | None = None
-        # One write at a time in this process: check the whole → write → rebuild → swap, so a later publish
-        # always swaps in a later engine and two drafts can't each pass the checks the pair would fail.
-        self._write_lock = asyncio.Lock()
+        # Every write goes through the one revision service the command line uses too.
+        self.revisions = RevisionService(config, store, live, today=today)
 
     # -- who ---------------------------------------------------------------------------------------------------
 
     def moderator(self, user_id: int) -> Moderator | None:
+        """The configured moderator with Telegram user id `user_id`, or None."""
         return next((m for m in self.config.moderation.moderators if m.id == user_id), None)
 
     def is_moderator(self, user_id: int) -> bool:
+        """True when `user_id` is a configured moderator (editor or reviewer)."""
         return self.moderator(user_id) is not None
 
     def is_reviewer(self, user_id: int) -> bool:
+        """True when `user_id` is a configured reviewer."""
         return self.config.moderation.role_of(user_id) is Role.REVIEWER
 
     @property
     def available(self) -> bool:
-        return self._store() is not None
+        """True when the database is open, so changes can be saved."""
+        return self.revisions.available
 
     def _require(self, user_id: int, *, reviewer: str | None = None) -> Moderator:
         """The moderator, or ModerationError; `reviewer` names what only reviewers may do."""
@@ -615,10 +519,10 @@ class Moderation:
         return moderator
 
     def _require_store(self) -> Store:
-        store = self._store()
-        if store is None:
-            raise ModerationError(UNAVAILABLE)
-        return store
+        try:
+            return self.revisions.store()
+        except NoDatabase:
+            raise ModerationError(UNAVAILABLE) from None
 
     def publishes_directly(self) -> bool:
         """Review off: every moderator publishes. Review on: every change waits for another reviewer."""
@@ -633,9 +537,7 @@ class Moderation:
 
     async def baseline(self) -> tuple[Knowledge, ReferralDirectory]:
         """The bundled YAML (revision 0 of everything), loaded once, off the event loop."""
-        if self._baseline_cache is None:
-            self._baseline_cache = await asyncio.to_thread(load_baseline, self.config)
-        return self._baseline_cache
+        return await self.revisions.baseline()
 
     async def _entry_draft(self, entry_id: str) -> Draft:
         if not entry_id:
@@ -669,21 +571,41 @@ class Moderation:
             raise ModerationError(UNKNOWN_REGION.format(code=code, codes=", ".join(regions)))
         return Draft("region", code, 0, regions[code])
 
+    async def _example_draft(self, key: str) -> Draft:
+        parsed = parse_example_key(key)
+        if parsed is None:
+            raise ModerationError(EXAMPLES_NEED)
+        if parsed[1].startswith(("answer:", "near_miss:")) and \
+                parsed[1].split(":", 1)[1] not in self.live.current.knowledge.entries:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(parsed[1].split(":", 1)[1], 60)))
+        self._require_store()
+        current = await self.revisions.current("example", key)
+        if current is None:  # a (language, label) without examples yet
+            return Draft("example", key, 0, {"lang": parsed[0], "label": parsed[1], "texts": []})
+        return Draft("example", key, current[0], current[1])
+
     async def _draft_of(self, kind: str, key: str) -> Draft:
+        if kind == "example":
+            return await self._example_draft(key)
         return await (self._entry_draft(key) if kind == "entry" else self._region_draft(key))
 
     def _kind_of(self, key: str) -> str:
-        """History and revert take an entry id or a region code (entry ids win: they are lower case)."""
+        """History and revert take an entry id, a region code or an examples key (entry ids win: lower case)."""
         key = key.strip()
         if key in self.live.current.knowledge.entries:
             return "entry"
+        if parse_example_key(key):
+            return "example"
         return "region" if REGION_KEY.match(key.upper()) else "entry"
 
     # -- previews ----------------------------------------------------------------------------------------------
 
-    async def preview(self, draft: Draft, region: str | None) -> Reply:
-        """The draft exactly as people will see it, from a throwaway engine (the live one is not touched)."""
+    async def preview(self, draft: Draft, region: str | None) -> Reply | None:
+        """The draft exactly as people will see it, from a throwaway engine (the live one is not touched); None for
+        examples, which change what the models learn, not a card (their preview is what people get today)."""
         current = self.live.current
+        if draft.kind == "example":
+            return None
         if draft.kind == "region":
             # Knowledge is unchanged, so the live matcher still fits it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
@@ -701,6 +623,8 @@ class Moderation:
         if session.flow is Flow.PHRASE:
             questions = numbered(list(draft.content["questions"]))
             return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
+        if session.flow is Flow.EXAMPLES:
+            return Say(self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
             return Say(
                 REGION_READY.format(how=how),
@@ -713,6 +637,7 @@ class Moderation:
 
     @_answers
     async def menu(self, user_id: int) -> Say:
+        """/kb: the moderator's role, whether review is on, what waits, and every command."""
         moderator = self._require(user_id)
         review = "on: every change waits for another reviewer" if not self.publishes_directly() else "off"
         lines = [f"**Moderation** — {moderator.name}, {moderator.role}. Review is {review}."]
@@ -728,6 +653,7 @@ class Moderation:
             "/kb_show ID — an entry and its phrasings",
             "/kb_edit ID — change an answer",
             "/kb_phrase ID + text (or - text) — add or remove a phrasing",
+            "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
             "/kb_new — a new entry, step by step",
             "/referral_edit CC — a region's numbers",
             "/kb_history ID — revisions, with author and time",
@@ -742,6 +668,7 @@ class Moderation:
 
     @_answers
     async def show(self, user_id: int, entry_id: str, region: str | None) -> Say:
+        """/kb_show ID: the entry as people see it (preview), then its id, revision, phrasings and links."""
         self._require(user_id)
         engine = self.live.current
         entry = engine.knowledge.get(entry_id)
@@ -763,6 +690,7 @@ class Moderation:
 
     @_answers
     async def list_entries(self, user_id: int, word: str = "", page: int = 0) -> Say:
+        """/kb_list [word]: entries (all, or mentioning the word) as buttons, a page at a time."""
         self._require(user_id)
         if len(word.encode()) > MAX_SEARCH_BYTES:
             raise ModerationError("Search with one shorter word, e.g. /kb_list border.")
@@ -785,6 +713,7 @@ class Moderation:
 
     @_answers
     async def start_edit(self, user_id: int, entry_id: str, region: str | None) -> Say:
+        """/kb_edit ID: show the answer as people see it and wait for the new answer."""
         self._require(user_id)
         draft = await self._entry_draft(entry_id)
         self.sessions.put(user_id, Session(Flow.EDIT, Step.ANSWER, draft))
@@ -809,7 +738,54 @@ class Moderation:
         )
 
     @_answers
+    async def start_examples(self, user_id: int, lang: str, example_label: str, change: str,
+                             region: str | None) -> Say:
+        """`/kb_examples en urgent` lists those examples and waits for +/- lines; with `+ text` it goes straight on.
+        The same draft, preview, review and revert as answers; publishing retrains the models."""
+        self._require(user_id)
+        if not lang.strip() or not example_label.strip():
+            raise ModerationError(EXAMPLES_NEED)
+        draft = await self._example_draft(example_key(lang.strip().lower(), example_label.strip()))
+        session = self.sessions.put(user_id, Session(Flow.EXAMPLES, Step.PHRASES, draft, before=draft.content))
+        if change.strip():
+            return await self._example_lines(session, change, region)
+        return Say(
+            EXAMPLES_USAGE.format(key=draft.key, rev=draft.base_rev, label=draft.content["label"],
+                                  texts=numbered(list(draft.content["texts"])) or "(none yet)"),
+            (Button("Cancel", CANCEL),),
+        )
+
+    async def _example_lines(self, session: Session, text: str, region: str | None) -> Say:
+        texts = list(session.draft.content["texts"])
+        for line in (part for part in text.splitlines() if part.strip()):
+            try:
+                texts = change_phrasings(texts, line)
+            except ModerationError as exc:
+                return Say(FIX.format(problems=bullet_list([str(exc)]), again=EXAMPLES_AGAIN),
+                           (Button("Cancel", CANCEL),))
+        content = {**session.draft.content, "texts": texts}
+        problems = example_problems(content, self.live.current.knowledge)
+        if problems:
+            return Say(FIX.format(problems=bullet_list(problems), again=EXAMPLES_AGAIN), (Button("Cancel", CANCEL),))
+        session.draft = session.draft.replace(content)
+        return await self._ready(session, region)
+
+    def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
+        """The examples after the change, and for each added one what people get today (reply kind, entry)."""
+        texts = list(session.draft.content["texts"])
+        before = set((session.before or {}).get("texts", []))
+        engine = self.live.current
+        today = []
+        for text in (t for t in texts if t not in before):
+            reply = engine.respond(text, region)
+            about = f" ({reply.entry_id})" if reply.entry_id else ""
+            today.append(f"• {_short(text, 60)} → {reply.kind.value}{about}")
+        return EXAMPLES_READY.format(key=session.draft.key, n=len(texts), texts=numbered(texts),
+                                     today="\n".join(today) or "• (only removals)", how=how)
+
+    @_answers
     async def start_new(self, user_id: int) -> Say:
+        """/kb_new: a new entry, one field per step (id, title, category, questions, answer, …)."""
         self._require(user_id)
         self._require_store()
         draft = Draft("entry", "", 0, {}, is_new=True)
@@ -818,6 +794,7 @@ class Moderation:
 
     @_answers
     async def start_region(self, user_id: int, code: str, region: str | None) -> Say:
+        """/referral_edit CC: the region's card, its provenance and a button per editable field."""
         self._require(user_id)
         draft = await self._region_draft(code)
         self.sessions.put(user_id, Session(Flow.REGION, Step.FIELD, draft))
@@ -825,14 +802,20 @@ class Moderation:
 
     async def _field_menu(self, draft: Draft, region: str | None) -> Say:
         buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(draft.content))
+        try:
+            shown = with_region(self.live.current.referrals, draft.content).get(draft.key)
+        except KnowledgeError:
+            shown = self.live.current.referrals.get(draft.key)
         return Say(
-            REGION_PROMPT.format(name=draft.content.get("name", draft.key), rev=draft.base_rev),
+            REGION_PROMPT.format(name=draft.content.get("name", draft.key), rev=draft.base_rev)
+            + "\n" + referral_provenance(shown),
             (*buttons, Button("Cancel", CANCEL)),
             preview=await self.preview(draft, region),
         )
 
     @_answers
     async def cancel(self, user_id: int) -> Say:
+        """/kb_cancel: drop the draft in progress; nothing is changed."""
         self._require(user_id)
         self.sessions.drop(user_id)
         return Say(CANCELLED)
@@ -852,6 +835,8 @@ class Moderation:
             return await self._answer_text(session, text, region)
         if flow is Flow.PHRASE:
             return await self._phrase_lines(session, text, region)
+        if flow is Flow.EXAMPLES:
+            return await self._example_lines(session, text, region)
         if flow is Flow.REGION:
             return await self._region_text(session, text, region)
         if step is Step.ANSWER or step is Step.CONFIRM:
@@ -1020,23 +1005,18 @@ class Moderation:
 
     async def _submit(self, moderator: Moderator, session: Session, region: str | None) -> Say:
         draft = session.draft
-        store = self._require_store()
+        self._require_store()
         publish = self.publishes_directly()
         try:
-            async with self._write_lock:
-                if publish:
-                    await self._check_effective(store, draft.kind, draft.key, draft.content)
-                revision = await store.propose(
-                    draft.kind, draft.key, draft.content, base_rev=draft.base_rev,
-                    author_id=moderator.id, author_name=moderator.name, publish=publish,
-                )
-                if publish:
-                    await self._reload(store)
+            revision = await self.revisions.propose(
+                draft.kind, draft.key, draft.content, base_rev=draft.base_rev,
+                author=Author(moderator.id, moderator.name), publish=publish,
+            )
         except Conflict as conflict:
             return await self._conflict(moderator.id, session, conflict, region)
+        except InvalidChange as exc:
+            raise ModerationError(_invalid(exc, "Nothing was published.")) from None
         self.sessions.drop(moderator.id)
-        log.info("moderation: %s %s %s revision %d by moderator %d",
-                 "published" if publish else "proposed", draft.kind, draft.key, revision.rev, moderator.id)
         if publish:
             return Say(PUBLISHED.format(rev=revision.rev, what=draft.what))
         notices = tuple(
@@ -1053,47 +1033,20 @@ class Moderation:
             body = NEW_TAKEN.format(id=newer.key, rev=conflict.current_rev)
             return Say(body, preview=await self.preview(newer, region))
         session.draft = newer
-        redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.REGION: CONFLICT_REDO_REGION}.get(
-            session.flow, CONFLICT_REDO_ENTRY
-        )
-        session.step = {Flow.PHRASE: Step.PHRASES, Flow.REGION: Step.FIELD}.get(session.flow, Step.ANSWER)
+        redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.EXAMPLES: CONFLICT_REDO_PHRASE,
+                Flow.REGION: CONFLICT_REDO_REGION}.get(session.flow, CONFLICT_REDO_ENTRY)
+        session.step = {Flow.PHRASE: Step.PHRASES, Flow.EXAMPLES: Step.PHRASES, Flow.REGION: Step.FIELD}.get(
+            session.flow, Step.ANSWER)
+        session.before = newer.content
         body = CONFLICT.format(what=newer.what, rev=conflict.current_rev, redo=redo)
         buttons: tuple[Button, ...] = (Button("Cancel", CANCEL),)
         if session.flow is Flow.PHRASE:
             body += "\nPhrasings now:\n" + numbered(list(newer.content["questions"]))
+        if session.flow is Flow.EXAMPLES:
+            body += "\nExamples now:\n" + numbered(list(newer.content["texts"]))
         if session.flow is Flow.REGION:
             buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(newer.content)) + buttons
         return Say(body, buttons, preview=await self.preview(newer, region))
-
-    async def _check_effective(self, store: Store, kind: str, key: str, content: dict[str, Any]) -> None:
-        """The whole knowledge as it would be after this change must pass `kb validate`, or nothing is written."""
-        overrides = await store.effective_overrides()
-        overrides.setdefault(kind, {})[key] = content
-        knowledge, referrals = await self.baseline()
-        try:
-            await asyncio.to_thread(apply_overrides, knowledge, referrals, overrides)
-        except KnowledgeError as exc:
-            own = key if kind == "entry" else None
-            raise ModerationError(FIX.format(problems=bullet_list(problem_messages(exc.problems, own)),
-                                             again="Nothing was published.")) from None
-
-    async def _reload(self, store: Store) -> None:
-        """Baseline + every published revision → a new engine, swapped in whole (caller holds the write lock)."""
-        knowledge, referrals = await self.baseline()
-        overrides = await store.effective_overrides()
-        version = self.live.current.version + 1
-        config = self.config
-
-        def build() -> Engine:
-            try:
-                merged, directory = apply_overrides(knowledge, referrals, overrides)
-            except KnowledgeError as exc:  # checked before writing, so only another process can cause it
-                log.error("published revisions are invalid, serving the bundled knowledge: %s", exc.report())
-                merged, directory = knowledge, referrals
-            return Engine.build(merged, directory, config.matching, config.default_region, version=version)
-
-        self.live.swap(await asyncio.to_thread(build))
-        log.info("moderation: engine version %d is live", version)
 
     # -- review ------------------------------------------------------------------------------------------------
 
@@ -1137,43 +1090,38 @@ class Moderation:
         lines.append(describe_change(revision.kind, old, revision.content))
         return "\n".join(lines)
 
-    async def _baseline_content(self, kind: str, key: str) -> dict[str, Any] | None:
-        knowledge, referrals = await self.baseline()
-        if kind == "entry":
-            entry = knowledge.get(key)
-            return entry.to_data() if entry is not None else None
-        return next((r for r in referrals.to_data()["regions"] if r["code"] == key), None)
+    async def _baseline_content(self, kind: str, key: str) -> Content | None:
+        return await self.revisions.bundled(kind, key)
 
     @_answers
     async def approve(self, user_id: int, revision_id: int) -> Say:
+        """A reviewer publishes someone else's pending change (checked as a whole first); its author is told."""
         reviewer = self._require(user_id, reviewer="approve changes")
-        store = self._require_store()
+        self._require_store()
         try:
-            async with self._write_lock:
-                revision = await store.get_revision(revision_id)
-                if revision.status is not RevisionStatus.PENDING:
-                    raise ModerationError(f"Revision {revision.rev} of {revision.key} is already {revision.status}.")
-                if revision.author_id == reviewer.id:
-                    raise ModerationError(SELF_APPROVAL)
-                await self._check_effective(store, revision.kind, revision.key, revision.content)
-                revision = await store.approve(revision_id, reviewer_id=reviewer.id, reviewer_name=reviewer.name)
-                await self._reload(store)
+            revision = await self.revisions.approve(revision_id, Author(reviewer.id, reviewer.name))
         except NotFound:
             raise ModerationError("That change no longer exists.") from None
-        except PermissionError:
+        except AlreadyDecided as exc:
+            raise ModerationError(
+                f"Revision {exc.revision.rev} of {exc.revision.key} is already {exc.revision.status}."
+            ) from None
+        except SelfApproval:
             raise ModerationError(SELF_APPROVAL) from None
+        except InvalidChange as exc:
+            raise ModerationError(_invalid(exc, "Nothing was published.")) from None
         except Conflict as conflict:
             raise ModerationError(
                 f"Can't approve: revision {conflict.current_rev} was published after this change was made, so "
                 "approving would overwrite it. Reject this one and ask the author to redo it."
             ) from None
         what = Draft(revision.kind, revision.key, 0, {}).what
-        log.info("moderation: approved %s %s revision %d", revision.kind, revision.key, revision.rev)
         notice = Notice(revision.author_id, APPROVED_NOTICE.format(what=what, rev=revision.rev, reviewer=reviewer.name))
         return Say(f"✅ Approved: revision {revision.rev} of {what} is live now.", notices=(notice,))
 
     @_answers
     async def reject(self, user_id: int, revision_id: int, note: str = "") -> Say:
+        """Reject someone's pending change (reviewers) or withdraw one's own; the author is told."""
         moderator = self._require(user_id)
         store = self._require_store()
         try:
@@ -1184,10 +1132,11 @@ class Moderation:
         if not own and moderator.role is not Role.REVIEWER:
             raise ModerationError(NOT_REVIEWER.format(what="reject other people's changes"))
         try:
-            revision = await store.reject(revision_id, reviewer_id=moderator.id, reviewer_name=moderator.name,
-                                          note=note)
-        except ValueError:
+            revision = await self.revisions.reject(revision_id, Author(moderator.id, moderator.name), note)
+        except AlreadyDecided:
             raise ModerationError(f"Revision {revision.rev} of {revision.key} is already {revision.status}.") from None
+        except NotFound:
+            raise ModerationError("That change no longer exists.") from None
         what = Draft(revision.kind, revision.key, 0, {}).what
         if own:
             return Say(f"Withdrawn: revision {revision.rev} of {what}.")
@@ -1200,6 +1149,7 @@ class Moderation:
 
     @_answers
     async def history(self, user_id: int, key: str) -> Say:
+        """/kb_history ID: every revision of an entry, region or examples key, newest first."""
         self._require(user_id)
         store = self._require_store()
         kind = self._kind_of(key)
@@ -1208,7 +1158,7 @@ class Moderation:
             raise ModerationError(NEED_ID)
         if kind == "region":
             key = self._region_code(key)
-        elif not ID_PATTERN.match(key):
+        elif kind == "entry" and not ID_PATTERN.match(key):
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
         revisions = await store.history(kind, key)
         if kind == "entry" and not revisions and key not in self.live.current.knowledge.entries:
@@ -1234,44 +1184,36 @@ class Moderation:
 
     @_answers
     async def revert(self, user_id: int, key: str, rev: str) -> Say:
+        """A reviewer brings back published revision `rev` (0 = bundled) of an entry or region, checked first."""
         reviewer = self._require(user_id, reviewer="revert")
-        store = self._require_store()
+        self._require_store()
         kind = self._kind_of(key)
         key = self._region_code(key) if kind == "region" else key.strip()
         if not key or not rev.strip().isdigit():
             raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled).")
         to_rev = int(rev)
-        if kind == "entry" and key not in self.live.current.knowledge.entries:
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
-        baseline = await self._baseline_content(kind, key)
+        what = Draft(kind, key, 0, {}).what
         try:
-            async with self._write_lock:
-                if to_rev == 0:
-                    content = baseline
-                else:
-                    found = [r for r in await store.history(kind, key)
-                             if r.rev == to_rev and r.status is RevisionStatus.PUBLISHED]
-                    content = found[0].content if found else None
-                if content is not None:
-                    await self._check_effective(store, kind, key, content)
-                revision = await store.revert(
-                    kind, key, to_rev, baseline_content=baseline,
-                    author_id=reviewer.id, author_name=reviewer.name,
-                )
-                await self._reload(store)
-        except NotFound:
-            raise ModerationError(f"{Draft(kind, key, 0, {}).what} has no revision {to_rev}. See /kb_history {key}.")\
-                from None
-        except ValueError as exc:
-            raise ModerationError(f"Can't revert: {exc}.") from None
-        log.info("moderation: reverted %s %s to %d as revision %d", kind, key, to_rev, revision.rev)
-        return Say(f"↩️ {Draft(kind, key, 0, {}).what} is back to revision {to_rev}, published as revision "
+            revision = await self.revisions.revert(kind, key, to_rev, Author(reviewer.id, reviewer.name))
+        except UnknownItem:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60))) from None
+        except (NoSuchRevision, NotBundled):
+            raise ModerationError(f"{what} has no revision {to_rev}. See /kb_history {key}.") from None
+        except NotPublished as exc:
+            raise ModerationError(f"Can't revert: revision {to_rev} was never published ({exc.status}); restoring "
+                                  "it would skip review.") from None
+        except InvalidChange as exc:
+            raise ModerationError(_invalid(exc, "Nothing was published.")) from None
+        if revision is None:
+            return Say(f"{what} already has the content of revision {to_rev}; nothing was changed.")
+        return Say(f"↩️ {what} is back to revision {to_rev}, published as revision "
                    f"{revision.rev}. The next question gets it.")
 
     # -- reports -----------------------------------------------------------------------------------------------
 
     @_answers
     async def stale(self, user_id: int) -> Say:
+        """/kb_stale: entries and regions not reviewed or verified within stale_after_days."""
         self._require(user_id)
         engine = self.live.current
         after = self.config.moderation.stale_after_days
@@ -1285,6 +1227,7 @@ class Moderation:
 
     @_answers
     async def stats(self, user_id: int, days: str = "") -> Say:
+        """/kb_stats [days]: count-only usage (served, fallbacks, urgent, cards, votes) per day and entry."""
         self._require(user_id)
         store = self._require_store()
         span = int(days) if days.strip().isdigit() and int(days) > 0 else STATS_DAYS
@@ -1298,3 +1241,9 @@ class Moderation:
         if self.available:
             return []
         return [Notice(m.id, STARTUP_UNAVAILABLE) for m in self.config.moderation.moderators]
+
+
+def _invalid(exc: InvalidChange, again: str) -> str:
+    """What to fix when the knowledge as a whole would not validate after a change."""
+    own = exc.key if exc.kind == "entry" else None
+    return FIX.format(problems=bullet_list(problem_messages(exc.problems, own)), again=again)
