@@ -611,10 +611,8 @@ class Moderation:
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
             return engine.hotline_reply(draft.key)
         entry = partial_entry(draft.content)
-        engine = await asyncio.to_thread(
-            Engine.build, current.knowledge.with_entries({entry.id: entry}), current.referrals,
-            current.matching, current.default_region, current.version,
-        )
+        # The card needs the entry and the referrals only: the live models serve the preview (no retraining).
+        engine = dataclasses.replace(current, knowledge=current.knowledge.with_entries({entry.id: entry}))
         return engine.entry_reply(entry.id, region)
 
     async def _ready(self, session: Session, region: str | None) -> Say:
