@@ -76,6 +76,11 @@ class Config:
     default_region: str = "INTL"
     knowledge_dir: Path = field(default_factory=lambda: bundled_knowledge_dir())
     database_path: Path = Path("data/awarebot.sqlite3")
+    # Where revisions and stats live, as a URL: "" = the SQLite file database_path (the embedded default), or
+    # postgresql://user:password@host:5432/awarebot for several workers. Env: AWAREBOT_DATABASE_URL.
+    database_url: str = ""
+    # Where per-chat memory lives: memory:// (this process) or redis://host:6379/0 (shared). Env: AWAREBOT_STATE_URL.
+    state_url: str = "memory://"
     log_level: str = "INFO"
     matching: MatchingConfig = MatchingConfig()
     telegram: TelegramConfig = TelegramConfig()
@@ -129,6 +134,27 @@ def _moderator(item: Any, where: str) -> Moderator:
     return Moderator(id=int(item["id"]), name=str(item.get("name", item["id"])), role=role)
 
 
+# Environment variables that override the backend URLs (deployments keep passwords out of config files).
+URL_ENVIRONMENT = {"database_url": "AWAREBOT_DATABASE_URL", "state_url": "AWAREBOT_STATE_URL"}
+
+
+def check_urls(config: Config, where: str) -> None:
+    """Refuse a database_url or state_url awarebot cannot use; ConfigError names the key and the allowed forms."""
+    from bot.storage import BadDatabaseURL, check_database_url, check_state_url
+
+    try:
+        if config.database_url:
+            check_database_url(config.database_url)
+        check_state_url(config.state_url)
+    except BadDatabaseURL as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def database_url(config: Config) -> str:
+    """The database to use: `database_url`, or the SQLite file `database_path` when it is not set."""
+    return config.database_url or f"sqlite:///{config.database_path}"
+
+
 def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Read `path` (or ./config.toml when present), then apply TELEGRAM_BOT_TOKEN and TELEGRAM_BASE_URL."""
     env = dict(os.environ) if env is None else env
@@ -146,11 +172,14 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     if stray:
         raise ConfigError(f"{path}: unknown table(s): {', '.join(sorted(stray))}")
     config: Config = _build(Config, merged, "")
+    from dataclasses import replace
+
+    urls: dict[str, Any] = {name: env.get(variable, "").strip() for name, variable in URL_ENVIRONMENT.items()}
+    config = replace(config, **{name: value for name, value in urls.items() if value})
+    check_urls(config, str(path) if path is not None else "environment")
     telegram = config.telegram
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or telegram.token
     base_url = env.get("TELEGRAM_BASE_URL", "").strip() or telegram.base_url
     if (token, base_url) != (telegram.token, telegram.base_url):
-        from dataclasses import replace
-
         config = replace(config, telegram=replace(telegram, token=token, base_url=base_url))
     return config

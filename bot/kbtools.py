@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, database_url
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge import ENTRIES_DIR, REFERRALS_FILE, SYNONYMS_FILE, Knowledge, load_knowledge
 from bot.referrals import ReferralDirectory, load_referrals
 from bot.service import apply_overrides, load_baseline, load_folder
-from bot.store import NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
+from bot.storage import Storage, open_storage
+from bot.store import NotFound, Revision, RevisionStatus, StoreBusy, StoreDown, StoreUnavailable
 from bot.yamlio import dump_yaml
 
 log = logging.getLogger(__name__)
@@ -110,13 +111,17 @@ def _print_problems(problems: Iterable[Problem | str], tail: str) -> None:
     _err(f"{_plural(len(problems), 'problem', 'problems')}; {tail}")
 
 
-def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> int:
-    """Open the configured database (created when missing), run work, always close it."""
-    path = Path(config.database_path)
+def _run_with_store(config: Config, work: Callable[[Storage], Awaitable[int]]) -> int:
+    """Open the configured database (database_url, else the SQLite file; created when missing), run work, close it.
+    On PostgreSQL a publish (kb import, kb revert) notifies the running workers, which rebuild within a second."""
 
     async def runner() -> int:
-        async with Store(path) as store:
+        store = open_storage(database_url(config))
+        await store.open()
+        try:
             return await work(store)
+        finally:
+            await store.close()
 
     try:
         return asyncio.run(runner())
@@ -126,6 +131,9 @@ def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> 
         return EXIT_PROBLEM
     except StoreBusy as exc:
         _err(f"database busy: {exc}", "Another awarebot process holds the lock; try again in a moment.")
+        return EXIT_PROBLEM
+    except StoreDown as exc:
+        _err(f"database unreachable: {exc}", "Nothing was changed; try again when the database server is up.")
         return EXIT_PROBLEM
     except CommandFailed:
         return EXIT_PROBLEM
@@ -200,7 +208,7 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     baseline = load_baseline(config)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         knowledge, referrals = _effective(baseline, overrides)
         files = _export_files(knowledge, referrals, source)
@@ -329,7 +337,7 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     baseline = load_baseline(config)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         problems = _import_problems(folder, baseline, overrides)
         if problems:
@@ -402,7 +410,7 @@ def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
     baseline = load_baseline(config)
     source = _bundled_source(config, baseline, kind, key)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         revisions = await store.history(kind, key)
         if source is None and not revisions:
             _unknown(kind, key)
@@ -444,7 +452,7 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
     baseline = load_baseline(config)
     bundled = _content_of(*baseline, kind, key)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         revisions = await store.history(kind, key)
         if bundled is None and not revisions:
             _unknown(kind, key)

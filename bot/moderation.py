@@ -46,8 +46,9 @@ from bot.knowledge import (
 )
 from bot.referrals import ReferralDirectory, parse_referrals, validate_region_data
 from bot.replies import Button, Reply, ReplyKind
-from bot.service import apply_overrides, load_baseline
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
+from bot.service import apply_overrides
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreDown
+from bot.sync import KnowledgeSync
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,11 @@ UNAVAILABLE = (
     "⚠️ **Editing is unavailable right now.** The moderation database could not be opened, so awarebot is "
     "answering from the bundled knowledge only. People are still answered, with their hotline. Please tell "
     "whoever runs the server (the log says what is wrong)."
+)
+DATABASE_DOWN = (
+    "⚠️ **Editing is paused: the database cannot be reached right now.** Nothing was changed. People are still "
+    "answered from the knowledge already loaded, with their hotline. awarebot reconnects by itself: please try "
+    "again in a minute, and tell whoever runs the server if it lasts."
 )
 STARTUP_UNAVAILABLE = (
     "⚠️ **awarebot started without its moderation database.** It is answering from the bundled knowledge, so "
@@ -280,6 +286,8 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
             return await method(*args, **kwargs)
         except ModerationError as exc:
             return Say(str(exc))
+        except (StoreDown, StoreBusy):  # a server-backed database went away (or stayed locked): refuse clearly
+            return Say(DATABASE_DOWN)
 
     return wrapper
 
@@ -579,13 +587,15 @@ class Moderation:
         *,
         sessions: Sessions | None = None,
         today: Callable[[], date] = date.today,
+        sync: KnowledgeSync | None = None,
     ) -> None:
         self.config = config
         self.live = live
         self._store = store
         self.sessions = sessions or Sessions()
         self._today = today
-        self._baseline_cache: tuple[Knowledge, ReferralDirectory] | None = None
+        # Rebuilds after a write (and, in the application, after other workers' writes): one lock, one version.
+        self.sync = sync if sync is not None else KnowledgeSync(config, live, store)
         # One write at a time in this process: check the whole → write → rebuild → swap, so a later publish
         # always swaps in a later engine and two drafts can't each pass the checks the pair would fail.
         self._write_lock = asyncio.Lock()
@@ -633,9 +643,7 @@ class Moderation:
 
     async def baseline(self) -> tuple[Knowledge, ReferralDirectory]:
         """The bundled YAML (revision 0 of everything), loaded once, off the event loop."""
-        if self._baseline_cache is None:
-            self._baseline_cache = await asyncio.to_thread(load_baseline, self.config)
-        return self._baseline_cache
+        return await self.sync.baseline()
 
     async def _entry_draft(self, entry_id: str) -> Draft:
         if not entry_id:
@@ -1081,21 +1089,8 @@ class Moderation:
 
     async def _reload(self, store: Store) -> None:
         """Baseline + every published revision → a new engine, swapped in whole (caller holds the write lock)."""
-        knowledge, referrals = await self.baseline()
-        overrides = await store.effective_overrides()
-        version = self.live.current.version + 1
-        config = self.config
-
-        def build() -> Engine:
-            try:
-                merged, directory = apply_overrides(knowledge, referrals, overrides)
-            except KnowledgeError as exc:  # checked before writing, so only another process can cause it
-                log.error("published revisions are invalid, serving the bundled knowledge: %s", exc.report())
-                merged, directory = knowledge, referrals
-            return Engine.build(merged, directory, config.matching, config.default_region, version=version)
-
-        self.live.swap(await asyncio.to_thread(build))
-        log.info("moderation: engine version %d is live", version)
+        await self.sync.refresh(force=True)
+        log.info("moderation: engine version %d is live", self.live.current.version)
 
     # -- review ------------------------------------------------------------------------------------------------
 
@@ -1106,7 +1101,10 @@ class Moderation:
             store = self._require_store()
         except ModerationError as exc:
             return [Say(str(exc))]
-        waiting = await store.pending()
+        try:
+            waiting = await store.pending()
+        except (StoreDown, StoreBusy):
+            return [Say(DATABASE_DOWN)]
         if not waiting:
             return [Say("Nothing is waiting for review.")]
         out = [Say(f"**{len(waiting)} change(s) waiting for review**, oldest first:")]

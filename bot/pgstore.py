@@ -159,7 +159,7 @@ class PgStore:
 
     # --- lifecycle ------------------------------------------------------------------------------------
 
-    async def __aenter__(self) -> PgStore:
+    async def __aenter__(self) -> PgStore:  # noqa: PYI034 - as bot.store.Store
         await self.open()
         return self
 
@@ -209,13 +209,13 @@ class PgStore:
         if listener is not None and not listener.is_closed():
             try:
                 await asyncio.wait_for(listener.close(), CONNECT_TIMEOUT)
-            except (*_DOWN, asyncio.TimeoutError):
+            except _DOWN:
                 listener.terminate()
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
                 await asyncio.wait_for(pool.close(), CONNECT_TIMEOUT)
-            except (*_DOWN, asyncio.TimeoutError):
+            except _DOWN:
                 pool.terminate()
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:

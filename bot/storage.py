@@ -112,13 +112,27 @@ def check_database_url(url: str) -> str:
         return url
     if parts.scheme in POSTGRES_SCHEMES:
         if not parts.hostname and "host=" not in parts.query:
-            raise BadDatabaseURL(f"database_url: a PostgreSQL URL needs a host, e.g. "
+            raise BadDatabaseURL("database_url: a PostgreSQL URL needs a host, e.g. "
                                  "postgresql://awarebot:secret@127.0.0.1:5432/awarebot")
         return url
     raise BadDatabaseURL(
         "database_url must start with sqlite:/// (the embedded default) or postgresql:// (several workers); "
         f"got scheme {parts.scheme!r}"
     )
+
+
+STATE_SCHEMES = frozenset({"memory", "redis", "rediss"})
+
+
+def check_state_url(url: str) -> str:
+    """`url` if it is memory:// or redis://host[:port][/db] (rediss:// for TLS), else BadDatabaseURL."""
+    parts = urlsplit(url)
+    if parts.scheme not in STATE_SCHEMES or (parts.scheme != "memory" and not parts.hostname):
+        raise BadDatabaseURL(
+            "state_url must be memory:// (this process, the default) or redis://host:6379/0 (shared by workers); "
+            f"got scheme {parts.scheme!r}"
+        )
+    return url
 
 
 def sqlite_path(url: str) -> Path:
@@ -134,7 +148,9 @@ def open_storage(url: str) -> Storage:
     """A not-yet-opened store for `url` (call `await store.open()`); raises BadDatabaseURL."""
     url = check_database_url(url)
     if is_postgres(url):
-        from bot.pgstore import PgStore  # asyncpg is only imported when PostgreSQL is used
+        from bot.pgstore import (
+            PgStore,  # asyncpg is only imported when PostgreSQL is used
+        )
 
         return PgStore(url)
     from bot.store import Store

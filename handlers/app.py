@@ -18,6 +18,8 @@ from bot import service
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import Engine, LiveEngine
+from bot.store import StoreBusy, StoreDown
+from bot.sync import KnowledgeSync
 from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
@@ -99,7 +101,9 @@ def build_application(
         builder = builder.base_file_url(telegram.base_file_url)
     app: App = builder.build()
     chats = chats if chats is not None else ChatStates()
-    install_deps(app.bot_data, BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store))
+    deps = BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store)
+    deps.sync = KnowledgeSync(config, live, lambda: deps.store)
+    install_deps(app.bot_data, deps)
     for feature in FEATURES:
         feature.register(app)
     return app
@@ -109,8 +113,17 @@ async def _post_init(app: App) -> None:
     """At start: the command menu, and the database when the application owns it."""
     deps = deps_of(app.bot_data)
     if deps.owns_store and deps.store is None:
-        deps.store = await service.open_store(deps.config)
-        deps.live.swap(await service.load_engine(deps.config, deps.store, version=deps.live.current.version))
+        deps.store, retry = await service.open_store_or_retry(deps.config)
+        assert deps.sync is not None
+        if retry is not None:  # a database server that is down now: the sync opens it when it answers
+            deps.sync.retry_open(retry, lambda store: setattr(deps, "store", store))
+        if deps.store is not None:
+            try:
+                await deps.sync.refresh(force=True, first=True)
+            except (StoreDown, StoreBusy):
+                log.error("DATABASE UNREACHABLE at start: serving the bundled knowledge until it answers")
+        # Publishes by other workers (LISTEN/NOTIFY) and the periodic version check; stopped in post_shutdown.
+        deps.sync.start()
     try:
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     except TelegramError as exc:  # a missing menu must not keep the hotline offline
@@ -121,6 +134,8 @@ async def _post_init(app: App) -> None:
 
 async def _post_shutdown(app: App) -> None:
     deps = deps_of(app.bot_data)
+    if deps.owns_store and deps.sync is not None:
+        await deps.sync.stop()
     if deps.owns_store and deps.store is not None:
         await deps.store.close()
 

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import LiveEngine
+from bot.sync import KnowledgeSync
 
 _KEY = "deps"
 
@@ -24,6 +25,8 @@ class BotDeps:
     store: Any | None = None
     # True when the application opens the store in post_init and closes it at shutdown (run_bot).
     owns_store: bool = False
+    # Rebuilds the live engine after a publish here or on another worker (built with the application).
+    sync: KnowledgeSync | None = None
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

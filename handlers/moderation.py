@@ -289,7 +289,7 @@ class _DraftWaiting(filters.MessageFilter):
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     deps = deps_of(app.bot_data)
-    service = Moderation(deps.config, deps.live, lambda: deps.store)
+    service = Moderation(deps.config, deps.live, lambda: deps.store, sync=deps.sync)
     app.bot_data[_KEY] = service
     ids = [m.id for m in deps.config.moderation.moderators]
     moderators = filters.User(user_id=ids, allow_empty=False)

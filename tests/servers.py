@@ -107,7 +107,7 @@ class PostgresServer:
         return {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
 
     def _run(self, args: list[str]) -> None:
-        done = subprocess.run(args, capture_output=True, cwd=self.root, **self._popen_args())  # type: ignore[call-overload]
+        done = subprocess.run(args, capture_output=True, cwd=self.root, check=False, **self._popen_args())  # type: ignore[call-overload]
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed: {done.stderr.decode(errors='replace')[-2000:]}")
 

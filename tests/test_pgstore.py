@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-import bot.pgstore as pgstore
+from bot import pgstore
 from bot.pgstore import SCHEMA_VERSION, PgStore
 from bot.store import StoreDown, StoreUnavailable
 
