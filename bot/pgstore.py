@@ -197,7 +197,7 @@ class PgStore:
             await conn.close()
         try:
             self._pool = await asyncpg.create_pool(
-                self._url, min_size=1, max_size=self._pool_size, timeout=CONNECT_TIMEOUT,
+                self._url, min_size=0, max_size=self._pool_size, timeout=CONNECT_TIMEOUT,
                 command_timeout=COMMAND_TIMEOUT,
             )
         except _DOWN as exc:

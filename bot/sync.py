@@ -156,7 +156,7 @@ class KnowledgeSync:
         if not self.down:
             self.down = True
             log.warning("DATABASE UNREACHABLE: answering from the knowledge already loaded; editing is refused "
-                        "until it is back (retrying every %.0f s)", self.retry)
+                        "until it is back (retrying every %g s)", self.retry)
 
     async def run(self) -> None:
         """Forever: wait for a notification or the safety-net interval, then `step()`. Cancel to stop."""

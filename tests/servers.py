@@ -83,6 +83,7 @@ class PostgresServer:
     def __init__(self) -> None:
         self.initdb = _postgres_bin("initdb")
         self.postgres = _postgres_bin("postgres")
+        self.isready = _postgres_bin("pg_isready")
         self.user = _unprivileged_user()
         self.root = Path(tempfile.mkdtemp(prefix="awarebot-pg-"))
         self.data = self.root / "data"
@@ -126,6 +127,13 @@ class PostgresServer:
         finally:
             out.close()
         _wait_port(self.port, self.process, "postgres", self.log)
+        # Listening is not accepting: right after start it answers "the database system is starting up".
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while subprocess.run([self.isready, "-q", "-h", "127.0.0.1", "-p", str(self.port), "-d", "postgres",
+                              "-U", "awarebot"], check=False).returncode != 0:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"postgres did not accept connections: {self.log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT: active connections are closed), waiting for the process to end."""
