@@ -1089,7 +1089,8 @@ class Moderation:
 
     async def _reload(self, store: Store) -> None:
         """Baseline + every published revision → a new engine, swapped in whole (caller holds the write lock)."""
-        await self.sync.refresh(force=True)
+        # Not forced: when this worker's notification already brought the same version in, nothing is rebuilt twice.
+        await self.sync.refresh()
         log.info("moderation: engine version %d is live", self.live.current.version)
 
     # -- review ------------------------------------------------------------------------------------------------

@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, ConfigError, ModerationConfig, Moderator, Role, database_url, load_config
+from bot.config import (
+    Config,
+    ConfigError,
+    ModerationConfig,
+    Moderator,
+    Role,
+    database_url,
+    load_config,
+)
 from bot.engine import Engine, LiveEngine
 from bot.moderation import DATABASE_DOWN, PUBLISH, Moderation
 from bot.pgstore import PgStore
@@ -200,3 +208,32 @@ def test_backend_urls_from_config_and_environment(tmp_path: Path) -> None:
     path.write_text('[awarebot]\nstate_url = "memcached://x"\n')
     with pytest.raises(ConfigError, match="state_url must be memory:// .* or redis://"):
         load_config(path, env={})
+
+
+async def test_telegram_publish_on_one_bot_answered_by_another(
+    pg_url: str, fake_api: Any, bot_config: Config, bundled_engine: Engine
+) -> None:
+    """The real application twice (as two workers), one PostgreSQL: a moderator publishes through worker 1's chat,
+    a person asking worker 3 gets the new answer, with nothing but the database between them."""
+    from conftest import TelegramBot
+    from fakebotapi import FakeBotAPI
+    from test_moderation_telegram import MODERATORS, Person, ask, publish_edit
+
+    config = replace(bot_config, database_url=pg_url,
+                     moderation=ModerationConfig(require_review=False, moderators=MODERATORS))
+    async with FakeBotAPI() as other_api:
+        one = TelegramBot(fake_api, config, bundled_engine, open_store=True)
+        three = TelegramBot(other_api, replace(config, telegram=replace(
+            config.telegram, token=other_api.token, base_url=other_api.base_url)), bundled_engine, open_store=True)
+        await one.start()
+        await three.start()
+        try:
+            person = Person(three, 4242)
+            assert "Version 7" not in (await ask(person)).text
+            before = three.engine
+            await publish_edit(Person(one, MODERATORS[0].id), "Sex trafficking is exploitation. Version 7.")
+            await until(lambda: three.engine is not before)
+            assert "Version 7" in (await ask(person)).text
+        finally:
+            await three.stop()
+            await one.stop()
