@@ -8,6 +8,7 @@ import dataclasses
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import chat_region, send_reply
 
@@ -35,7 +36,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def stale_button(update: Update, context: Context) -> None:
     """A button no handler knows (an old message, an older version): answer it so the spinner stops."""
-    await update.callback_query.answer(STALE_BUTTON)
+    await acknowledge(update.callback_query, STALE_BUTTON)
 
 
 def register(app: App) -> None:

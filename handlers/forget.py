@@ -11,13 +11,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import chat_region, compose, edit_reply, keyboard, menu_buttons, send_reply
+from handlers.render import chat_region, compose, deliver, edit_reply, keyboard, menu_buttons, send_reply
 
 log = logging.getLogger(__name__)
 
 CONFIRM, CANCEL = "f:y", "f:n"
 BATCH = 100  # deleteMessages takes at most 100 ids
+# The Bot API deletes messages younger than 48 hours only; keep a margin for clock drift and slow batches.
+DELETE_WINDOW = 48 * 3600.0 - 300.0
 PROMPT = (
     "**Delete this conversation?**\n"
     "I'll delete the messages of this chat that Telegram lets me delete (those from the last 48 hours) "
@@ -53,10 +56,10 @@ async def confirm(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     chats = context.deps.chats
     if query.message is None or chats.pop_pending_forget(chat_id) != query.message.message_id:
-        await query.answer(EXPIRED)
+        await acknowledge(query, EXPIRED)
         return
-    await query.answer()
-    ids = chats.deletable_messages(chat_id)
+    await acknowledge(query)
+    ids = chats.recent_messages(chat_id, DELETE_WINDOW)
     failed = 0
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
@@ -67,12 +70,12 @@ async def confirm(update: Update, context: Context) -> None:
             log.warning("forget: a batch of %d could not be deleted (%s)", len(batch), type(exc).__name__)
     chats.forget(chat_id)
     log.info("forget: %d message(s) deleted, %d failed", len(ids) - failed, failed)
-    await context.bot.send_message(chat_id, DONE)  # deliberately not remembered: the chat's state is gone
+    await deliver(context, chat_id, DONE, remember=False)  # not remembered: the chat's state is gone
 
 
 async def cancel(update: Update, context: Context) -> None:
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     chat_id = update.effective_chat.id
     context.deps.chats.pop_pending_forget(chat_id)
     engine = context.deps.live.current

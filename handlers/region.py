@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.engine import Engine
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import (
     REGION_PICKER,
@@ -29,6 +30,7 @@ SET_DONE = "**Region set: {name}.**\nEvery answer in this chat now shows help fo
 SET_FALLBACK = (
     "**Region set: {name}.**\nI don't have local numbers for that country yet, so answers show {name} help."
 )
+REGION_GONE = "That region is no longer listed. Please pick again."
 UNKNOWN = (
     "I don't know that region code. Send /region to pick from the list, or /region followed by a two-letter "
     "country code, for example /region {example}."
@@ -83,14 +85,14 @@ async def region_command(update: Update, context: Context) -> None:
 
 async def picker_button(update: Update, context: Context) -> None:
     """The "Choose region" button: a new picker message."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await send_picker(context, update.effective_chat.id)
 
 
 async def turn_page(update: Update, context: Context) -> None:
     """◀ / ▶: the same message shows another page."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     page = int(query.data.removeprefix(PAGE) or 0)
     await edit_markup(query.message, picker_markup(context.deps.live.current, page))
 
@@ -101,10 +103,10 @@ async def choose(update: Update, context: Context) -> None:
     engine = context.deps.live.current
     code = query.data.removeprefix(SET)
     if code not in engine.referrals:
-        await query.answer("That region is no longer listed. Please pick again.")
+        await acknowledge(query, REGION_GONE)
         await edit_markup(query.message, picker_markup(engine, 0))
         return
-    await query.answer()
+    await acknowledge(query)
     context.deps.chats.set_region(update.effective_chat.id, code)
     reply = compose(engine, SET_DONE.format(name=engine.referrals.get(code).name), code, menu_buttons(engine))
     await edit_reply(context, query.message, reply, keyboard(reply.buttons))
@@ -113,7 +115,7 @@ async def choose(update: Update, context: Context) -> None:
 async def skip(update: Update, context: Context) -> None:
     """Skip: the picker gives way to the usual menu; the default region stays."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     await edit_markup(query.message, keyboard(menu_buttons(context.deps.live.current)))
 
 

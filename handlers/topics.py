@@ -7,6 +7,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.engine import Engine
 from bot.replies import Reply
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import TOPICS, chat_region, compose, edit_reply, keyboard, send_reply
 
@@ -34,14 +35,14 @@ async def topics(update: Update, context: Context) -> None:
 
 async def topics_button(update: Update, context: Context) -> None:
     """A "Browse topics" button under a reply: the categories, as a new message (the reply stays)."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await topics(update, context)
 
 
 async def back_to_menu(update: Update, context: Context) -> None:
     """◀ Back from a category: the categories, in place."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     reply, markup = menu(context.deps.live.current, chat_region(context, update.effective_chat.id))
     await edit_reply(context, query.message, reply, markup)
 
@@ -49,7 +50,7 @@ async def back_to_menu(update: Update, context: Context) -> None:
 async def category(update: Update, context: Context) -> None:
     """A category: its entries, in place."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     engine = context.deps.live.current
     region = chat_region(context, update.effective_chat.id)
     name = query.data.removeprefix(CATEGORY)
@@ -68,7 +69,7 @@ async def category(update: Update, context: Context) -> None:
 async def entry(update: Update, context: Context) -> None:
     """An entry while browsing: its card, in place, with related topics and ◀ Back to its category."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     engine = context.deps.live.current
     entry_id = query.data.removeprefix(ENTRY)
     reply = engine.entry_reply(entry_id, chat_region(context, update.effective_chat.id))

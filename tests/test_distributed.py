@@ -23,7 +23,7 @@ from bot.config import (
     load_config,
 )
 from bot.engine import Engine, LiveEngine
-from bot.moderation import DATABASE_DOWN, PUBLISH, Moderation
+from handlers.kbchat import DATABASE_DOWN, PUBLISH, Moderation
 from bot.pgstore import PgStore
 from bot.service import open_store_or_retry
 from bot.storage import Storage, open_storage, sqlite_url
