@@ -237,3 +237,11 @@ async def test_telegram_publish_on_one_bot_answered_by_another(
         finally:
             await three.stop()
             await one.stop()
+
+
+def test_example_config_documents_the_backends() -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    text = example.read_text()
+    assert "database_url" in text and "AWAREBOT_DATABASE_URL" in text and "AWAREBOT_STATE_URL" in text
+    config = load_config(example, env={})
+    assert (database_url(config), config.state_url) == ("sqlite:///data/awarebot.sqlite3", "memory://")
