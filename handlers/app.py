@@ -163,6 +163,9 @@ async def _post_stop(app: App) -> None:
 
 async def _post_shutdown(app: App) -> None:
     deps = deps_of(app.bot_data)
+    queue = app.update_queue
+    if isinstance(queue, ConfirmingQueue) and queue.shared is not None:
+        await queue.shared.close()
     if deps.owns_store and deps.sync is not None:
         await deps.sync.stop()
     if deps.owns_store and deps.store is not None:
@@ -254,6 +257,10 @@ def run_bot(config: Config) -> int:
             hook = telegram.webhook
             if isinstance(app.update_queue, ConfirmingQueue):
                 app.update_queue.waiting = True  # answer Telegram only once the update was handled
+                if config.state_url.startswith("redis"):  # several workers: a redelivered update answered once
+                    from bot.shared import SharedUpdates
+
+                    app.update_queue.shared = SharedUpdates.from_url(config.state_url)
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,

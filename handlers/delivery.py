@@ -248,6 +248,9 @@ class ConfirmingQueue(asyncio.Queue[object]):
         super().__init__()
         self.ledger = ledger
         self.waiting = False  # set by run_bot in webhook mode; polling puts must not wait
+        # Several workers (state_url = redis://…): claims on update ids shared by all of them (bot.shared), so an
+        # update Telegram redelivers to another worker is answered once. None: this process only.
+        self.shared: Any | None = None
 
     async def put(self, item: object) -> None:
         if not self.waiting or not isinstance(item, Update):
@@ -255,8 +258,15 @@ class ConfirmingQueue(asyncio.Queue[object]):
             return
         update_id = item.update_id
         if not self.ledger.seen(update_id):
+            if self.shared is not None and not await self.shared.claim(update_id):
+                self.ledger.skip(update_id)  # another worker answered it: remember, answer Telegram 200
+                return
             self.ledger.begin(update_id)
             await super().put(item)
+            await self.ledger.handled(update_id)
+            if self.shared is not None:
+                await self.shared.done(update_id)
+            return
         await self.ledger.handled(update_id)
 
 
