@@ -92,6 +92,9 @@ class WebhookConfig:
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8443
     path: str = "telegram"
     secret_token: Annotated[str, msgspec.Meta(pattern=SECRET_TOKEN_PATTERN)] = field(default="", repr=False)
+    # Several workers (state_url = redis://…): seconds a worker may take to answer one update before another
+    # worker, receiving it again from Telegram, takes it over (a worker that died mid-update holds it that long).
+    claim_seconds: Annotated[float, msgspec.Meta(ge=0.5, le=600.0)] = 30.0
 
 
 @dataclass(frozen=True, slots=True)

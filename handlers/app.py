@@ -260,7 +260,7 @@ def run_bot(config: Config) -> int:
                 if config.state_url.startswith("redis"):  # several workers: a redelivered update answered once
                     from bot.shared import SharedUpdates
 
-                    app.update_queue.shared = SharedUpdates.from_url(config.state_url)
+                    app.update_queue.shared = SharedUpdates.from_url(config.state_url, claim_ttl=hook.claim_seconds)
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,

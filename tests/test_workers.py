@@ -1,0 +1,178 @@
+"""Three real `awarebot run` worker processes in webhook mode, on one PostgreSQL and one Redis (real servers),
+behind a round-robin front that redelivers failed requests as Telegram does (tests/webhookfront.py).
+
+The kill test: 1,000 updates over 100 chats, one worker killed with SIGKILL in the middle. Every update must be
+answered (0 lost); answers given twice (updates in flight on the dead worker that had already replied) are
+counted and reported, and must stay few.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Config
+from bot.engine import Engine
+from fakebotapi import FakeBotAPI
+from servers import free_port
+from webhookfront import WebhookFront
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "kill-test-secret"
+QUESTIONS = ("what is sex trafficking", "how do I report trafficking", "what are the signs of trafficking",
+             "can a job offer be a trap", "who can I call for help")
+START_TIMEOUT = 120.0  # seconds for three workers to load the knowledge and listen, on a busy 2-core machine
+
+
+class WorkerProcess:
+    """One `python -m bot run` in webhook mode with its own config file and port."""
+
+    def __init__(self, root: Path, name: str, api: FakeBotAPI, *, database_url: str, state_url: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.folder = root / name
+        self.folder.mkdir()
+        self.log = self.folder / "worker.log"
+        # The model cache the test session warmed (bundled_engine), so a worker starts in seconds, not minutes.
+        cache = (Path.cwd() / Config().matching.model_cache_dir).resolve()
+        config = self.folder / "config.toml"
+        config.write_text(
+            "[awarebot]\n"
+            f'database_url = "{database_url}"\n'
+            f'state_url = "{state_url}"\n'
+            'log_level = "WARNING"\n'
+            "[matching]\n"
+            f'model_cache_dir = "{cache}"\n'
+            "[telegram]\n"
+            f'token = "{api.token}"\n'
+            f'base_url = "{api.base_url}"\n'
+            'mode = "webhook"\n'
+            # No proactive send cap: 1,000 answers at Telegram's 30 a second would take half a minute.
+            "max_messages_per_second = 0\n"
+            "[telegram.webhook]\n"
+            f'url = "https://bot.example.org/telegram"\n'
+            'listen = "127.0.0.1"\n'
+            f"port = {self.port}\n"
+            'path = "telegram"\n'
+            f'secret_token = "{SECRET}"\n'
+            # A killed worker's claims on updates expire this fast, so their redelivery is not held up long.
+            "claim_seconds = 2.0\n"
+        )
+        self.config = config
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/telegram"
+
+    def start(self) -> None:
+        out = open(self.log, "ab")  # noqa: SIM115 - the worker writes to it until it ends
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
+                cwd=self.folder, stdout=out, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+        finally:
+            out.close()
+
+    async def ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.name} did not listen in time: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+async def three_workers(tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis_server: Any,
+                        bundled_engine: Engine) -> AsyncIterator[list[WorkerProcess]]:
+    """Three workers on one PostgreSQL database and one Redis, listening; stopped afterwards."""
+    redis_server.start()
+    workers = [WorkerProcess(tmp_path, f"worker{i}", fake_api, database_url=pg_url, state_url=redis_server.url)
+               for i in (1, 2, 3)]
+    try:
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        for worker in workers:
+            await worker.ready(deadline)
+        yield workers
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+
+
+def answers_per_chat(api: FakeBotAPI) -> Counter[int]:
+    return Counter(int(c.params["chat_id"]) for c in api.calls if c.method == "sendMessage" and c.ok)
+
+
+async def test_kill_a_worker_mid_run_loses_no_update(
+    fake_api: FakeBotAPI, three_workers: list[WorkerProcess], capsys: pytest.CaptureFixture[str]
+) -> None:
+    chats, per_chat = 100, 10
+    front_urls = [w.url for w in three_workers]
+    async with WebhookFront(fake_api, front_urls, secret=SECRET, timeout=10.0) as front:
+        started = time.monotonic()
+        for round_ in range(per_chat):
+            for chat in range(1, chats + 1):
+                fake_api.send_text(10_000 + chat, QUESTIONS[(chat + round_) % len(QUESTIONS)])
+
+        # Kill worker 2 once about a third of the answers went out: it has updates in flight.
+        async def third_answered() -> None:
+            while sum(answers_per_chat(fake_api).values()) < chats * per_chat // 3:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(third_answered(), 120)
+        victim = three_workers[1]
+        victim.kill()
+        killed_at = time.monotonic()
+        await front.drained(timeout=180)
+        finished = time.monotonic()
+
+    answers = answers_per_chat(fake_api)
+    lost = sum(max(0, per_chat - answers[10_000 + chat]) for chat in range(1, chats + 1))
+    twice = sum(max(0, answers[10_000 + chat] - per_chat) for chat in range(1, chats + 1))
+    redelivered = [d for d in front.deliveries.values() if d.failures]
+    last_of_dead = max((d.confirmed_at or 0) for d in redelivered) if redelivered else killed_at
+    with capsys.disabled():
+        print(f"\nkill test: {chats * per_chat} updates over {chats} chats, worker 2 killed after "
+              f"{killed_at - started:.1f} s; all confirmed after {finished - started:.1f} s; lost {lost}, answered "
+              f"twice {twice}; {len(redelivered)} updates redelivered, the last of them answered "
+              f"{last_of_dead - killed_at:.1f} s after the kill; confirmed by: "
+              f"{dict(Counter(d.confirmed_by.rsplit(':', 1)[1].split('/')[0] for d in front.deliveries.values() if d.confirmed_by))}")
+    assert len(front.deliveries) == chats * per_chat
+    assert all(d.confirmed_by is not None for d in front.deliveries.values())
+    assert lost == 0
+    assert redelivered, "the killed worker had nothing in flight: the test did not test redelivery"
+    assert all(d.confirmed_by != victim.url for d in redelivered)
+    # Duplicates only come from updates the dead worker had answered but not yet confirmed.
+    assert twice <= len(redelivered)
