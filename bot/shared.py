@@ -115,3 +115,43 @@ class SharedUpdates:
             await self.client.set(self._key(update_id), "done", ex=self.done_ttl)
         except (RedisError, OSError) as exc:
             self.down.warn(type(exc).__name__)
+
+
+class SharedSendCap:
+    """Telegram's bulk limit for one bot (about 30 messages a second, core.telegram.org/bots/faq) shared by all
+    workers: a moving one-second window counted in Redis by the `limits` library (MovingWindowRateLimiter).
+
+    `acquire()` returns when one more message may be sent. Redis unreachable: returns at once (each worker's own
+    python-telegram-bot limiter still caps it) and warns once a minute.
+    """
+
+    def __init__(self, url: str, per_second: float, *, name: str = "awarebot-send") -> None:
+        from limits import RateLimitItemPerSecond
+        from limits.aio.storage import RedisStorage
+        from limits.aio.strategies import MovingWindowRateLimiter
+
+        uri = url.replace("rediss://", "async+rediss://", 1).replace("redis://", "async+redis://", 1)
+        # Our own pool (limits uses it as given), so close() can release its connections.
+        self.pool = aioredis.ConnectionPool.from_url(url, socket_timeout=REDIS_TIMEOUT,
+                                                     socket_connect_timeout=REDIS_TIMEOUT)
+        self.storage = RedisStorage(uri, implementation="redispy", connection_pool=self.pool)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.item = RateLimitItemPerSecond(max(1, round(per_second)))
+        self.name = name
+        self.down = Throttled(log, "REDIS UNREACHABLE: the send cap is per worker until it is back")
+
+    async def close(self) -> None:
+        await self.pool.aclose()
+
+    async def acquire(self) -> None:
+        """Wait until the shared window has room for one more message, and take it."""
+        while True:
+            try:
+                if await self.limiter.hit(self.item, self.name):
+                    return
+                stats = await self.limiter.get_window_stats(self.item, self.name)
+                wait = stats.reset_time - time.time()
+            except Exception as exc:  # noqa: BLE001 - limits wraps the client's errors in its own types
+                self.down.warn(type(exc).__name__)
+                return
+            await asyncio.sleep(min(max(wait, 0.005), 0.25))

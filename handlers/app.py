@@ -22,8 +22,26 @@ from bot.engine import Engine, LiveEngine
 from bot.store import StoreBusy, StoreDown
 from bot.sync import KnowledgeSync
 from handlers import chats as chat_events
-from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
-from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
+from handlers import (
+    conversation,
+    errors,
+    fallback,
+    feedback,
+    forget,
+    inline,
+    logprivacy,
+    moderation,
+    region,
+    topics,
+)
+from handlers.delivery import (
+    ChatOrderedProcessor,
+    ConfirmingQueue,
+    LedgerBot,
+    PatientRateLimiter,
+    SharedCapRateLimiter,
+    UpdateLedger,
+)
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
@@ -166,6 +184,9 @@ async def _post_shutdown(app: App) -> None:
     queue = app.update_queue
     if isinstance(queue, ConfirmingQueue) and queue.shared is not None:
         await queue.shared.close()
+    limiter = app.bot.rate_limiter
+    if isinstance(limiter, SharedCapRateLimiter):
+        await limiter.cap.close()
     if deps.owns_store and deps.sync is not None:
         await deps.sync.stop()
     if deps.owns_store and deps.store is not None:
@@ -251,7 +272,14 @@ def run_bot(config: Config) -> int:
     if problem is not None:
         log.error(problem)
         return 1
-    app = build_application(config, LiveEngine(engine), open_store=True)
+    limiter = None
+    if config.state_url.startswith("redis") and telegram.max_messages_per_second > 0:
+        # Several workers: Telegram's bulk limit counts the bot's messages, not one process's.
+        from bot.shared import SharedSendCap
+
+        cap = SharedSendCap(config.state_url, telegram.max_messages_per_second)
+        limiter = SharedCapRateLimiter(cap, overall_max_rate=telegram.max_messages_per_second)
+    app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter)
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook

@@ -318,3 +318,26 @@ class PatientRateLimiter(AIORateLimiter):
                     await self._sleep(seconds)
                 finally:
                     self._retry_after_event.set()
+
+
+class SharedCapRateLimiter(PatientRateLimiter):
+    """PatientRateLimiter whose bulk cap is shared by every worker (bot.shared.SharedSendCap, Redis + `limits`):
+    each request to a chat first takes one slot of the common window, then goes through this worker's own
+    python-telegram-bot limits (per-group cap, flood waits), which stay in force if Redis goes away."""
+
+    def __init__(self, cap: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cap = cap
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if data.get("chat_id") is not None:  # what Telegram's bulk limit counts (AIORateLimiter's rule too)
+            await self.cap.acquire()
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

@@ -105,3 +105,67 @@ def test_throttled_warning_once_a_minute(caplog: pytest.LogCaptureFixture) -> No
         "DOWN (ConnectionError; 11 more since the last warning)",
         "DOWN (ConnectionError; 11 more since the last warning)",
     ]
+
+
+def busiest(times: list[float], window: float) -> int:
+    """The most events inside any `window` seconds."""
+    times = sorted(times)
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+async def test_send_cap_is_shared_by_all_workers(redis_server: Any) -> None:
+    """Two workers' rate limiters (python-telegram-bot's mechanism) draw from one Redis window of 10 a second."""
+    from bot.shared import SharedSendCap
+    from handlers.delivery import SharedCapRateLimiter
+
+    redis_server.start()
+    name = f"cap-test-{next(_prefixes)}"
+    limiters = []
+    for _ in range(2):
+        cap = SharedSendCap(redis_server.url, 10, name=name)
+        limiter = SharedCapRateLimiter(cap, overall_max_rate=10)
+        await limiter.initialize()
+        limiters.append(limiter)
+    sent: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def send(*_args: Any, **_kwargs: Any) -> bool:
+        sent.append(loop.time())
+        return True
+
+    started = loop.time()
+    await asyncio.gather(*(
+        limiters[i % 2].process_request(send, (), {}, "sendMessage", {"chat_id": 1000 + i}, None)
+        for i in range(35)
+    ))
+    # 35 messages at 10 a second, whichever worker sent them: at least 2.5 s, never more than 10 close together
+    # (a window a little under a second, since each send is seen a moment after Redis allowed it).
+    assert len(sent) == 35
+    assert sent[-1] - started >= 2.4
+    assert busiest(sent, 0.75) <= 10
+    # Requests without a chat (getMe, setWebhook) are not what the bulk limit counts.
+    before = loop.time()
+    await limiters[0].process_request(send, (), {}, "getMe", {}, None)
+    assert loop.time() - before < 0.5
+    for limiter in limiters:
+        await limiter.shutdown()
+        await limiter.cap.close()
+
+
+async def test_send_cap_redis_down_sends_and_warns_once(
+    redis_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.shared import SharedSendCap
+
+    redis_server.start()
+    cap = SharedSendCap(redis_server.url, 1000, name=f"cap-test-{next(_prefixes)}")
+    await cap.acquire()
+    await asyncio.to_thread(redis_server.stop)
+    caplog.set_level(logging.WARNING, logger="bot.shared")
+    try:
+        for _ in range(5):
+            await asyncio.wait_for(cap.acquire(), 5)  # never stuck behind a dead Redis
+    finally:
+        await asyncio.to_thread(redis_server.start)
+        await cap.close()
+    assert len([r for r in caplog.records if "REDIS UNREACHABLE" in r.getMessage()]) == 1

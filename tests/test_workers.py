@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bot.config import Config
-from bot.engine import Engine
 from fakebotapi import FakeBotAPI
 from servers import free_port
 from webhookfront import WebhookFront
+
+from bot.config import Config
+from bot.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "kill-test-secret"

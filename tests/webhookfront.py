@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-
 from fakebotapi import FakeBotAPI
 
 
@@ -51,7 +50,7 @@ class WebhookFront:
         self._runner: asyncio.Task[None] | None = None
         self._client = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=max_connections))
 
-    async def __aenter__(self) -> WebhookFront:
+    async def __aenter__(self) -> WebhookFront:  # noqa: PYI034
         self._runner = asyncio.get_running_loop().create_task(self._run())
         return self
 
@@ -100,7 +99,7 @@ class WebhookFront:
     async def drained(self, timeout: float) -> None:
         """Until every update taken so far was confirmed (and none is left in the fake's queue)."""
         async def loop() -> None:
-            while self.pending or self.api._pending_updates:  # noqa: SLF001 - the fake is ours
+            while self.pending or self.api._pending_updates:
                 await asyncio.sleep(0.02)
 
         await asyncio.wait_for(loop(), timeout)
