@@ -39,8 +39,10 @@ START_TIMEOUT = 120.0  # seconds for three workers to load the knowledge and lis
 class WorkerProcess:
     """One `python -m bot run` in webhook mode with its own config file and port."""
 
-    def __init__(self, root: Path, name: str, api: FakeBotAPI, *, database_url: str, state_url: str) -> None:
+    def __init__(self, root: Path, name: str, api: FakeBotAPI, *, database_url: str, state_url: str,
+                 extra: tuple[str, ...] = ()) -> None:
         self.name = name
+        self.extra = extra
         self.port = free_port()
         self.folder = root / name
         self.folder.mkdir()
@@ -81,19 +83,20 @@ class WorkerProcess:
         out = open(self.log, "ab")  # noqa: SIM115 - the worker writes to it until it ends
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
+                [sys.executable, "-m", "bot", "--config", str(self.config), "run", *self.extra],
                 cwd=self.folder, stdout=out, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
         finally:
             out.close()
 
-    async def ready(self, deadline: float) -> None:
+    async def ready(self, deadline: float, port: int | None = None) -> None:
+        """Until the worker (or, with --workers, the child on `port`) accepts connections."""
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.process.returncode}: {self.log.read_text()[-3000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+            if listening(port or self.port):
                 return
             await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name} did not listen in time: {self.log.read_text()[-3000:]}")
@@ -129,6 +132,12 @@ async def three_workers(tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis
         yield workers
     finally:
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+
+
+def listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+    return False
 
 
 def answers_per_chat(api: FakeBotAPI) -> Counter[int]:
@@ -176,3 +185,63 @@ async def test_kill_a_worker_mid_run_loses_no_update(
     assert all(d.confirmed_by != victim.url for d in redelivered)
     # Duplicates only come from updates the dead worker had answered but not yet confirmed.
     assert twice <= len(redelivered)
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+async def test_workers_option_supervises_restarts_and_stops_cleanly(
+    tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis_server: Any, bundled_engine: Engine
+) -> None:
+    """`awarebot run --workers 2`: two workers on consecutive ports; one killed is restarted; both answer through
+    the front; SIGTERM stops all of them and the parent exits 0."""
+    redis_server.start()
+    parent = WorkerProcess(tmp_path, "supervisor", fake_api, database_url=pg_url, state_url=redis_server.url,
+                           extra=("--workers", "2"))
+    ports = [parent.port, parent.port + 1]
+    parent.start()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        for port in ports:
+            await parent.ready(deadline, port)
+        assert parent.process is not None
+        first = children_of(parent.process.pid)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGKILL)
+        while listening(ports[0]) and time.monotonic() < deadline:  # the dead child's port closes ...
+            await asyncio.sleep(0.05)
+        while len(children_of(parent.process.pid)) < 2 and time.monotonic() < deadline:  # ... and it is replaced
+            await asyncio.sleep(0.1)
+        for port in ports:
+            await parent.ready(deadline, port)
+        assert set(children_of(parent.process.pid)) - set(first)
+
+        urls = [f"http://127.0.0.1:{port}/telegram" for port in ports]
+        async with WebhookFront(fake_api, urls, secret=SECRET) as front:
+            for chat in (501, 502, 503, 504):
+                fake_api.send_text(chat, "what is sex trafficking")
+            await front.drained(timeout=60)
+        assert sorted(answers_per_chat(fake_api)) == [501, 502, 503, 504]
+        assert {d.confirmed_by for d in front.deliveries.values()} == set(urls)  # both workers answered
+
+        parent.process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(parent.process.wait, 60) == 0
+        assert not any(listening(port) for port in ports)
+    finally:
+        parent.stop()
+
+
+def test_workers_option_needs_webhook_mode_and_a_shared_secret() -> None:
+    from dataclasses import replace
+
+    from bot.cli import workers_problem
+    from bot.config import TelegramConfig, WebhookConfig
+
+    polling = Config()
+    assert "webhook mode" in (workers_problem(polling) or "")
+    no_secret = replace(Config(), telegram=TelegramConfig(mode="webhook", webhook=WebhookConfig(url="https://x/t")))
+    assert "secret_token" in (workers_problem(no_secret) or "")
+    ok = replace(no_secret, telegram=replace(no_secret.telegram, webhook=replace(
+        no_secret.telegram.webhook, secret_token="shared-secret")))
+    assert workers_problem(ok) is None
