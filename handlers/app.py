@@ -248,6 +248,11 @@ async def check_bot_api(
     return None
 
 
+def bot_id(token: str) -> str:
+    """The bot's numeric id, the part of the token before the colon (public: it is the bot's user id)."""
+    return token.split(":", 1)[0] if token.split(":", 1)[0].isdigit() else "bot"
+
+
 def run_bot(config: Config) -> int:
     """Serve until SIGINT/SIGTERM; updates being answered are finished first. Returns an exit code."""
     telegram = config.telegram
@@ -277,7 +282,8 @@ def run_bot(config: Config) -> int:
         # Several workers: Telegram's bulk limit counts the bot's messages, not one process's.
         from bot.shared import SharedSendCap
 
-        cap = SharedSendCap(config.state_url, telegram.max_messages_per_second)
+        cap = SharedSendCap(config.state_url, telegram.max_messages_per_second,
+                            name=f"awarebot:{bot_id(telegram.token)}:send")
         limiter = SharedCapRateLimiter(cap, overall_max_rate=telegram.max_messages_per_second)
     app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter)
     try:
@@ -289,6 +295,8 @@ def run_bot(config: Config) -> int:
                     from bot.shared import SharedUpdates
 
                     app.update_queue.shared = SharedUpdates.from_url(config.state_url, claim_ttl=hook.claim_seconds)
+                    # Update ids are numbered per bot: two bots sharing one Redis must not skip each other's.
+                    app.update_queue.shared.prefix = f"awarebot:{bot_id(telegram.token)}:update:"
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,

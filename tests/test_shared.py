@@ -169,3 +169,10 @@ async def test_send_cap_redis_down_sends_and_warns_once(
         await asyncio.to_thread(redis_server.start)
         await cap.close()
     assert len([r for r in caplog.records if "REDIS UNREACHABLE" in r.getMessage()]) == 1
+
+
+def test_shared_keys_are_per_bot() -> None:
+    from handlers.app import bot_id
+
+    assert bot_id("123456:ABC-secret-part") == "123456"  # the public bot id, never the secret part
+    assert bot_id("not-a-token") == "bot"

@@ -120,7 +120,7 @@ class WorkerProcess:
 async def three_workers(tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis_server: Any,
                         bundled_engine: Engine) -> AsyncIterator[list[WorkerProcess]]:
     """Three workers on one PostgreSQL database and one Redis, listening; stopped afterwards."""
-    redis_server.start()
+    flush(redis_server)
     workers = [WorkerProcess(tmp_path, f"worker{i}", fake_api, database_url=pg_url, state_url=redis_server.url)
                for i in (1, 2, 3)]
     try:
@@ -132,6 +132,18 @@ async def three_workers(tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis
         yield workers
     finally:
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+
+
+def flush(redis_server: Any) -> None:
+    """An empty Redis: every fake Bot API numbers its updates from 1, so claims of an earlier test would hide them."""
+    import redis
+
+    redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 def listening(port: int) -> bool:
@@ -196,7 +208,7 @@ async def test_workers_option_supervises_restarts_and_stops_cleanly(
 ) -> None:
     """`awarebot run --workers 2`: two workers on consecutive ports; one killed is restarted; both answer through
     the front; SIGTERM stops all of them and the parent exits 0."""
-    redis_server.start()
+    flush(redis_server)
     parent = WorkerProcess(tmp_path, "supervisor", fake_api, database_url=pg_url, state_url=redis_server.url,
                            extra=("--workers", "2"))
     ports = [parent.port, parent.port + 1]
