@@ -31,8 +31,9 @@ from bot.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "kill-test-secret"
+CANARY = "CANARY my boss took my passport 5550123"
 QUESTIONS = ("what is sex trafficking", "how do I report trafficking", "what are the signs of trafficking",
-             "can a job offer be a trap", "who can I call for help")
+             "can a job offer be a trap", f"who can I call for help? {CANARY}")
 START_TIMEOUT = 120.0  # seconds for three workers to load the knowledge and listen, on a busy 2-core machine
 
 
@@ -156,8 +157,41 @@ def answers_per_chat(api: FakeBotAPI) -> Counter[int]:
     return Counter(int(c.params["chat_id"]) for c in api.calls if c.method == "sendMessage" and c.ok)
 
 
+async def everything_in_redis(url: str) -> str:
+    """Every key and value in Redis, as text."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    parts: list[str] = []
+    try:
+        async for key in client.scan_iter():
+            kind = await client.type(key)
+            value: Any = {
+                "string": client.get, "hash": client.hgetall, "set": client.smembers,
+                "zset": lambda k: client.zrange(k, 0, -1, withscores=True), "list": lambda k: client.lrange(k, 0, -1),
+            }[kind](key)
+            parts.append(f"{key}={await value}")
+    finally:
+        await client.aclose()
+    return "\n".join(parts)
+
+
+async def everything_in_postgres(url: str) -> str:
+    """Every row of every table of the database, as text."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        tables = [r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        rows = [f"{t}: {tuple(r)}" for t in tables for r in await conn.fetch(f'SELECT * FROM "{t}"')]
+    finally:
+        await conn.close()
+    return "\n".join(rows)
+
+
 async def test_kill_a_worker_mid_run_loses_no_update(
-    fake_api: FakeBotAPI, three_workers: list[WorkerProcess], capsys: pytest.CaptureFixture[str]
+    fake_api: FakeBotAPI, three_workers: list[WorkerProcess], capsys: pytest.CaptureFixture[str],
+    pg_url: str, redis_server: Any, postgres_server: Any,
 ) -> None:
     chats, per_chat = 100, 10
     front_urls = [w.url for w in three_workers]
@@ -197,6 +231,15 @@ async def test_kill_a_worker_mid_run_loses_no_update(
     assert all(d.confirmed_by != victim.url for d in redelivered)
     # Duplicates only come from updates the dead worker had answered but not yet confirmed.
     assert twice <= len(redelivered)
+
+    # Privacy canary: 200 of the messages carried it; nothing of it is in Redis or PostgreSQL (tables, WAL, files).
+    redis_text = await everything_in_redis(redis_server.url)
+    postgres_text = await everything_in_postgres(pg_url)
+    assert "update:" in redis_text and "daily_counts" in postgres_text  # the scans saw the data that is kept
+    conn_files = b"".join(p.read_bytes() for p in postgres_server.data.rglob("*") if p.is_file())
+    for needle in ("CANARY", "passport 5550123", "5550123", "10042"):  # 10042: a chat id
+        assert needle not in redis_text and needle not in postgres_text
+        assert needle.encode() not in conn_files
 
 
 def children_of(pid: int) -> list[int]:
