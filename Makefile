@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/awarebot start
 
-test: $(STAMP)
+# Lint and types first (configured in pyproject.toml), then the suite.
+check: $(STAMP)
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest
 
 # The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"

@@ -230,14 +230,14 @@ def measure_e2e(updates: int = 400, rounds: int = 3, *, engine: Any = None, log:
     `only` picks some of the bots (echo, awarebot, awarebot_capped, echo_rate_limited)."""
     try:
         _fake_api_module()
-        import handlers.app  # noqa: F401
         import telegram  # noqa: F401
+
+        import handlers.app  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any reason the harness is unusable is reported, not raised
         return {"skipped": f"Telegram harness unavailable: {type(exc).__name__}: {exc}"}
+    from bench.run import DEVSET, HOLDOUT
     from bot.config import load_config
     from bot.engine import Engine
-
-    from bench.run import DEVSET, HOLDOUT
 
     engine = engine or Engine.load(load_config(env={}))
     texts = load_set(DEVSET).texts() + load_set(HOLDOUT).texts()

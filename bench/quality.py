@@ -125,9 +125,9 @@ def tune_cutoff(baseline: Baseline, dev: LabelledSet) -> dict:
     results = []
     for cutoff in candidates:
         scores = {
-            "answers_top1": share(answers, lambda x: x[0][0] == x[1] and x[0][1] >= cutoff),
-            "near_miss_top1": share(near, lambda x: x[0][0] == x[1] and x[0][1] >= cutoff),
-            "off_topic_rejection": share(off, lambda x: x[0] is None or x[1] < cutoff),
+            "answers_top1": share(answers, lambda x, c=cutoff: x[0][0] == x[1] and x[0][1] >= c),
+            "near_miss_top1": share(near, lambda x, c=cutoff: x[0][0] == x[1] and x[0][1] >= c),
+            "off_topic_rejection": share(off, lambda x, c=cutoff: x[0] is None or x[1] < c),
         }
         results.append((tuning_objective(scores), cutoff, scores))
     best = max(r[0] for r in results)

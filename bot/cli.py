@@ -36,6 +36,7 @@ def configure_logging(level: str) -> None:
 
 
 def reply_json(reply: Reply) -> str:
+    """One reply as a JSON line: {kind, entry_id, score, alternatives, region, text} (text plain, UTF-8)."""
     return json.dumps(
         {
             "kind": reply.kind.value,
@@ -84,6 +85,7 @@ class UsageError(Exception):
 
 
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot ask TEXT|-`: one reply, or one per line of standard input; exit 0 (2 for an unknown region)."""
     engine = asyncio.run(_engine(config, with_store=_has_database(config)))
     args.region = choose_region(engine, args.region)
     if args.text == "-":
@@ -97,6 +99,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot chat`: the console conversation until /quit or end of input; exit 0."""
     from bot.console import ConsoleChat
 
     engine = asyncio.run(_engine(config, with_store=_has_database(config)))
@@ -105,6 +108,7 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot run`: the Telegram bot until SIGINT/SIGTERM; exit 2 without a token, 1 when Telegram refuses."""
     from handlers.app import TOKEN_HELP, run_bot
 
     if not config.telegram.token:
@@ -147,6 +151,7 @@ def cmd_start(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_kb_validate(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot kb validate [DIR]`: every problem on stderr as file:line: message; exit 1 on any."""
     from bot.service import load_folder
 
     directory = Path(args.directory) if args.directory else Path(config.knowledge_dir)
@@ -181,6 +186,7 @@ async def _engine(config: Config, with_store: bool) -> Engine:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every `awarebot` command (kb tools included)."""
     parser = argparse.ArgumentParser(prog="awarebot", description="awarebot: answers about sex trafficking, with the hotline on every reply.")
     parser.add_argument("--version", action="version", version=f"awarebot {__version__}")
     parser.add_argument("--config", type=Path, help="config file (default: ./config.toml when present)")
@@ -221,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    """Entry point of `awarebot`/`python -m bot`: parse `argv`, load the config, run the command; the exit
+    status (0 ok, 1 problem, 2 usage or config error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -80,7 +80,9 @@ class MatchingConfig:
     # this band puts the referral lines first.
     unsure_threshold: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.1
     # Fitted models are cached here by a hash of the knowledge (never message text); "" disables the disk cache.
-    model_cache_dir: str = "data/cache/models"
+    # The default is the user's cache folder, so every run from any folder (a question, the tests) shares it and
+    # none writes into the folder it was started from.
+    model_cache_dir: str = field(default_factory=lambda: default_model_cache_dir())
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,12 @@ class ModerationConfig:
             if moderator.id == user_id:
                 return moderator.role
         return None
+
+
+def default_model_cache_dir() -> str:
+    """$XDG_CACHE_HOME/awarebot/models, or ~/.cache/awarebot/models (the XDG base-directory default)."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return str(Path(base) / "awarebot" / "models")
 
 
 def bundled_knowledge_dir() -> Path:
@@ -205,7 +213,7 @@ def _field_type(path: Sequence[str | int]) -> Any:
         if isinstance(step, int):
             tp = typing.get_args(base)[0]
         elif dataclasses.is_dataclass(base):
-            tp = _hints(base)[step]
+            tp = _hints(typing.cast(type, base))[step]
         else:
             return None
     return tp

@@ -29,9 +29,11 @@ class ConsoleChat:
         self.choices: list[str] = []  # entry ids behind the numbers last shown
 
     def say(self, text: str) -> None:
+        """Print one line (or block) to the conversation's output."""
         print(text, file=self.stdout, flush=True)
 
     def show(self, reply: Reply) -> None:
+        """Print a reply in plain text with its suggestions numbered; remembers what the numbers open."""
         self.choices = [b.action.removeprefix("entry:") for b in reply.buttons if b.action.startswith("entry:")]
         self.say("")
         self.say(reply.plain)
@@ -40,6 +42,7 @@ class ConsoleChat:
         self.say("")
 
     def run(self) -> int:
+        """The loop: welcome, then one reply per input line until /quit or end of input; returns 0."""
         self.show(self.engine.welcome_reply(self.region))
         self.say(COMMANDS)
         while True:
@@ -83,6 +86,7 @@ class ConsoleChat:
         return True
 
     def change_region(self, code: str) -> None:
+        """`/region CC`: switch to a code, alias or listed country name (listing the regions when empty)."""
         if not code:
             listed = ", ".join(f"{r.code} ({r.name})" for r in self.engine.referrals.regions())
             self.say(f"Your region is {self.region}. Choose one with /region CC, for example /region GB.\n{listed}")
@@ -97,6 +101,7 @@ class ConsoleChat:
         self.show(self.engine.hotline_reply(self.region))
 
     def show_topics(self) -> None:
+        """`/topics`: every category and entry title, numbered so a number opens it."""
         self.choices = []
         self.say("")
         for category, entries in self.engine.topics().items():

@@ -10,12 +10,19 @@ from pathlib import Path
 
 from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
-from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
+from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.models import Models, Prediction, models_for
 from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card
 from bot.replies import Button, Reply, ReplyKind
-from bot.safety import Route, is_goods_trafficking, is_other_language, mentions_minor, mentions_someone_close, strong_rule
+from bot.safety import (
+    Route,
+    is_goods_trafficking,
+    is_other_language,
+    mentions_minor,
+    mentions_someone_close,
+    strong_rule,
+)
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -109,6 +116,8 @@ class Engine:
         default_region: str = "INTL",
         version: int = 0,
     ) -> Engine:
+        """An engine over validated knowledge and directory: fits or loads the models (cached by a hash of
+        the training data). Raises nothing for well-formed input."""
         matching = matching or MatchingConfig()
         return cls(
             knowledge=knowledge,
@@ -241,15 +250,18 @@ class Engine:
         return self._answer(entry_id, 1.0, region, ())
 
     def hotline_reply(self, region: str | None = None, change_region: bool = True) -> Reply:
-        buttons = (Button(self._title("how-to-report"), "entry:how-to-report"),)
+        """The full referral card of `region` (REFERRAL reply), with how-to-report and change-region buttons."""
+        buttons: tuple[Button, ...] = (Button(self._title("how-to-report"), "entry:how-to-report"),)
         if change_region:
             buttons += (Button("Change region", "region"),)
         return self._reply(ReplyKind.REFERRAL, REFERRAL_INTRO, region, full_card=True, buttons=buttons)
 
     def help_reply(self, region: str | None = None) -> Reply:
+        """What awarebot can do, with the region's referral block."""
         return self._reply(ReplyKind.HELP, HELP, region, buttons=self._menu_buttons())
 
     def welcome_reply(self, region: str | None = None) -> Reply:
+        """The /start greeting, with the region's referral block."""
         return self._reply(ReplyKind.HELP, WELCOME, region, buttons=self._menu_buttons())
 
     def notice(self, body: str, region: str | None = None, buttons: tuple[Button, ...] = ()) -> Reply:
@@ -258,6 +270,7 @@ class Engine:
         return self._reply(ReplyKind.HELP, body, region, buttons=tuple(buttons))
 
     def error_reply(self, region: str | None = None) -> Reply:
+        """The reply when something failed on our side: an apology, still with the referral block."""
         return self._reply(ReplyKind.ERROR, ERROR, region, buttons=(Button("Hotline", "hotline"),))
 
     def topics(self) -> dict[str, list[Entry]]:
@@ -265,6 +278,7 @@ class Engine:
         return self.knowledge.by_category()
 
     def category_title(self, category: str) -> str:
+        """The display title of a category id (light markup)."""
         return CATEGORY_TITLES.get(category, category.replace("-", " ").capitalize())
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -302,9 +316,41 @@ def _has_text_or_web(served: Region) -> bool:
     return any(h.sms or h.web for h in served.hotlines)
 
 
+# Folders loaded in this process, by their files' (path, size, modification time): Knowledge and ReferralDirectory
+# are immutable, so an unchanged folder is parsed and validated once (start-up loads it for the engine and for the
+# revision service's baseline; tests and the kb tools load the bundled folder many times).
+_FOLDER_MEMO: dict[tuple[tuple[str, int, int], ...], tuple[Knowledge, ReferralDirectory]] = {}
+_FOLDER_MEMO_MAX = 8
+
+
+def _folder_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of every file a folder load reads; a change to any of them is a new signature."""
+    signature = []
+    for path in sorted(directory.rglob("*.yaml")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
 def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
     """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
-    every problem of both (never half of them)."""
+    every problem of both (never half of them). An unchanged folder is loaded once per process (see _FOLDER_MEMO);
+    a folder with problems is read again every time."""
+    signature = _folder_signature(Path(directory))
+    found = _FOLDER_MEMO.get(signature)
+    if found is not None:
+        return found
+    loaded = _load_folder(Path(directory))
+    if len(_FOLDER_MEMO) >= _FOLDER_MEMO_MAX:
+        _FOLDER_MEMO.pop(next(iter(_FOLDER_MEMO)))
+    _FOLDER_MEMO[signature] = loaded
+    return loaded
+
+
+def _load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
     problems = []
     knowledge = referrals = None
     try:
@@ -329,7 +375,9 @@ class LiveEngine:
 
     @property
     def current(self) -> Engine:
+        """The engine in service now (a question in flight keeps the one it started with)."""
         return self._engine
 
     def swap(self, engine: Engine) -> None:
+        """Put `engine` in service with one assignment (publishing swaps whole engines, never parts)."""
         self._engine = engine

@@ -268,7 +268,7 @@ def save(models: Models, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{models.key}.npz"
     tmp = folder / f".{models.key}.{os.getpid()}.{threading.get_ident()}.tmp.npz"
-    np.savez(tmp, **to_arrays(models))
+    np.savez(tmp, **to_arrays(models))  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
     os.replace(tmp, path)
     return path
 

@@ -38,7 +38,6 @@ import asyncpg
 from bot.store import (
     DOCUMENTED_COLUMNS,
     EVENTS,
-    KINDS,
     Conflict,
     NotFound,
     Revision,
@@ -66,12 +65,12 @@ COMMAND_TIMEOUT = 10.0  # seconds for one statement
 
 # Append-only, as in bot.store: a released step is never edited, a change is a new step.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # v1: the schema of SQLite's version 2, in PostgreSQL's types (same column names, same checks).
+    # v1: the schema of SQLite's version 3, in PostgreSQL's types (same column names, same checks).
     (
         """
         CREATE TABLE revisions (
             id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region')),
+            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region', 'example')),
             key         TEXT    NOT NULL CHECK (key <> ''),
             rev         INTEGER NOT NULL CHECK (rev >= 1),
             base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
@@ -494,9 +493,10 @@ class PgStore:
                 ORDER BY kind, key, rev DESC
                 """
             )
-            result: dict[str, dict[str, dict]] = {kind: {} for kind in sorted(KINDS)}
+            # "entry" and "region" are always there; "example" only once such a revision was published.
+            result: dict[str, dict[str, dict]] = {"entry": {}, "region": {}}
             for row in rows:
-                result[row["kind"]][row["key"]] = json.loads(row["content"])
+                result.setdefault(row["kind"], {})[row["key"]] = json.loads(row["content"])
             return result
 
         return await self._transaction(work, write=False)

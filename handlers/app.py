@@ -94,7 +94,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     store: Any | None = None,
     chats: ChatStates | None = None,
-    rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
+    rate_limiter: BaseRateLimiter | None = None,
     open_store: bool = False,
 ) -> App:
     """The bot, fully wired. `request`s default to retrying HTTPX clients; `open_store` makes the application
@@ -139,7 +139,7 @@ def build_application(
     return app
 
 
-class BoundedApplication(Application):  # type: ignore[type-arg]
+class BoundedApplication(Application):
     """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
     and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
     awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a TTL."""

@@ -277,7 +277,8 @@ class PatientRateLimiter(AIORateLimiter):
 
     def __init__(self, *args: Any, deadline: float = FLOOD_DEADLINE, min_wait: float = 0.1,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any) -> None:
-        super().__init__(*args, max_retries=0, **kwargs)
+        kwargs["max_retries"] = 0  # this class retries flood replies itself, until `deadline`
+        super().__init__(*args, **kwargs)
         self.deadline = deadline
         self.min_wait = min_wait
         self._sleep = sleep

@@ -68,7 +68,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
 CONTEXT_TYPES = ContextTypes(context=Context)
 # The application as build_application makes it (what each feature's `register(app)` receives).
-App = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+App = Application[Any, Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 
 def install(bot_data: dict[Any, Any], deps: BotDeps) -> None:

@@ -14,8 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.usage import stats_event
 from bot.replies import Reply, ReplyKind
+from bot.usage import stats_event
 from handlers.buttons import acknowledge
 from handlers.deps import Context
 
@@ -75,7 +75,7 @@ async def vote(update: Update, context: Context) -> None:
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [
-            [b for b in row if not (b.callback_data or "").startswith(PREFIX)]
+            [b for b in row if not str(b.callback_data or "").startswith(PREFIX)]
             for row in message.reply_markup.inline_keyboard
         ]
         kept = [row for row in rows if row]
@@ -86,5 +86,5 @@ async def vote(update: Update, context: Context) -> None:
                 raise
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(vote, pattern=rf"^(?:{UP}|{DOWN})[a-z0-9-]+$"))

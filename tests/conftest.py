@@ -3,6 +3,7 @@ from `build_application`, polling the fake server; see TelegramBot below). Add f
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakebotapi import Call, FakeBotAPI
 
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
-from fakebotapi import Call, FakeBotAPI
 
 # Short timeouts keep fault tests fast: a hung call is given up after READ_TIMEOUT and retried after BACKOFF.
 READ_TIMEOUT = 1.0
@@ -50,9 +51,10 @@ class TelegramBot:
     """The real application (handlers.app.build_application) polling the fake Bot API, plus conveniences."""
 
     def __init__(self, server: FakeBotAPI, config: Config, engine: Engine, **build: Any) -> None:
+        from telegram.request import HTTPXRequest
+
         from handlers.app import build_application
         from handlers.request import RetryingRequest
-        from telegram.request import HTTPXRequest
 
         self.server = server
         self.config = config
@@ -69,6 +71,40 @@ class TelegramBot:
             chats=self.chats,
             **build,
         )
+
+        # Which updates the application has finished handling, so "no reply" can be proved by an event (every
+        # update pushed so far was handled, and made no call) instead of a quiet window.
+        self.pushed: set[int] = set()
+        self.handled: set[int] = set()
+        self._handled_changed = asyncio.Condition()
+        push_update = server.push_update
+
+        def push(payload: dict[str, Any]) -> dict[str, Any]:
+            update = push_update(payload)
+            self.pushed.add(update["update_id"])
+            return update
+
+        server.push_update = push  # type: ignore[method-assign]
+        process_update = self.app.process_update
+
+        async def counted(update: object) -> None:
+            try:
+                await process_update(update)
+            finally:
+                self.handled.add(getattr(update, "update_id", -1))
+                async with self._handled_changed:
+                    self._handled_changed.notify_all()
+
+        self.app.process_update = counted  # type: ignore[method-assign]
+
+    async def handled_all(self, timeout: float = 5.0) -> None:
+        """Return once the application has finished handling every update pushed so far (its Bot API calls are
+        made and answered by then). Raises AssertionError after `timeout` seconds."""
+        async with self._handled_changed:
+            try:
+                await asyncio.wait_for(self._handled_changed.wait_for(lambda: self.pushed <= self.handled), timeout)
+            except TimeoutError:
+                raise AssertionError(f"updates {sorted(self.pushed - self.handled)} were not handled") from None
 
     @property
     def engine(self) -> Engine:

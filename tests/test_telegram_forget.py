@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.chatstate import ChatStates
 from conftest import TelegramBot
 from fakebotapi import FakeBotAPI
+
+from bot.chatstate import ChatStates
 
 CHAT = 777
 

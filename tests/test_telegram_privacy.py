@@ -9,10 +9,10 @@ import time
 import uuid
 from pathlib import Path
 
-from telegram import Chat, Message, Update, User
-
 from conftest import TelegramBot
 from fakebotapi import FakeBotAPI
+from telegram import Chat, Message, Update, User
+
 from handlers import logprivacy
 
 ALL_LOGGERS = ("", "telegram", "telegram.ext", "httpx", "httpcore", "apscheduler", "asyncio", "aiosqlite", "bot",

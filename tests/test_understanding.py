@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+
 import pytest
 
 from bench.sets import HELDOUT_DIR, heldout_sets
