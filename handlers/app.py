@@ -43,6 +43,7 @@ from handlers.delivery import (
     UpdateLedger,
 )
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
+from handlers.sharedstate import SharedChatProcessor
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
 
@@ -96,9 +97,11 @@ def build_application(
     chats: ChatStates | None = None,
     rate_limiter: BaseRateLimiter | None = None,
     open_store: bool = False,
+    shared_chats: Any | None = None,
 ) -> App:
     """The bot, fully wired. `request`s default to retrying HTTPX clients; `open_store` makes the application
-    open the database in post_init (engine reloaded with published revisions) and close it at shutdown."""
+    open the database in post_init (engine reloaded with published revisions) and close it at shutdown.
+    `shared_chats` (bot.sharedchats.SharedChats over `chats`): several workers share the chat memory in Redis."""
     logprivacy.install(config.telegram.token)
     # Opt in to PTB's timedelta time periods (22.2+): with the old int form every flood limit warns.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -123,7 +126,10 @@ def build_application(
         .application_class(BoundedApplication)
         .bot(bot)
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES))
+        .concurrent_updates(
+            ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES) if shared_chats is None
+            else SharedChatProcessor(ledger, shared_chats, max_running=CONCURRENT_UPDATES)
+        )
         .update_queue(ConfirmingQueue(ledger))
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -131,6 +137,8 @@ def build_application(
     )
     app: App = builder.build()
     chats = chats if chats is not None else ChatStates()
+    if shared_chats is not None and shared_chats.chats is not chats:
+        raise ValueError("shared_chats must be built over the same ChatStates as `chats`")
     deps = BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store)
     deps.sync = KnowledgeSync(config, live, lambda: deps.store)
     install_deps(app.bot_data, deps)
@@ -187,6 +195,9 @@ async def _post_shutdown(app: App) -> None:
     limiter = app.bot.rate_limiter
     if isinstance(limiter, SharedCapRateLimiter):
         await limiter.cap.close()
+    processor = app.update_processor
+    if isinstance(processor, SharedChatProcessor):
+        await processor.shared.close()
     if deps.owns_store and deps.sync is not None:
         await deps.sync.stop()
     if deps.owns_store and deps.store is not None:
@@ -285,7 +296,16 @@ def run_bot(config: Config) -> int:
         cap = SharedSendCap(config.state_url, telegram.max_messages_per_second,
                             name=f"awarebot:{bot_id(telegram.token)}:send")
         limiter = SharedCapRateLimiter(cap, overall_max_rate=telegram.max_messages_per_second)
-    app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter)
+    chats = ChatStates()
+    shared_chats = None
+    if config.state_url.startswith("redis"):
+        # Several workers: region, discreet flag and message ids follow the chat to whichever worker gets it.
+        from bot.sharedchats import SharedChats
+
+        shared_chats = SharedChats.from_url(config.state_url, chats, secret=telegram.token,
+                                            prefix=f"awarebot:{bot_id(telegram.token)}:chat:")
+    app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter, chats=chats,
+                            shared_chats=shared_chats)
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook
