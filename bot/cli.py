@@ -117,7 +117,11 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     hook = config.telegram.webhook
     port = getattr(args, "port", None)
     if port is not None:
-        config = replace(config, telegram=replace(config.telegram, webhook=replace(hook, port=port)))
+        hook = replace(hook, port=port)
+    health_port = getattr(args, "health_port", None)
+    if health_port is not None:
+        hook = replace(hook, health_port=health_port)
+    config = replace(config, telegram=replace(config.telegram, webhook=hook))
     workers = getattr(args, "workers", 1) or 1
     if workers > 1:
         problem = workers_problem(config)
@@ -126,7 +130,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
             return EXIT_USAGE
         from bot.workers import supervise
 
-        return supervise(args.config, config.telegram.webhook.port, workers)
+        return supervise(args.config, config.telegram.webhook.port, workers, config.telegram.webhook.health_port)
     return run_bot(config)  # refuses to start on broken knowledge (KnowledgeError) before touching the network
 
 
@@ -205,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the Telegram bot")
     run.add_argument("--port", type=int, help="webhook mode: listen on this port (overrides [telegram.webhook] port)")
+    run.add_argument("--health-port", type=int, help="webhook mode: GET /healthz on this port (0: off)")
     run.add_argument("--workers", type=int, default=1,
                      help="webhook mode: start N worker processes on consecutive ports from the port (default 1)")
     run.set_defaults(handler=cmd_run)

@@ -97,6 +97,9 @@ class WebhookConfig:
     # Several workers (state_url = redis://…): seconds a worker may take to answer one update before another
     # worker, receiving it again from Telegram, takes it over (a worker that died mid-update holds it that long).
     claim_seconds: Annotated[float, msgspec.Meta(ge=0.5, le=600.0)] = 30.0
+    # GET /healthz on this port (same listen address): 200 when knowledge, database and Redis are up, else 503.
+    # 0 turns it off; with --workers N, worker i uses health_port + i.
+    health_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,17 +22,19 @@ RESTART_DELAY = 1.0  # seconds before a dead worker is started again
 STOP_TIMEOUT = 30.0  # seconds a worker may take to finish its updates after SIGTERM
 
 
-def worker_command(config_path: Path | None, port: int) -> list[str]:
-    """The command line of one worker: this Python, this package, the same config, its own port."""
+def worker_command(config_path: Path | None, port: int, health_port: int = 0) -> list[str]:
+    """The command line of one worker: this Python, this package, the same config, its own port (and health port)."""
     command = [sys.executable, "-m", "bot"]
     if config_path is not None:
         command += ["--config", str(config_path)]
-    return [*command, "run", "--port", str(port)]
+    return [*command, "run", "--port", str(port), "--health-port", str(health_port)]
 
 
-def supervise(config_path: Path | None, first_port: int, workers: int) -> int:
-    """Run `workers` workers on ports first_port, first_port + 1, …; returns 0 after a clean stop."""
+def supervise(config_path: Path | None, first_port: int, workers: int, first_health_port: int = 0) -> int:
+    """Run `workers` workers on ports first_port, first_port + 1, … (health checks on first_health_port + i when
+    it is not 0); returns 0 after a clean stop."""
     ports = [first_port + i for i in range(workers)]
+    health = {port: (first_health_port + i if first_health_port else 0) for i, port in enumerate(ports)}
     children: dict[int, subprocess.Popen[bytes]] = {}
     stopping = False
 
@@ -46,7 +48,7 @@ def supervise(config_path: Path | None, first_port: int, workers: int) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for port in ports:
-        children[port] = subprocess.Popen(worker_command(config_path, port))
+        children[port] = subprocess.Popen(worker_command(config_path, port, health[port]))
         log.info("worker on port %d started (pid %d)", port, children[port].pid)
     while not stopping:
         time.sleep(0.2)
@@ -56,7 +58,7 @@ def supervise(config_path: Path | None, first_port: int, workers: int) -> int:
                 log.warning("worker on port %d ended (exit %d); restarting it in %.0f s", port, code, RESTART_DELAY)
                 time.sleep(RESTART_DELAY)
                 if not stopping:
-                    children[port] = subprocess.Popen(worker_command(config_path, port))
+                    children[port] = subprocess.Popen(worker_command(config_path, port, health[port]))
     deadline = time.monotonic() + STOP_TIMEOUT
     for child in children.values():
         try:

@@ -172,6 +172,8 @@ async def _post_init(app: App) -> None:
                 log.error("DATABASE UNREACHABLE at start: serving the bundled knowledge until it answers")
         # Publishes by other workers (LISTEN/NOTIFY) and the periodic version check; stopped in post_shutdown.
         deps.sync.start()
+    if deps.health is not None:
+        await deps.health.start()
     try:
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     except TelegramError as exc:  # a missing menu must not keep the hotline offline
@@ -189,6 +191,8 @@ async def _post_stop(app: App) -> None:
 
 async def _post_shutdown(app: App) -> None:
     deps = deps_of(app.bot_data)
+    if deps.health is not None:
+        await deps.health.stop()
     queue = app.update_queue
     if isinstance(queue, ConfirmingQueue) and queue.shared is not None:
         await queue.shared.close()
@@ -306,6 +310,14 @@ def run_bot(config: Config) -> int:
                                             prefix=f"awarebot:{bot_id(telegram.token)}:chat:")
     app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter, chats=chats,
                             shared_chats=shared_chats)
+    hook = telegram.webhook
+    if telegram.mode == "webhook" and hook.health_port:
+        from bot.shared import connect
+        from handlers.health import HealthServer
+
+        deps = deps_of(app.bot_data)
+        deps.health = HealthServer(deps, listen=hook.listen, port=hook.health_port,
+                                   redis=connect(config.state_url) if config.state_url.startswith("redis") else None)
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook

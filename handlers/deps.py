@@ -29,6 +29,8 @@ class BotDeps:
     owns_store: bool = False
     # Rebuilds the live engine after a publish here or on another worker (built with the application).
     sync: KnowledgeSync | None = None
+    # GET /healthz (handlers.health.HealthServer) in webhook mode with a health_port; started in post_init.
+    health: Any | None = None
     # Usage counts and votes on their way to the store (never on the reply path).
     counts: CountBuffer = field(init=False)
 

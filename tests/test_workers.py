@@ -64,6 +64,9 @@ async def test_kill_a_worker_mid_run_loses_no_update(
 ) -> None:
     chats, per_chat = 100, 10
     front_urls = [w.url for w in three_workers]
+    for worker in three_workers:  # ready: knowledge, models, database and Redis up
+        status, body = await worker.health()
+        assert status == 200 and body["ready"] and body["database"] == body["redis"] == "up", body
     async with WebhookFront(fake_api, front_urls, secret=SECRET, timeout=10.0) as front:
         started = time.monotonic()
         for round_ in range(per_chat):
@@ -79,6 +82,27 @@ async def test_kill_a_worker_mid_run_loses_no_update(
         victim = three_workers[1]
         victim.kill()
         killed_at = time.monotonic()
+        survivor = three_workers[2]
+
+        async def health_says(ready: bool, **expected: str) -> None:
+            while True:
+                status, body = await survivor.health()
+                if body["ready"] is ready and all(body[k] == v for k, v in expected.items()):
+                    assert status == (200 if ready else 503)
+                    return
+                await asyncio.sleep(0.1)
+
+        # While the updates keep coming: Redis restarted (empty: no persistence) ...
+        await asyncio.to_thread(redis_server.stop)
+        await asyncio.wait_for(health_says(False, redis="down"), 30)
+        await asyncio.to_thread(redis_server.start)
+        await asyncio.wait_for(health_says(True, redis="up"), 30)
+        # ... and PostgreSQL stopped and started: answers go on, /healthz says what is down, then ready again.
+        await asyncio.to_thread(postgres_server.stop)
+        await asyncio.wait_for(health_says(False, database="down"), 30)
+        await asyncio.to_thread(postgres_server.start)
+        await asyncio.wait_for(health_says(True, database="up"), 30)
+        outages_done = time.monotonic()
         await front.drained(timeout=180)
         finished = time.monotonic()
 
@@ -91,7 +115,8 @@ async def test_kill_a_worker_mid_run_loses_no_update(
         print(f"\nkill test: {chats * per_chat} updates over {chats} chats, worker 2 killed after "
               f"{killed_at - started:.1f} s; all confirmed after {finished - started:.1f} s; lost {lost}, answered "
               f"twice {twice}; {len(redelivered)} updates redelivered, the last of them answered "
-              f"{last_of_dead - killed_at:.1f} s after the kill; confirmed by: "
+              f"{last_of_dead - killed_at:.1f} s after the kill; Redis restart and PostgreSQL stop/start done "
+              f"{outages_done - killed_at:.1f} s after the kill; confirmed by: "
               f"{dict(Counter(d.confirmed_by.rsplit(':', 1)[1].split('/')[0] for d in front.deliveries.values() if d.confirmed_by))}")
     assert len(front.deliveries) == chats * per_chat
     assert all(d.confirmed_by is not None for d in front.deliveries.values())

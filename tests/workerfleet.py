@@ -32,6 +32,7 @@ class WorkerProcess:
         self.name = name
         self.extra = extra
         self.port = free_port()
+        self.health_port = free_port()
         self.folder = root / name
         self.folder.mkdir()
         self.log = self.folder / "worker.log"
@@ -59,6 +60,7 @@ class WorkerProcess:
             f'secret_token = "{SECRET}"\n'
             # A killed worker's claims on updates expire this fast, so their redelivery is not held up long.
             "claim_seconds = 2.0\n"
+            f"health_port = {self.health_port}\n"
         )
         self.config = config
         self.process: subprocess.Popen[bytes] | None = None
@@ -88,6 +90,14 @@ class WorkerProcess:
                 return
             await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name} did not listen in time: {self.log.read_text()[-3000:]}")
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        """GET /healthz: (HTTP status, the JSON body)."""
+        import httpx
+
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            response = await client.get(f"http://127.0.0.1:{self.health_port}/healthz")
+        return response.status_code, response.json()
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the worker process used so far, from /proc (Linux)."""
