@@ -194,3 +194,48 @@ def test_workers_option_needs_webhook_mode_and_a_shared_secret() -> None:
     ok = replace(no_secret, telegram=replace(no_secret.telegram, webhook=replace(
         no_secret.telegram.webhook, secret_token="shared-secret")))
     assert workers_problem(ok) is None
+
+
+async def test_sigterm_finishes_the_updates_in_flight_then_exits(
+    tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis_server: Any, bundled_engine: Engine,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A worker stopped with SIGTERM (a deploy, a scale-down) answers what it accepted before it exits: nothing is
+    lost and nothing it answered is sent again."""
+    flush(redis_server)
+    workers = [WorkerProcess(tmp_path, f"worker{i}", fake_api, database_url=pg_url, state_url=redis_server.url)
+               for i in (1, 2)]
+    try:
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        for worker in workers:
+            await worker.ready(deadline)
+        chats, per_chat = 50, 6
+        async with WebhookFront(fake_api, [w.url for w in workers], secret=SECRET) as front:
+            for round_ in range(per_chat):
+                for chat in range(1, chats + 1):
+                    fake_api.send_text(30_000 + chat, "what is sex trafficking" if round_ % 2 else "hotline")
+
+            async def some_answered() -> None:
+                while sum(answers_per_chat(fake_api).values()) < chats * per_chat // 4:
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(some_answered(), 120)
+            stopping = workers[0]
+            assert stopping.process is not None
+            stopping.process.terminate()
+            code = await asyncio.to_thread(stopping.process.wait, 60)
+            await front.drained(timeout=120)
+        answers = answers_per_chat(fake_api)
+        lost = sum(max(0, per_chat - answers[30_000 + c]) for c in range(1, chats + 1))
+        twice = sum(max(0, answers[30_000 + c] - per_chat) for c in range(1, chats + 1))
+        failed = sum(len(d.failures) for d in front.deliveries.values())
+        with capsys.disabled():
+            print(f"\nSIGTERM test: {chats * per_chat} updates, worker 1 stopped with exit code {code}; lost {lost}, "
+                  f"answered twice {twice}, failed deliveries {failed}")
+        assert code == 0
+        assert lost == 0
+        assert twice == 0
+    finally:
+        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
