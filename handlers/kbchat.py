@@ -59,7 +59,8 @@ from bot.kb.revisions import (
 from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreDown
+from bot.sync import KnowledgeSync
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,11 @@ UNAVAILABLE = (
     "⚠️ **Editing is unavailable right now.** The moderation database could not be opened, so awarebot is "
     "answering from the bundled knowledge only. People are still answered, with their hotline. Please tell "
     "whoever runs the server (the log says what is wrong)."
+)
+DATABASE_DOWN = (
+    "⚠️ **Editing is paused: the database cannot be reached right now.** Nothing was changed. People are still "
+    "answered from the knowledge already loaded, with their hotline. awarebot reconnects by itself: please try "
+    "again in a minute, and tell whoever runs the server if it lasts."
 )
 STARTUP_UNAVAILABLE = (
     "⚠️ **awarebot started without its moderation database.** It is answering from the bundled knowledge, so "
@@ -316,6 +322,8 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
             return await method(*args, **kwargs)
         except ModerationError as exc:
             return Say(str(exc))
+        except (StoreDown, StoreBusy):  # a database server went away (or a file stayed locked): refuse clearly
+            return Say(DATABASE_DOWN)
 
     return wrapper
 
@@ -481,14 +489,16 @@ class Moderation:
         *,
         sessions: Sessions | None = None,
         today: Callable[[], date] = date.today,
+        sync: KnowledgeSync | None = None,
     ) -> None:
         self.config = config
         self.live = live
         self._store = store
         self.sessions = sessions or Sessions()
         self._today = today
-        # Every write goes through the one revision service the command line uses too.
-        self.revisions = RevisionService(config, store, live, today=today)
+        # Every write goes through the one revision service the command line uses too; its rebuilds go through
+        # the application's knowledge sync (which also brings in other workers' publishes).
+        self.revisions = RevisionService(config, store, live, today=today, sync=sync)
 
     # -- who ---------------------------------------------------------------------------------------------------
 
@@ -1065,7 +1075,10 @@ class Moderation:
             store = self._require_store()
         except ModerationError as exc:
             return [Say(str(exc))]
-        waiting = await store.pending()
+        try:
+            waiting = await store.pending()
+        except (StoreDown, StoreBusy):
+            return [Say(DATABASE_DOWN)]
         if not waiting:
             return [Say("Nothing is waiting for review.")]
         out = [Say(f"**{len(waiting)} change(s) waiting for review**, oldest first:")]

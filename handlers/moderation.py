@@ -320,7 +320,7 @@ def register(app: Application) -> None:
     """Moderator commands for configured moderators in private chats, a polite refusal for everyone else, draft
     text while a draft waits for it, and the conversation's buttons."""
     deps = deps_of(app.bot_data)
-    service = Moderation(deps.config, deps.live, lambda: deps.store)
+    service = Moderation(deps.config, deps.live, lambda: deps.store, sync=deps.sync)
     app.bot_data[_KEY] = service
     ids = [m.id for m in deps.config.moderation.moderators]
     moderators = filters.User(user_id=ids, allow_empty=False)
