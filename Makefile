@@ -34,6 +34,7 @@ ask: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.workers
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -113,7 +114,35 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if not config.telegram.token:
         print(TOKEN_HELP, file=sys.stderr)
         return EXIT_USAGE
+    hook = config.telegram.webhook
+    port = getattr(args, "port", None)
+    if port is not None:
+        hook = replace(hook, port=port)
+    health_port = getattr(args, "health_port", None)
+    if health_port is not None:
+        hook = replace(hook, health_port=health_port)
+    config = replace(config, telegram=replace(config.telegram, webhook=hook))
+    workers = getattr(args, "workers", 1) or 1
+    if workers > 1:
+        problem = workers_problem(config)
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
+        from bot.workers import supervise
+
+        return supervise(args.config, config.telegram.webhook.port, workers, config.telegram.webhook.health_port)
     return run_bot(config)  # refuses to start on broken knowledge (KnowledgeError) before touching the network
+
+
+def workers_problem(config: Config) -> str | None:
+    """Why `--workers N` cannot run with this config (None when it can)."""
+    if config.telegram.mode != "webhook":
+        return ("--workers needs webhook mode ([telegram] mode = \"webhook\"): in polling mode Telegram serves one "
+                "getUpdates consumer per bot")
+    if not config.telegram.webhook.secret_token:
+        return ("--workers needs [telegram.webhook] secret_token: every worker must check the same secret (without "
+                "one, each would register its own random secret and refuse the others' updates)")
+    return None
 
 
 def cmd_start(args: argparse.Namespace, config: Config) -> int:
@@ -179,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(handler=cmd_chat)
 
     run = sub.add_parser("run", help="start the Telegram bot")
+    run.add_argument("--port", type=int, help="webhook mode: listen on this port (overrides [telegram.webhook] port)")
+    run.add_argument("--health-port", type=int, help="webhook mode: GET /healthz on this port (0: off)")
+    run.add_argument("--workers", type=int, default=1,
+                     help="webhook mode: start N worker processes on consecutive ports from the port (default 1)")
     run.set_defaults(handler=cmd_run)
 
     start = sub.add_parser("start", help="the Telegram bot if a token is configured, else the console chat")

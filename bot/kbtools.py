@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, database_url
 from bot.errors import KnowledgeError, Problem
 from bot.kb.content import Overrides, content_of, example_key, example_problems, kind_of_key, parse_example_key
 from bot.kb.revisions import (
@@ -46,8 +46,10 @@ from bot.knowledge import (
     load_knowledge,
 )
 from bot.referrals import ReferralDirectory, load_referrals
+from bot.replies import Reply
 from bot.service import apply_overrides, load_baseline, load_folder
-from bot.store import Revision, Store, StoreBusy, StoreUnavailable
+from bot.storage import Storage, open_storage
+from bot.store import Revision, StoreBusy, StoreDown, StoreUnavailable
 from bot.yamlio import dump_yaml, load_yaml
 
 log = logging.getLogger(__name__)
@@ -109,13 +111,17 @@ def _print_problems(problems: Iterable[Problem | str], tail: str) -> None:
     _err(f"{_plural(len(problems), 'problem', 'problems')}; {tail}")
 
 
-def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> int:
-    """Open the configured database (created when missing), run work, always close it."""
-    path = Path(config.database_path)
+def _run_with_store(config: Config, work: Callable[[Storage], Awaitable[int]]) -> int:
+    """Open the configured database (database_url, else the SQLite file; created when missing), run work, close it.
+    On PostgreSQL a publish (kb import, kb revert) notifies the running workers, which rebuild within a second."""
 
     async def runner() -> int:
-        async with Store(path) as store:
+        store = open_storage(database_url(config))
+        await store.open()
+        try:
             return await work(store)
+        finally:
+            await store.close()
 
     try:
         return asyncio.run(runner())
@@ -125,6 +131,9 @@ def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> 
         return EXIT_PROBLEM
     except StoreBusy as exc:
         _err(f"database busy: {exc}", "Another awarebot process holds the lock; try again in a moment.")
+        return EXIT_PROBLEM
+    except StoreDown as exc:
+        _err(f"database unreachable: {exc}", "Nothing was changed; try again when the database server is up.")
         return EXIT_PROBLEM
     except CommandFailed:
         return EXIT_PROBLEM
@@ -200,7 +209,7 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     baseline = load_baseline(config)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         knowledge, referrals = _effective(baseline, overrides)
         files = _export_files(knowledge, referrals, source)
@@ -400,7 +409,7 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     baseline = load_baseline(config)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         problems = _import_problems(folder, baseline, overrides)
         if problems:
@@ -472,7 +481,7 @@ def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
     baseline = load_baseline(config)
     source = _bundled_source(config, baseline, kind, key)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         revisions = await store.history(kind, key)
         if source is None and not revisions:
             _unknown(kind, key)
@@ -513,7 +522,7 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     note = _one_line(args.note) if args.note else ""
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         service = RevisionService(config, lambda: store)
         try:
             revision = await service.revert(kind, key, to_rev, Author(CLI_AUTHOR_ID, author), note)
@@ -569,7 +578,7 @@ def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     publish = not config.moderation.require_review
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         service = RevisionService(config, lambda: store)
         try:
             knowledge, referrals = await service.effective()
@@ -591,10 +600,17 @@ def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
             return EXIT_PROBLEM
         from bot.engine import Engine
 
-        engine = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
-        for text in added:
-            reply = engine.respond(text, None)
-            print(f"today: {text!r} → {reply.kind.value}" + (f" ({reply.entry_id})" if reply.entry_id else ""))
+        lang, label = parse_example_key(key) or ("", "")
+        today = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
+        learned = await asyncio.to_thread(Engine.build, knowledge.with_examples({(lang, label): tuple(texts)}),
+                                          referrals, config.matching, config.default_region)
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        for text in added:  # the preview: the reply people get today, and once the models learn the change
+            print(f"today: {text!r} → {said(today.respond(text, None))}; "
+                  f"once learned: {said(learned.respond(text, None))}")
         try:
             revision = await service.propose("example", key, new, base_rev=rev,
                                              author=Author(CLI_AUTHOR_ID, author), publish=publish)

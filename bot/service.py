@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, check_default_region
+from bot.config import Config, check_default_region, database_url
 from bot.engine import Engine, load_folder
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge import Knowledge, check_entry_data, check_knowledge, entry_from_data
 from bot.referrals import ReferralDirectory, parse_referrals
-from bot.store import Store, StoreUnavailable
+from bot.storage import Storage, open_storage
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +80,25 @@ def _with_examples(knowledge: Knowledge, overrides: dict[str, dict[str, Any]]) -
     return merged, problems
 
 
-async def open_store(config: Config) -> Store | None:
+async def open_store(config: Config) -> Storage | None:
     """Open the database; a missing or corrupt file must not stop awarebot, so report loudly and go on without."""
-    store = Store(config.database_path)
+    store, _ = await open_store_or_retry(config)
+    return store
+
+
+async def open_store_or_retry(config: Config) -> tuple[Storage | None, Storage | None]:
+    """(open store, None), or (None, store to retry) when a database server is unreachable now (the knowledge
+    sync opens it once it answers), or (None, None) when the database is unusable (a corrupt SQLite file)."""
+    store = open_storage(database_url(config))
     try:
         await store.open()
     except StoreUnavailable as exc:
         log.error("DATABASE UNAVAILABLE, serving the bundled knowledge only: %s", exc)
-        return None
-    return store
+        return None, (store if store.shared else None)
+    return store, None
 
 
-async def load_engine(config: Config, store: Store | None, version: int = 0) -> Engine:
+async def load_engine(config: Config, store: Storage | None, version: int = 0) -> Engine:
     """The engine to serve: baseline plus published revisions. Broken baseline raises; broken revisions are
     logged loudly and the baseline is served instead of half of them."""
     knowledge, referrals = load_baseline(config)

@@ -70,6 +70,14 @@ class StoreBusy(Exception):
     """A write (or read) still found the database locked after all retries."""
 
 
+class StoreDown(Exception):
+    """The database server cannot be reached right now (PostgreSQL stopped, restarting or unreachable).
+
+    Raised mid-run by a server-backed store; the bot keeps answering from the knowledge it has and refuses
+    moderators' edits until the server is back (the store reconnects by itself).
+    """
+
+
 class NotFound(Exception):
     """No revision with that id / number."""
 
@@ -370,6 +378,15 @@ class Store:
         conn, self._conn = self._conn, None
         async with self._lock:
             await conn.close()
+
+    @property
+    def shared(self) -> bool:
+        """False: a SQLite file is one machine's; other processes on it are seen by `published_version` polls."""
+        return False
+
+    async def listen(self, callback: Callable[[], None]) -> bool:
+        """SQLite has no push channel: always False (callers poll `published_version`)."""
+        return False
 
     async def _check(self, conn: Conn) -> None:
         """Read-only checks: is this a healthy awarebot database this code understands?"""
@@ -735,6 +752,15 @@ class Store:
             for row in rows:
                 result.setdefault(row["kind"], {})[row["key"]] = json.loads(row["content"])
             return result
+
+        return await self._transaction(work, write=False)
+
+    async def published_version(self) -> int:
+        """How many revisions were ever published (published rows are never unpublished, so this only grows)."""
+
+        async def work(conn: Conn) -> int:
+            row = await self._fetch_one(conn, "SELECT COUNT(*) FROM revisions WHERE status = 'published'", ())
+            return int(row[0]) if row else 0
 
         return await self._transaction(work, write=False)
 

@@ -59,7 +59,8 @@ from bot.kb.revisions import (
 from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreDown
+from bot.sync import KnowledgeSync
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,11 @@ UNAVAILABLE = (
     "⚠️ **Editing is unavailable right now.** The moderation database could not be opened, so awarebot is "
     "answering from the bundled knowledge only. People are still answered, with their hotline. Please tell "
     "whoever runs the server (the log says what is wrong)."
+)
+DATABASE_DOWN = (
+    "⚠️ **Editing is paused: the database cannot be reached right now.** Nothing was changed. People are still "
+    "answered from the knowledge already loaded, with their hotline. awarebot reconnects by itself: please try "
+    "again in a minute, and tell whoever runs the server if it lasts."
 )
 STARTUP_UNAVAILABLE = (
     "⚠️ **awarebot started without its moderation database.** It is answering from the bundled knowledge, so "
@@ -136,7 +142,7 @@ EXAMPLES_NEED = (
     "Labels: urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:greeting…"
 )
 EXAMPLES_READY = (
-    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Today** (before the models learn them):\n{today}\n"
+    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Preview**, reply today → once learned:\n{today}\n"
     "The models are retrained when this is published. {how}\nSend more + or - lines to change it again."
 )
 EXAMPLES_AGAIN = "Send + example to add or - example to remove."
@@ -316,6 +322,8 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
             return await method(*args, **kwargs)
         except ModerationError as exc:
             return Say(str(exc))
+        except (StoreDown, StoreBusy):  # a database server went away (or a file stayed locked): refuse clearly
+            return Say(DATABASE_DOWN)
 
     return wrapper
 
@@ -481,14 +489,16 @@ class Moderation:
         *,
         sessions: Sessions | None = None,
         today: Callable[[], date] = date.today,
+        sync: KnowledgeSync | None = None,
     ) -> None:
         self.config = config
         self.live = live
         self._store = store
         self.sessions = sessions or Sessions()
         self._today = today
-        # Every write goes through the one revision service the command line uses too.
-        self.revisions = RevisionService(config, store, live, today=today)
+        # Every write goes through the one revision service the command line uses too; its rebuilds go through
+        # the application's knowledge sync (which also brings in other workers' publishes).
+        self.revisions = RevisionService(config, store, live, today=today, sync=sync)
 
     # -- who ---------------------------------------------------------------------------------------------------
 
@@ -624,7 +634,7 @@ class Moderation:
             questions = numbered(list(draft.content["questions"]))
             return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
         if session.flow is Flow.EXAMPLES:
-            return Say(self._examples_ready(session, region, how), buttons)
+            return Say(await self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
             return Say(
                 REGION_READY.format(how=how),
@@ -770,16 +780,24 @@ class Moderation:
         session.draft = session.draft.replace(content)
         return await self._ready(session, region)
 
-    def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
-        """The examples after the change, and for each added one what people get today (reply kind, entry)."""
+    async def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
+        """The examples after the change and, for each added one, the reply people get today and the one they
+        would get once the models learn it (from a throwaway engine trained off the event loop; publishing the
+        same content reuses those models)."""
         texts = list(session.draft.content["texts"])
         before = set((session.before or {}).get("texts", []))
-        engine = self.live.current
-        today = []
-        for text in (t for t in texts if t not in before):
-            reply = engine.respond(text, region)
-            about = f" ({reply.entry_id})" if reply.entry_id else ""
-            today.append(f"• {_short(text, 60)} → {reply.kind.value}{about}")
+        current = self.live.current
+        key = (session.draft.content["lang"], session.draft.content["label"])
+        after = await asyncio.to_thread(
+            Engine.build, current.knowledge.with_examples({key: tuple(texts)}), current.referrals,
+            current.matching, current.default_region, current.version,
+        )
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        today = [f"• {_short(text, 60)}: {said(current.respond(text, region))} → {said(after.respond(text, region))}"
+                 for text in texts if text not in before]
         return EXAMPLES_READY.format(key=session.draft.key, n=len(texts), texts=numbered(texts),
                                      today="\n".join(today) or "• (only removals)", how=how)
 
@@ -1057,7 +1075,10 @@ class Moderation:
             store = self._require_store()
         except ModerationError as exc:
             return [Say(str(exc))]
-        waiting = await store.pending()
+        try:
+            waiting = await store.pending()
+        except (StoreDown, StoreBusy):
+            return [Say(DATABASE_DOWN)]
         if not waiting:
             return [Say("Nothing is waiting for review.")]
         out = [Say(f"**{len(waiting)} change(s) waiting for review**, oldest first:")]

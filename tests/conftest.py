@@ -4,7 +4,9 @@ from `build_application`, polling the fake server; see TelegramBot below). Add f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,81 @@ async def tg(fake_api: FakeBotAPI, bot_config: Config, bundled_engine: Engine) -
     finally:
         await bot.stop()
     assert not fake_api.unhandled, f"the bot called methods the fake lacks: {fake_api.unhandled}"
+
+
+# -- real servers for the distributed mode (tests/servers.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One PostgreSQL cluster for the session (initdb ~3 s); each test gets its own database (`pg_url`).
+    Not installed is a failure naming the package, never a skip."""
+    from servers import PostgresServer, ServerMissing
+
+    try:
+        server = PostgresServer()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """One redis-server (no persistence) for the session; tests use their own key prefix or FLUSHDB."""
+    from servers import RedisServer, ServerMissing
+
+    try:
+        server = RedisServer()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+_databases = itertools.count(1)
+
+
+def _admin(url: str, statement: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test (dropped afterwards); its libpq URL."""
+    postgres_server.start()  # a test that stopped the server leaves it running again for the next one
+    name = f"t{os.getpid()}_{next(_databases)}"
+    _admin(postgres_server.url, f"CREATE DATABASE {name}")
+    yield postgres_server.url_for(name)
+    postgres_server.start()
+    _admin(postgres_server.url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage backend in turn: a fresh SQLite file, then a fresh PostgreSQL database (a real server)."""
+    if request.param == "sqlite":
+        from bot.storage import sqlite_url
+
+        return sqlite_url(tmp_path / "nested" / "dir" / "awarebot.db")
+    return str(request.getfixturevalue("pg_url"))

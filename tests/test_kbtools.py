@@ -440,7 +440,7 @@ def test_kb_example_proposes_training_examples_for_review(capsys, in_tmp: Path) 
     line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
     code, out, err = kb(capsys, "example", "en", "urgent", "--add", line, "--by", "Amina")
     assert code == 0, err
-    assert f"today: {line!r} → " in out  # what people get before the models learn it
+    assert f"today: {line!r} → " in out and "once learned: urgent" in out  # the preview, before and after
     assert "examples en.urgent: revision 1 waiting for review" in out
     code, out, _ = kb(capsys, "history", "en.urgent")
     assert code == 0 and "Amina" in out and "pending" in out
