@@ -618,7 +618,7 @@ class Moderation:
         if draft.kind == "example":
             return None
         if draft.kind == "region":
-            # Knowledge is unchanged, so the live matcher still fits it.
+            # Knowledge is unchanged, so the live models still fit it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
             return engine.hotline_reply(draft.key)
         entry = partial_entry(draft.content)
