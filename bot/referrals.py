@@ -23,6 +23,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from bot.errors import KnowledgeError, Problem
+from bot.i18n import N_, gettext
 from bot.yamlio import LineDict, LineList, load_yaml
 
 __all__ = [
@@ -697,20 +698,42 @@ def _domain(url: str) -> str:
     return host.removeprefix("www.").removeprefix("m.")
 
 
-def _sms_text(sms: str) -> str:
-    return f"text {sms}" if sms[:1].isdigit() or sms[:1] in "+(" else sms
+def _sms_text(sms: str, lang: str | None = None) -> str:
+    return gettext(lang, N_("text {number}")).format(number=sms) if sms[:1].isdigit() or sms[:1] in "+(" else sms
 
 
-def _join_or(numbers: tuple[str, ...]) -> str:
+def _join_or(numbers: tuple[str, ...], lang: str | None = None) -> str:
     if len(numbers) <= 1:
         return "".join(numbers)
-    return f"{', '.join(numbers[:-1])} or {numbers[-1]}"
+    return gettext(lang, N_("{numbers} or {last}")).format(numbers=", ".join(numbers[:-1]), last=numbers[-1])
 
 
-def _danger_line(region: Region) -> str:
+def region_name(region: Region, lang: str | None = None) -> str:
+    """The region's name in `lang`: CLDR's country name (Babel) for a country, the catalogue for EU and INTL,
+    the directory's English name otherwise."""
+    if not lang or lang == "en":
+        return region.name
+    if region.code == INTL:
+        return gettext(lang, N_("International"))
+    if region.code == EU:
+        return gettext(lang, N_("European Union – other member states"))
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(lang).territories.get(region.code)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return str(name) if name else region.name
+
+
+def _danger_line(region: Region, lang: str | None = None) -> str:
     if not region.emergency_is_number:
-        return "**In danger right now? Call your local emergency number** (112 or 911 work in many countries)."
-    return f"**In danger right now? Call {_join_or(region.emergency_numbers)}.**"
+        return gettext(lang, N_(
+            "**In danger right now? Call your local emergency number** (112 or 911 work in many countries)."
+        ))
+    return gettext(lang, N_("**In danger right now? Call {numbers}.**")).format(
+        numbers=_join_or(region.emergency_numbers, lang)
+    )
 
 
 def _short_hours(hours: str | None, limit: int = 32) -> str | None:
@@ -726,17 +749,18 @@ def _first_sentence(text: str) -> str:
     return match.group(1) if match else text
 
 
-def _report_line(region: Region, primary: Hotline | None) -> str | None:
+def _report_line(region: Region, primary: Hotline | None, lang: str | None = None) -> str | None:
     a = region.authority
     if a is None or region.code == INTL:
         return None
+    report = gettext(lang, N_("Report: {how}"))
     if a.phone and not (primary and primary.phone == a.phone):
-        return f"Report: {a.name}, {a.phone}"
+        return report.format(how=f"{a.name}, {a.phone}")
     if a.web and not (primary and primary.web == a.web):
-        return f"Report: {a.name}, {_short_url(a.web, 40)}"
+        return report.format(how=f"{a.name}, {_short_url(a.web, 40)}")
     if a.email:
-        return f"Report: {a.name}, {a.email}"
-    return f"Report: {_first_sentence(a.how_to_report)}"
+        return report.format(how=f"{a.name}, {a.email}")
+    return report.format(how=_first_sentence(a.how_to_report))
 
 
 def child_line(region: Region) -> Hotline | None:
@@ -747,40 +771,43 @@ def child_line(region: Region) -> Hotline | None:
     return None
 
 
-def referral_block(region: Region, for_minor: bool = False) -> str:
+def referral_block(region: Region, for_minor: bool = False, lang: str | None = None) -> str:
     """The compact block under every reply: emergency first, the main line, how to report, region.
-    `for_minor` adds the child helpline, for a young person (or about one) in danger."""
-    lines = [_danger_line(region)]
+    `for_minor` adds the child helpline, for a young person (or about one) in danger. Labels are in `lang`
+    (the catalogue); names, numbers and notes are the directory's own."""
+    lines = [_danger_line(region, lang)]
     h = region.primary_hotline
     child = child_line(region) if for_minor else None
     if h is not None:
         if h.phone:
             parts = [f"{h.name}: {h.phone}"]
             if h.sms:
-                parts.append(_sms_text(h.sms))
+                parts.append(_sms_text(h.sms, lang))
             hours = _short_hours(h.hours)
             if hours:
                 parts.append(hours)
             lines.append(" · ".join(parts))
         elif h.web:
-            lead = "Find your country's hotline" if region.code == INTL else h.name
-            name = f": {h.name}, " if region.code == INTL else ": "
-            lines.append(f"{lead}{name}{_short_url(h.web)}")
+            if region.code == INTL:
+                lines.append(gettext(lang, N_("Find your country's hotline: {name}, {web}")).format(
+                    name=h.name, web=_short_url(h.web)))
+            else:
+                lines.append(f"{h.name}: {_short_url(h.web)}")
         elif h.sms:
-            lines.append(f"{h.name}: {_sms_text(h.sms)}")
+            lines.append(f"{h.name}: {_sms_text(h.sms, lang)}")
     if child is not None and child is not h:
         contact = [child.phone] if child.phone else [_short_url(child.web)] if child.web else []
         if child.sms:
-            contact.append(_sms_text(child.sms))
-        lines.append(f"Under 18: {child.name}: {' · '.join(contact)}")
-    report = _report_line(region, h)
+            contact.append(_sms_text(child.sms, lang))
+        lines.append(gettext(lang, N_("Under 18: {name}: {contact}")).format(name=child.name, contact=" · ".join(contact)))
+    report = _report_line(region, h, lang)
     if report:
         lines.append(report)
-    lines.append(f"(Region: {region.name})")
+    lines.append(gettext(lang, N_("(Region: {name})")).format(name=region_name(region, lang)))
     return "\n".join(lines)
 
 
-def _hotline_card(h: Hotline) -> str:
+def _hotline_card(h: Hotline, lang: str | None = None) -> str:
     head = f"• **{h.name}**"
     if h.scope:
         head += f" ({h.scope})"
@@ -790,7 +817,7 @@ def _hotline_card(h: Hotline) -> str:
     elif h.phone_note:
         contact.append(h.phone_note)
     if h.sms:
-        contact.append(_sms_text(h.sms))
+        contact.append(_sms_text(h.sms, lang))
     if h.email:
         contact.append(h.email)
     if h.web:
@@ -802,13 +829,15 @@ def _hotline_card(h: Hotline) -> str:
     return "\n".join(lines)
 
 
-def referral_card(region: Region) -> str:
-    """The full card for /hotline: emergency, every line with all its contacts, how to report, provenance."""
-    out = [f"**Where to get help: {region.name}**", _danger_line(region)]
+def referral_card(region: Region, lang: str | None = None) -> str:
+    """The full card for /hotline: emergency, every line with all its contacts, how to report, provenance.
+    Labels in `lang`; the directory's names and notes as written there."""
+    out = [gettext(lang, N_("**Where to get help: {region}**")).format(region=region_name(region, lang)),
+           _danger_line(region, lang)]
     if region.emergency_note:
         out.append(region.emergency_note)
     out.append("")
-    out.extend(_hotline_card(h) for h in region.hotlines)
+    out.extend(_hotline_card(h, lang) for h in region.hotlines)
     a = region.authority
     if a is not None:
         contact = []
@@ -821,15 +850,20 @@ def referral_card(region: Region) -> str:
         if a.web:
             contact.append(_short_url(a.web))
         out.append("")
-        out.append(f"**Report:** {a.name}" + (f": {' · '.join(contact)}" if contact else ""))
+        out.append(gettext(lang, N_("**Report:** {name}")).format(name=a.name)
+                   + (f": {' · '.join(contact)}" if contact else ""))
         out.append(a.how_to_report)
     domains: list[str] = []
     for url in [*(h.source for h in region.hotlines), *([a.source] if a else []), region.source]:
         d = _domain(url)
         if d and d not in domains:
             domains.append(d)
-    shown = ", ".join(domains[:3]) + (f" +{len(domains) - 3} more" if len(domains) > 3 else "")
-    caveat = " Fewer sources for this region: double-check if you can." if region.confidence != "high" else ""
+    shown = ", ".join(domains[:3])
+    if len(domains) > 3:
+        shown += gettext(lang, N_(" +{count} more")).format(count=len(domains) - 3)
     out.append("")
-    out.append(f"Verified {region.verified} from archived copies of {shown}.{caveat}")
+    out.append(gettext(lang, N_("Verified {date} from archived copies of {sources}.")).format(
+        date=region.verified, sources=shown))
+    if region.confidence != "high":
+        out[-1] += " " + gettext(lang, N_("Fewer sources for this region: double-check if you can."))
     return "\n".join(out)

@@ -19,7 +19,8 @@ class ReplyKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A suggested next step. `action` is platform-neutral: `entry:<id>`, `hotline`, `topics`, `region`, `help`."""
+    """A suggested next step. `action` is platform-neutral: `entry:<id>`, `hotline`, `topics`, `region`, `help`,
+    `language`, `lang:<code>`."""
 
     label: str
     action: str
@@ -37,6 +38,10 @@ class Reply:
     score: float = 0.0
     alternatives: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = field(default=())
+    # The language the reply is written in (one awarebot speaks), and what the message was detected as (None when
+    # it was too short to tell, or the reply was not to a message): "ar" with lang "en" means no Arabic content.
+    lang: str = "en"
+    detected_lang: str | None = None
 
     def __post_init__(self) -> None:
         # The referral is not optional: a reply without it must not exist.
