@@ -1,4 +1,4 @@
-"""Per-chat memory of the Telegram front end: region, a pending /forget, and message ids /forget may delete.
+"""Per-chat memory of the Telegram front end: region, language, a pending /forget, and message ids /forget may delete.
 
 In memory only (never persisted), bounded (least recently active chats are dropped first) and forgotten
 `ttl` seconds after a chat's last activity. Holds no message text: ids and timestamps only.
@@ -25,6 +25,9 @@ class ChatState:
 
     region: str | None = None
     region_set_at: float = 0.0
+    # The chat's language: the person's choice (/language) or the language of the last reply; a prior for the next.
+    language: str | None = None
+    language_set_at: float = 0.0
     # Message id of the /forget confirmation waiting for an answer.
     pending_forget: int | None = None
     # (message id, clock time) of messages in both directions, oldest first.
@@ -79,6 +82,15 @@ class ChatStates:
             state.region = None
         return state.region
 
+    def language(self, chat_id: int) -> str | None:
+        """The chat's language (chosen or last used); forgotten `ttl` after it was set, like the region."""
+        state = self.get(chat_id)
+        if state is None or state.language is None:
+            return None
+        if self._clock() - state.language_set_at > self.ttl:
+            state.language = None
+        return state.language
+
     def deletable_messages(self, chat_id: int) -> list[int]:
         """Ids of this chat's remembered messages still young enough for the Bot API to delete, ascending."""
         state = self.get(chat_id)
@@ -92,6 +104,12 @@ class ChatStates:
     def set_region(self, chat_id: int, region: str | None) -> None:
         state = self._touch(chat_id)
         state.region, state.region_set_at = region, state.touched
+
+    def set_language(self, chat_id: int, language: str | None) -> None:
+        """Remember the chat's language (a code such as "uk"); only the code, never text."""
+        state = self._touch(chat_id)
+        if state.language != language:
+            state.language, state.language_set_at = language, state.touched
 
     def remember_message(self, chat_id: int, message_id: int) -> None:
         state = self._touch(chat_id)

@@ -42,6 +42,8 @@ def reply_json(reply: Reply) -> str:
             "score": reply.score,
             "alternatives": list(reply.alternatives),
             "region": reply.region,
+            "lang": reply.lang,
+            "detected_lang": reply.detected_lang,
             "text": reply.plain,
         },
         ensure_ascii=False,
@@ -65,10 +67,11 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     engine = asyncio.run(_engine(config, with_store=True))
     if args.text == "-":
         for line in sys.stdin:
-            reply = engine.respond(line.rstrip("\n"), args.region)
+            # Each line on its own (no priors carried over), so a batch reads like separate people.
+            reply = engine.respond(line.rstrip("\n"), args.region, args.lang)
             print(reply_json(reply) if args.json else reply_console(reply) + "\n", flush=True)
         return EXIT_OK
-    reply = engine.respond(args.text, args.region)
+    reply = engine.respond(args.text, args.region, args.lang)
     print(reply_json(reply) if args.json else reply_console(reply))
     return EXIT_OK
 
@@ -78,7 +81,7 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
     engine = asyncio.run(_engine(config, with_store=True))
     region = args.region or config.default_region
-    return ConsoleChat(engine, region, sys.stdin, sys.stdout).run()
+    return ConsoleChat(engine, region, sys.stdin, sys.stdout, lang=args.lang).run()
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
@@ -96,6 +99,7 @@ def cmd_start(args: argparse.Namespace, config: Config) -> int:
         return cmd_run(args, config)
     print("No Telegram token configured: starting the offline console chat (see README to run on Telegram).\n")
     args.region = None
+    args.lang = None
     return cmd_chat(args, config)
 
 
@@ -138,11 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question ('-' reads one per line from stdin)")
     ask.add_argument("text", help="the question, or '-' for standard input")
     ask.add_argument("--region", help="ISO country code (e.g. US, GB) for the referral block")
+    ask.add_argument("--lang", help="the conversation's language so far (en es fr pt uk ru ro th): a prior for "
+                     "short messages; a longer message is answered in the language it is written in")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply")
     ask.set_defaults(handler=cmd_ask)
 
     chat = sub.add_parser("chat", help="interactive console conversation (offline)")
     chat.add_argument("--region", help="ISO country code for the referral block")
+    chat.add_argument("--lang", help="language to start in (en es fr pt uk ru ro th); /language xx changes it")
     chat.set_defaults(handler=cmd_chat)
 
     run = sub.add_parser("run", help="start the Telegram bot")
@@ -177,6 +184,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     configure_logging("WARNING" if quiet else config.log_level)
     if getattr(args, "region", None):
         args.region = args.region.strip().upper()
+    if getattr(args, "lang", None):
+        from bot.i18n import normalize_code
+
+        args.lang = normalize_code(args.lang)
     try:
         return int(args.handler(args, config))
     except KnowledgeError as exc:

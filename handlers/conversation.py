@@ -7,26 +7,38 @@ import dataclasses
 from telegram import InlineKeyboardButton, Message, MessageEntity, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.replies import ReplyKind
+from bot.i18n import N_, gettext
+from bot.replies import Reply, ReplyKind
+from handlers import language as language_feature
 from handlers import region as region_feature
 from handlers.deps import App, Context
-from handlers.render import ENTRY, HELP, HOTLINE, chat_region, compose, keyboard, send_reply
+from handlers.render import (
+    ENTRY,
+    HELP,
+    HOTLINE,
+    chat_lang,
+    chat_region,
+    compose,
+    keyboard,
+    send_reply,
+    user_language,
+)
 
 # Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
 PRIVACY_ENTRY = "bot-privacy"
-PRIVACY_TELEGRAM = (
+PRIVACY_TELEGRAM = N_(
     "**On Telegram:** Telegram's own servers keep this chat until you delete it (see telegram.org/privacy).\n"
     "**To remove this conversation:** send /forget (I delete the messages I'm allowed to, from the last "
     "48 hours, and forget your region), or delete the chat in Telegram."
 )
-PRIVACY_FALLBACK = (
+PRIVACY_FALLBACK = N_(
     "**What this bot keeps about you**\n"
     "• Nothing personal: your messages are answered and not stored, and what you type is never logged.\n"
     "• Your region, if you choose one, only in memory, for at most 48 hours.\n"
     "• Anonymous counts only: which topics were shown, never who asked."
 )
-DEEP_LINK_HOTLINE, DEEP_LINK_REGION = "hotline", "region"
-PRIVATE_CHAT_LABEL = "Talk to me privately"
+DEEP_LINK_HOTLINE, DEEP_LINK_REGION, DEEP_LINK_LANGUAGE = "hotline", "region", "lang-"
+PRIVATE_CHAT_LABEL = N_("Talk to me privately")
 
 
 async def start(update: Update, context: Context) -> None:
@@ -35,28 +47,35 @@ async def start(update: Update, context: Context) -> None:
     engine = context.deps.live.current
     region = chat_region(context, chat_id)
     payload = context.args[0] if context.args else ""
+    if payload.startswith(DEEP_LINK_LANGUAGE) and payload.removeprefix(DEEP_LINK_LANGUAGE) in engine.languages():
+        context.deps.chats.set_language(chat_id, payload.removeprefix(DEEP_LINK_LANGUAGE))
+        payload = ""
+    lang = chat_lang(context, update)
     if payload == DEEP_LINK_HOTLINE:
-        await send_reply(context, chat_id, engine.hotline_reply(region))
+        await send_reply(context, chat_id, engine.hotline_reply(region, lang))
     elif payload == DEEP_LINK_REGION:
-        await region_feature.send_picker(context, chat_id)
+        await region_feature.send_picker(context, chat_id, lang)
     elif payload in engine.knowledge.entries:
-        await send_reply(context, chat_id, engine.entry_reply(payload, region))
+        await send_reply(context, chat_id, engine.entry_reply(payload, region, lang))
     elif region is None:
-        await send_reply(context, chat_id, engine.welcome_reply(region), region_feature.picker_markup(engine, 0))
+        await send_reply(context, chat_id, engine.welcome_reply(region, lang),
+                         region_feature.picker_markup(engine, 0, lang))
     else:
-        await send_reply(context, chat_id, engine.welcome_reply(region))
+        await send_reply(context, chat_id, engine.welcome_reply(region, lang))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """What awarebot can do."""
     chat_id = update.effective_chat.id
-    await send_reply(context, chat_id, context.deps.live.current.help_reply(chat_region(context, chat_id)))
+    reply = context.deps.live.current.help_reply(chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
 
 
 async def hotline(update: Update, context: Context) -> None:
     """The full referral card of the chat's region."""
     chat_id = update.effective_chat.id
-    await send_reply(context, chat_id, context.deps.live.current.hotline_reply(chat_region(context, chat_id)))
+    reply = context.deps.live.current.hotline_reply(chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -64,29 +83,41 @@ async def privacy(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     engine = context.deps.live.current
     region = chat_region(context, chat_id)
+    lang = chat_lang(context, update)
     if PRIVACY_ENTRY in engine.knowledge.entries:  # moderators keep this entry up to date
-        reply = engine.entry_reply(PRIVACY_ENTRY, region)
+        reply = engine.entry_reply(PRIVACY_ENTRY, region, lang)
     else:
-        reply = compose(engine, PRIVACY_FALLBACK, region)
-    await send_reply(context, chat_id, dataclasses.replace(reply, body=f"{reply.body}\n\n{PRIVACY_TELEGRAM}"))
+        reply = compose(engine, gettext(lang, PRIVACY_FALLBACK), region, lang=lang)
+    body = f"{reply.body}\n\n{gettext(lang, PRIVACY_TELEGRAM)}"
+    await send_reply(context, chat_id, dataclasses.replace(reply, body=body))
 
 
 async def ask(update: Update, context: Context) -> None:
     """A question in own words, in a private chat."""
     chat_id = update.effective_chat.id
-    reply = context.deps.live.current.respond(update.effective_message.text or "", chat_region(context, chat_id))
+    reply = respond(context, update, update.effective_message.text or "")
     await send_reply(context, chat_id, reply)
+
+
+def respond(context: Context, update: Update, text: str) -> Reply:
+    """The engine's reply to `text` in this chat (region and language priors), remembering the reply's language."""
+    chat_id = update.effective_chat.id
+    reply = context.deps.live.current.respond(
+        text, chat_region(context, chat_id), chat_lang(context, update), user_language=user_language(update)
+    )
+    context.deps.chats.set_language(chat_id, reply.lang)
+    return reply
 
 
 async def ask_in_group(update: Update, context: Context) -> None:
     """A question addressed to the bot in a group: answered without quoting it; urgent → also a private door."""
     chat_id = update.effective_chat.id
     text = _without_mentions(update.effective_message, context.bot.username)  # type: ignore[arg-type]
-    reply = context.deps.live.current.respond(text, chat_region(context, chat_id))
+    reply = respond(context, update, text)
     extra = None
     if reply.kind is ReplyKind.URGENT:
         link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_HOTLINE}"
-        extra = [[InlineKeyboardButton(PRIVATE_CHAT_LABEL, url=link)]]
+        extra = [[InlineKeyboardButton(gettext(reply.lang, PRIVATE_CHAT_LABEL), url=link)]]
     await send_reply(context, chat_id, reply, keyboard(reply.buttons, extra=extra))
 
 
@@ -96,7 +127,8 @@ async def entry_button(update: Update, context: Context) -> None:
     await query.answer()
     chat_id = update.effective_chat.id
     entry_id = query.data.removeprefix(ENTRY)
-    await send_reply(context, chat_id, context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id)))
+    reply = context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
 
 
 async def hotline_button(update: Update, context: Context) -> None:

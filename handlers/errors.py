@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from handlers.deps import App, Context
-from handlers.render import chat_region, send_reply
+from handlers.render import chat_lang, chat_region, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or chat.type == ChatType.CHANNEL or update.edited_message is not None:
         return
     try:
-        reply = context.deps.live.current.error_reply(chat_region(context, chat.id))
+        reply = context.deps.live.current.error_reply(chat_region(context, chat.id), chat_lang(context, update))
         await send_reply(context, chat.id, reply)
     except Exception as exc:  # the error handler must not raise; PTB would only log it again
         log.error("update %s: the error reply failed too: %s", update_id, type(exc).__name__)

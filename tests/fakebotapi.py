@@ -204,6 +204,7 @@ class FakeBotAPI:
         self.received: list[Call] = []  # every request except getUpdates, as it arrives (before any answer)
         self.unhandled: list[Call] = []  # methods this fake does not implement
         self.commands: list[dict[str, Any]] = []
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] = {}
         self.allowed_updates: list[str] | None = None
         self.chats: dict[int, dict[int, StoredMessage]] = {}
@@ -625,11 +626,15 @@ class FakeBotAPI:
         return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
-        self.commands = list(params.get("commands") or [])
+        language = params.get("language_code") or ""
+        if language:  # a menu for the people whose Telegram is in that language
+            self.commands_by_language[language] = list(params.get("commands") or [])
+        else:
+            self.commands = list(params.get("commands") or [])
         return True
 
     def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.commands
+        return self.commands_by_language.get(params.get("language_code") or "", self.commands)
 
     def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
         self.commands = []

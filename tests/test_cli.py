@@ -31,7 +31,7 @@ def test_ask_prints_the_answer_with_the_referral(tmp_path: Path) -> None:
 def test_ask_json_has_exactly_the_promised_fields(tmp_path: Path) -> None:
     done = run(["ask", "why do traffickers take passports?", "--json", "--region", "gb"], tmp_path)
     reply = json.loads(done.stdout)
-    assert set(reply) == {"kind", "entry_id", "score", "alternatives", "region", "text"}
+    assert set(reply) == {"kind", "entry_id", "score", "alternatives", "region", "lang", "detected_lang", "text"}
     assert reply["kind"] == "answer" and reply["region"] == "GB"
     assert "999" in reply["text"] and "**" not in reply["text"]
 
