@@ -4,21 +4,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+# Interface catalogues: .po in the repo, .mo compiled here (and by the package build, see setup.py), never committed.
+PO := $(wildcard bot/locale/*/LC_MESSAGES/awarebot.po)
+MO := $(PO:.po=.mo)
 
-$(STAMP): pyproject.toml
+.PHONY: run test bench clean catalogues extract-messages update-catalogues
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --domain awarebot --input-file $< --output-file $@
+
+catalogues: $(MO)
+
+# For translators: collect the marked strings, then merge them into every language's .po (new ones come in empty).
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ --no-location --sort-output \
+		--project awarebot --copyright-holder "awarebot contributors" -o bot/locale/awarebot.pot .
+
+update-catalogues: extract-messages
+	$(BIN)/pybabel update --domain awarebot -i bot/locale/awarebot.pot -d bot/locale --no-location --ignore-obsolete
+
+run: $(STAMP) catalogues
 	$(BIN)/awarebot start
 
-test: $(STAMP)
+test: $(STAMP) catalogues
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) catalogues
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 
