@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard bot/locale/*/LC_MESSAGES/awarebot.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test bench clean catalogues extract-messages update-catalogues
+.PHONY: run test check chat ask bench clean catalogues extract-messages update-catalogues
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ run: $(STAMP) catalogues
 
 test: $(STAMP) catalogues
 	$(BIN)/python -m pytest
+
+# The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"
+chat: $(STAMP) catalogues
+	$(BIN)/awarebot chat
+
+ask: $(STAMP) catalogues
+	@test -n "$(Q)" || { echo 'usage: make ask Q="your question"' >&2; exit 2; }
+	$(BIN)/awarebot ask "$(Q)"
 
 bench: $(STAMP) catalogues
 	$(BIN)/pip install --quiet -e '.[test,bench]'

@@ -12,7 +12,12 @@ from bot.replies import Reply
 
 PROMPT = "you> "
 COMMANDS = N_(
-    "Commands: /hotline · /region CC · /language xx · /topics · /help · /quit. Numbers open the suggestions shown."
+    "Commands: /hotline [CC] · /region CC · /language xx · /topics · /forget · /help · /quit. "
+    "Numbers open the suggestions shown."
+)
+FORGOTTEN = N_(
+    "Forgotten: your region and the suggestions shown are cleared. Nothing you typed was stored; "
+    "to clear this window too, close the terminal or clear its scrollback."
 )
 GOODBYE = N_("Take care. The numbers above are there whenever you need them.")
 UNKNOWN_COMMAND = N_("I don't know {command}.")
@@ -65,13 +70,18 @@ class ConsoleChat:
                 return 0
 
     def handle(self, line: str) -> bool:
-        """Answer one line; False when the person wants to stop."""
+        """Answer one line (a command, a suggestion number or a question); False when the person wants to stop."""
         command, _, argument = line.partition(" ")
         command = command.lower()
         if command in ("/quit", "/exit", "/q"):
             return False
         if command == "/hotline":
-            self.show(self.engine.hotline_reply(self.region, self.lang))
+            asked = self.engine.referrals.lookup(argument) if argument.strip() else None
+            self.show(self.engine.hotline_reply(asked or self.region, self.lang))
+        elif command == "/forget":
+            self.region = self.engine.default_region
+            self.choices = []
+            self.say(self.t(FORGOTTEN))
         elif command == "/help" or command == "/start":
             self.show(self.engine.help_reply(self.region, self.lang))
             self.say(self.t(COMMANDS))
@@ -107,11 +117,11 @@ class ConsoleChat:
             listed = ", ".join(f"{r.code} ({region_name(r, self.lang)})" for r in self.engine.referrals.regions())
             self.say(f"{self.t(REGION_NOW).format(region=self.region)}\n{listed}")
             return
-        resolved = self.engine.referrals.resolve(code)
+        resolved = self.engine.referrals.lookup(code)
         if resolved is None:
             self.say(self.t(REGION_UNKNOWN).format(code=repr(code)))
             return
-        self.region = code.upper()
+        self.region = code.upper() if self.engine.referrals.resolve(code) else resolved
         served = self.engine.referrals.get(self.region)
         self.say(self.t(REGION_SET).format(code=self.region, name=region_name(served, self.lang)))
         self.show(self.engine.hotline_reply(self.region, self.lang))

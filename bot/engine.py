@@ -3,25 +3,27 @@ the referral is attached (Reply itself refuses to exist without it)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import Config, MatchingConfig
+from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
 from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, native_name
 from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
-from bot.matching import Match, Matcher
-from bot.referrals import ReferralDirectory, load_referrals, referral_block, referral_card
+from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
+from bot.models import Models, Prediction, models_for
+from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card
 from bot.replies import Button, Reply, ReplyKind
-from bot.safety import Route, mentions_minor, route
+from bot.safety import Route, is_goods_trafficking, is_other_language, mentions_minor, mentions_someone_close, strong_rule
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
-# Anything longer is cut before matching: nobody's question needs more, and it bounds the work per message.
+# Anything longer is cut before matching (intent) only: nobody's question needs more, and it bounds the work per
+# message. Safety routing always reads the whole message.
 MAX_MATCH_CHARS = 2000
 
 WELCOME = N_(
@@ -43,6 +45,32 @@ URGENT = N_(
     "• If it's not safe to call, try the text line or website, and delete this chat afterwards if your "
     "phone may be checked."
 )
+# The same without a text line or website, for regions whose directory has neither.
+URGENT_CALL_ONLY = N_(
+    "You are not alone, and it is not your fault.\n"
+    "• If you can, call the emergency number above now.\n"
+    "• The hotline is free and confidential; they will listen and help you plan what to do next.\n"
+    "• If it's not safe to call now, wait for a safer moment, and delete this chat afterwards if your "
+    "phone may be checked."
+)
+UNSURE = N_(
+    "If you or someone else is in danger right now, call the emergency number above.\n"
+    "I want to make sure I help in the right way: is this happening to you now, to someone else, "
+    "or is it a general question?"
+)
+SMALLTALK: dict[str, str] = {
+    "greeting": N_("Hello. I answer questions about sex trafficking: what it is, how to spot it and where to get "
+                   "help. Ask in your own words, or pick a topic."),
+    "thanks": N_("You're welcome. Ask me anything else whenever you like."),
+    "goodbye": N_("Take care. You can come back any time; the numbers below are there if you need them."),
+    "about-bot": N_("I'm awarebot, an automated assistant built by volunteers with anti-trafficking organisations. "
+                    "I answer from reviewed information and keep nothing personal: your messages are answered and "
+                    "not stored."),
+    "acknowledgement": N_("All right. Is there anything else you'd like to know?"),
+}
+HELP_NOW = N_("I need help now")
+SOMEONE_ELSE = N_("It's about someone else")
+GENERAL_QUESTION = N_("Just a general question")
 FALLBACK = N_(
     "I'm not sure I understood that. I answer questions about sex trafficking, for example "
     "how traffickers recruit people, the signs to look for, or how to report. Try other words or pick a topic:"
@@ -85,16 +113,14 @@ SUGGESTED_TOPICS = ("what-is-sex-trafficking", "signs-of-trafficking", "how-to-r
 
 @dataclass(frozen=True, slots=True)
 class Engine:
-    """One immutable version of knowledge + matchers + referral directory. Swapped whole, never mutated."""
+    """One immutable version of knowledge + matcher + referral directory. Swapped whole, never mutated."""
 
     knowledge: Knowledge
     referrals: ReferralDirectory
-    matcher: Matcher
+    models: Models
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     default_region: str = "INTL"
     version: int = 0
-    # One matcher per language with translated entries (their titles and phrasings); English is `matcher`.
-    matchers: Mapping[str, Matcher] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -105,31 +131,22 @@ class Engine:
         default_region: str = "INTL",
         version: int = 0,
     ) -> Engine:
+        matching = matching or MatchingConfig()
         return cls(
             knowledge=knowledge,
             referrals=referrals,
-            matcher=Matcher(knowledge),
-            matching=matching or MatchingConfig(),
+            models=models_for(knowledge, matching.model_cache_dir or None),
+            matching=matching,
             default_region=default_region,
             version=version,
-            matchers={lang: Matcher(knowledge.localized(lang)) for lang in knowledge.content_languages()},
         )
 
     @classmethod
     def load(cls, config: Config) -> Engine:
         """Load and validate the knowledge directory named by the config; raises KnowledgeError."""
         knowledge, referrals = load_folder(Path(config.knowledge_dir))
+        check_default_region(config, referrals.codes())
         return cls.build(knowledge, referrals, config.matching, config.default_region)
-
-    # -- languages -----------------------------------------------------------------------------------------
-
-    def languages(self) -> tuple[str, ...]:
-        """Languages a person can choose: English and every language with an interface catalogue."""
-        return languages()
-
-    def choose_language(self, text: str, prior: str | None = None, user_language: str | None = None) -> str:
-        """The language to answer `text` in (see bot.i18n.choose_language); always one of languages()."""
-        return choose_language(text, prior, user_language=user_language, spoken=self.languages())[0]
 
     # -- the one composing function ------------------------------------------------------------------------
 
@@ -140,13 +157,14 @@ class Engine:
         region: str | None,
         *,
         lang: str = SOURCE_LANGUAGE,
+        detected: str | None = None,
         full_card: bool = False,
         for_minor: bool = False,
         entry_id: str | None = None,
         score: float = 0.0,
         alternatives: tuple[str, ...] = (),
         buttons: tuple[Button, ...] = (),
-        detected: str | None = None,
+        referral_first: bool = False,
     ) -> Reply:
         served = self.referrals.get(region or self.default_region)
         referral = (
@@ -161,6 +179,7 @@ class Engine:
             score=round(score, 3),
             alternatives=alternatives,
             buttons=buttons,
+            referral_first=referral_first,
             lang=lang,
             detected_lang=detected,
         )
@@ -171,72 +190,113 @@ class Engine:
                 *, user_language: str | None = None) -> Reply:
         """Answer what a person typed, in the language it is written in. `lang` is the chat's language so far
         (the person's choice or the last reply's), `user_language` the platform's hint (Telegram language_code);
-        both are priors for short or unclear messages. Never raises for any input text."""
+        both are priors for short or unclear messages (bot.i18n.choose_language). A language awarebot does not
+        speak is answered in English (`Reply.detected_lang` says what it was). Never raises for any input text."""
         started = time.perf_counter()
-        clipped = text[:MAX_MATCH_CHARS]
-        reply_lang, detected = choose_language(clipped, lang, user_language=user_language, spoken=self.languages())
-        reply = self._respond(clipped, region, reply_lang, detected)
+        reply_lang, detected = choose_language(text[:MAX_MATCH_CHARS], lang, user_language=user_language,
+                                               spoken=self.languages())
+        reply = self._respond(text, region, reply_lang, detected)
         log.info(
             "reply kind=%s entry=%s score=%.3f alternatives=%d region=%s lang=%s detected=%s ms=%.2f",
-            reply.kind, reply.entry_id, reply.score, len(reply.alternatives), reply.region, reply.lang,
-            detected, (time.perf_counter() - started) * 1000,
+            reply.kind, reply.entry_id, reply.score, len(reply.alternatives), reply.region, reply.lang, detected,
+            (time.perf_counter() - started) * 1000,
         )
         return reply
 
-    def _respond(self, text: str, region: str | None, lang: str, detected: str | None) -> Reply:
-        norm = normalize(text)  # once per message: routing and matching share it
-        decision = route(text, norm)
-        matcher = self.matcher if lang == SOURCE_LANGUAGE else self.matchers.get(lang)
-        if decision is Route.URGENT:
-            # The topic the message touches, as a way out for someone who was asking in general.
-            match = matcher.best(text, norm) if matcher is not None else None
-            # Only a suggestion, so a lower bar than an answer: personal words dilute the score of urgent messages.
-            topic = match.entry_id if match and match.score >= self.matching.answer_threshold * URGENT_TOPIC_SHARE else None
-            buttons = [Button(gettext(lang, FULL_CARD), "hotline")]
-            if topic:
-                buttons.append(Button(gettext(lang, JUST_ASKING).format(title=self._title(topic, lang)), f"entry:{topic}"))
-            return self._reply(ReplyKind.URGENT, gettext(lang, URGENT), region, lang=lang, buttons=tuple(buttons),
-                               alternatives=(topic,) if topic else (), for_minor=mentions_minor(text, norm),
-                               detected=detected)
-        if decision is Route.REFERRAL:
-            return self._reply(
-                ReplyKind.REFERRAL, gettext(lang, REFERRAL_INTRO), region, lang=lang, full_card=True,
-                buttons=(Button(self._title("how-to-report", lang), "entry:how-to-report"),), detected=detected,
-            )
-        if decision is Route.EMPTY:
+    def _respond(self, text: str, region: str | None, lang: str = SOURCE_LANGUAGE,
+                 detected: str | None = None) -> Reply:
+        norm = normalize(text)  # once per message, whole
+        prefix = text[:MAX_MATCH_CHARS]
+        prediction = self.models.predict(text, prefix)
+        rule = strong_rule(text, norm)
+        if rule or prediction.urgent >= self.matching.urgent_threshold:
+            return self._urgent(prediction, region, text, norm, Route.RULE if rule else Route.MODEL, lang, detected)
+        if not any(ch.isalnum() for ch in norm):
             return self._fallback(FALLBACK_EMPTY, region, lang=lang, detected=detected)
-        if decision is Route.OTHER_TRAFFICKING:
-            return self._fallback(FALLBACK_GOODS, region, lang=lang, detected=detected)
-        if matcher is None:  # a language awarebot speaks but has no entries in yet
-            return self._fallback(FALLBACK_OTHER_LANGUAGE, region, lang=lang, detected=detected)
-        matches = matcher.rank(text, limit=3, norm=norm)
         threshold = self.matching.answer_threshold
-        if not matches or matches[0].score < threshold:
-            other = decision is Route.OTHER_LANGUAGE and lang == SOURCE_LANGUAGE
-            message = FALLBACK_OTHER_LANGUAGE if other else FALLBACK
-            near = tuple(m.entry_id for m in matches if m.score >= threshold * 0.6)
-            return self._fallback(message, region, near, lang=lang, detected=detected)
-        best = matches[0]
-        runner_ups = tuple(
-            m.entry_id for m in matches[1:]
-            if m.score >= threshold and best.score - m.score <= self.matching.runner_up_margin
+        risky = prediction.urgent >= self.matching.unsure_threshold
+        intent, confidence = prediction.intent, prediction.confidence
+        if confidence >= threshold and intent != OFF_TOPIC:
+            if intent == REFERRAL:
+                return dataclasses.replace(self.hotline_reply(region, lang, change_region=False), detected_lang=detected)
+            if intent.startswith(SMALLTALK_PREFIX):
+                return self._smalltalk(intent.removeprefix(SMALLTALK_PREFIX), region, lang, detected)
+            if intent in self.knowledge.entries:
+                runner_ups = tuple(
+                    label for label, p in prediction.intents[1:]
+                    if label in self.knowledge.entries and confidence - p <= self.matching.runner_up_margin
+                )
+                # Someone worried about another person, or a question in the uncertain band: numbers first.
+                first = risky or mentions_someone_close(norm)
+                return self._answer(intent, confidence, region, runner_ups, referral_first=first, lang=lang,
+                                    detected=detected)
+        near = tuple(label for label, p in prediction.intents if label in self.knowledge.entries and p >= 0.1)
+        if risky:
+            return self._unsure(region, near, lang, detected)
+        if is_goods_trafficking(norm):
+            return self._fallback(FALLBACK_GOODS, region, lang=lang, detected=detected)
+        # English reply to a message in a language awarebot does not speak: say so, kindly, with the numbers.
+        other = lang == SOURCE_LANGUAGE and (
+            (detected is not None and detected != SOURCE_LANGUAGE) or is_other_language(norm)
         )
-        return self._answer(best, region, runner_ups, lang, detected)
+        message = FALLBACK_OTHER_LANGUAGE if other else FALLBACK
+        return self._fallback(message, region, near, lang=lang, detected=detected)
+
+    def _urgent(self, prediction: Prediction, region: str | None, text: str, norm: str, why: Route,
+                lang: str = SOURCE_LANGUAGE, detected: str | None = None) -> Reply:
+        # The topic the message touches, as a way out for someone who was asking in general.
+        topic = next((label for label, p in prediction.intents if label in self.knowledge.entries and p >= 0.2), None)
+        buttons = [Button(gettext(lang, FULL_CARD), "hotline")]
+        if topic:
+            buttons.append(Button(gettext(lang, JUST_ASKING).format(title=self._title(topic, lang)), f"entry:{topic}"))
+        log.debug("urgent by %s", why)
+        served = self.referrals.get(region or self.default_region)
+        body = URGENT if _has_text_or_web(served) else URGENT_CALL_ONLY
+        return self._reply(ReplyKind.URGENT, gettext(lang, body), region, lang=lang, detected=detected,
+                           buttons=tuple(buttons), alternatives=(topic,) if topic else (),
+                           for_minor=mentions_minor(text, norm))
+
+    def urgent_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
+        """The urgent card on its own (the "I need help now" button)."""
+        lang = self._spoken(lang)
+        served = self.referrals.get(region or self.default_region)
+        body = URGENT if _has_text_or_web(served) else URGENT_CALL_ONLY
+        return self._reply(ReplyKind.URGENT, gettext(lang, body), region, lang=lang,
+                           buttons=(Button(gettext(lang, FULL_CARD), "hotline"),))
+
+    def _unsure(self, region: str | None, near: tuple[str, ...], lang: str = SOURCE_LANGUAGE,
+                detected: str | None = None) -> Reply:
+        general = f"entry:{near[0]}" if near else "topics"
+        buttons = (
+            Button(gettext(lang, HELP_NOW), "urgent"),
+            Button(gettext(lang, SOMEONE_ELSE),
+                   "entry:how-to-help-someone" if "how-to-help-someone" in self.knowledge.entries else "hotline"),
+            Button(gettext(lang, GENERAL_QUESTION), general),
+        )
+        return self._reply(ReplyKind.UNSURE, gettext(lang, UNSURE), region, lang=lang, detected=detected,
+                           buttons=buttons, alternatives=near[:3])
+
+    def _smalltalk(self, sub_intent: str, region: str | None, lang: str = SOURCE_LANGUAGE,
+                   detected: str | None = None) -> Reply:
+        body = SMALLTALK.get(sub_intent, SMALLTALK["acknowledgement"])
+        return self._reply(ReplyKind.SMALLTALK, gettext(lang, body), region, lang=lang, detected=detected,
+                           buttons=self._menu_buttons(lang))
 
     def entry_reply(self, entry_id: str, region: str | None = None, lang: str | None = None) -> Reply:
         """The card of one entry (topic browsing, deep links, "Did you mean…" buttons), in `lang` when translated."""
         lang = self._spoken(lang)
         if entry_id not in self.knowledge.entries:
             return self._fallback(FALLBACK, region, lang=lang)
-        return self._answer(Match(entry_id, 1.0), region, (), lang)
+        return self._answer(entry_id, 1.0, region, (), lang=lang)
 
-    def hotline_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
+    def hotline_reply(self, region: str | None = None, lang: str | None = None, *,
+                      change_region: bool = True) -> Reply:
         lang = self._spoken(lang)
-        return self._reply(
-            ReplyKind.REFERRAL, gettext(lang, REFERRAL_INTRO), region, lang=lang, full_card=True,
-            buttons=(Button(self._title("how-to-report", lang), "entry:how-to-report"),
-                     Button(gettext(lang, CHANGE_REGION), "region")),
-        )
+        buttons = (Button(self._title("how-to-report", lang), "entry:how-to-report"),)
+        if change_region:
+            buttons += (Button(gettext(lang, CHANGE_REGION), "region"),)
+        return self._reply(ReplyKind.REFERRAL, gettext(lang, REFERRAL_INTRO), region, lang=lang, full_card=True,
+                           buttons=buttons)
 
     def help_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
         lang = self._spoken(lang)
@@ -244,7 +304,8 @@ class Engine:
 
     def welcome_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
         lang = self._spoken(lang)
-        return self._reply(ReplyKind.HELP, gettext(lang, WELCOME), region, lang=lang, buttons=self._menu_buttons(lang))
+        return self._reply(ReplyKind.HELP, gettext(lang, WELCOME), region, lang=lang,
+                           buttons=self._menu_buttons(lang))
 
     def notice(self, body: str, region: str | None = None, buttons: tuple[Button, ...] = (),
                lang: str | None = None) -> Reply:
@@ -279,6 +340,12 @@ class Engine:
         """An entry's title in `lang` (English when not translated)."""
         return self._title(entry_id, self._spoken(lang))
 
+    # -- languages -----------------------------------------------------------------------------------------
+
+    def languages(self) -> tuple[str, ...]:
+        """Languages a person can choose: English and every language with an interface catalogue."""
+        return languages()
+
     def language_buttons(self) -> tuple[Button, ...]:
         """One button per language, labelled with its own name ("Español", "Українська")."""
         return tuple(Button(native_name(code), f"lang:{code}") for code in self.languages())
@@ -286,7 +353,7 @@ class Engine:
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _spoken(self, lang: str | None) -> str:
-        return lang if lang in self.languages() else SOURCE_LANGUAGE  # type: ignore[return-value]
+        return lang if lang is not None and lang in self.languages() else SOURCE_LANGUAGE
 
     def _title(self, entry_id: str, lang: str = SOURCE_LANGUAGE) -> str:
         translated = self.knowledge.translation(entry_id, lang)
@@ -299,9 +366,9 @@ class Engine:
         return (Button(gettext(lang, BROWSE_TOPICS), "topics"), Button(gettext(lang, HOTLINE_LABEL), "hotline"),
                 Button(gettext(lang, CHOOSE_REGION), "region"), Button(gettext(lang, LANGUAGE_LABEL), "language"))
 
-    def _answer(self, match: Match, region: str | None, runner_ups: tuple[str, ...], lang: str = SOURCE_LANGUAGE,
-                detected: str | None = None) -> Reply:
-        entry = self.knowledge.entries[match.entry_id]
+    def _answer(self, entry_id: str, score: float, region: str | None, runner_ups: tuple[str, ...],
+                referral_first: bool = False, lang: str = SOURCE_LANGUAGE, detected: str | None = None) -> Reply:
+        entry = self.knowledge.entries[entry_id]
         buttons = [Button(gettext(lang, DID_YOU_MEAN).format(title=self._title(r, lang)), f"entry:{r}")
                    for r in runner_ups]
         shown = set(runner_ups) | {entry.id}
@@ -311,11 +378,11 @@ class Engine:
             body = f"**{entry.title}**\n{entry.answer}"
         elif translated is not None:
             body = f"**{translated.title}**\n{translated.answer}"
-        else:  # whole English answer, with one line in the person's language saying so
+        else:  # the whole English answer, with one line in the person's language saying so
             body = f"{gettext(lang, NOT_TRANSLATED)}\n\n**{entry.title}**\n{entry.answer}"
         return self._reply(
-            ReplyKind.ANSWER, body, region, lang=lang, entry_id=entry.id, score=match.score,
-            alternatives=runner_ups, buttons=tuple(buttons), detected=detected,
+            ReplyKind.ANSWER, body, region, lang=lang, detected=detected, entry_id=entry.id, score=score,
+            alternatives=runner_ups, buttons=tuple(buttons), referral_first=referral_first,
         )
 
     def _fallback(self, message: str, region: str | None, near: tuple[str, ...] = (), *,
@@ -325,8 +392,13 @@ class Engine:
         buttons = tuple(Button(self._title(e, lang), f"entry:{e}") for e in suggestions[:4]) + (
             Button(gettext(lang, BROWSE_TOPICS), "topics"),
         )
-        return self._reply(ReplyKind.FALLBACK, gettext(lang, message), region, lang=lang,
-                           alternatives=tuple(near[:3]), buttons=buttons, detected=detected)
+        return self._reply(ReplyKind.FALLBACK, gettext(lang, message), region, lang=lang, detected=detected,
+                           alternatives=tuple(near[:3]), buttons=buttons)
+
+
+def _has_text_or_web(served: Region) -> bool:
+    """The region's directory lists a text line or a website (so the urgent text may mention one)."""
+    return any(h.sms or h.web for h in served.hotlines)
 
 
 def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import KnowledgeError, Problem
+from bot.examples import ExampleKey, Examples, check_examples, group_examples, intent_of, load_example_lines
 from bot.markup import has_unbalanced_markup
 from bot.text import normalize
 from bot.yamlio import LineDict, LineList, load_yaml
@@ -117,6 +118,8 @@ class Knowledge:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Which file each entry came from, so an export writes it back to the same place.
     files: Mapping[str, str] = field(default_factory=dict)
+    # Labelled training examples: (lang, label) -> texts (see bot/examples.py).
+    examples: Examples = field(default_factory=dict)
     # lang -> entry id -> translation.
     translations: Mapping[str, Mapping[str, Translation]] = field(default_factory=dict)
 
@@ -132,31 +135,6 @@ class Knowledge:
     def content_languages(self) -> tuple[str, ...]:
         """Languages other than English with at least one translated entry, sorted."""
         return tuple(sorted(lang for lang, entries in self.translations.items() if entries))
-
-    def training_phrasings(self) -> list[tuple[str, str, str]]:
-        """Every question phrasing as (entry id, text, lang): the English questions, then each language's
-        translated questions, labelled with the English entry's id. The learned models train on these."""
-        out = [(e.id, q, "en") for e in self.entries.values() for q in e.questions]
-        for lang in self.content_languages():
-            for entry_id, t in self.translations[lang].items():
-                if entry_id in self.entries:
-                    out.extend((entry_id, q, lang) for q in t.questions)
-        return out
-
-    def localized(self, lang: str) -> Knowledge:
-        """This knowledge as seen in `lang`: translated entries with their title and questions (English entries
-        without a translation are left out), for a per-language matcher. English returns itself."""
-        if lang == "en":
-            return self
-        entries = {}
-        for entry_id, t in self.translations.get(lang, {}).items():
-            entry = self.entries.get(entry_id)
-            if entry is not None:
-                entries[entry_id] = Entry(
-                    id=entry_id, title=t.title, category=entry.category, questions=t.questions, answer=t.answer,
-                    related=entry.related, sources=entry.sources, reviewed=t.reviewed,
-                )
-        return Knowledge(entries=entries, synonyms={}, files={})
 
     def stale_translations(self) -> list[Translation]:
         """Translations that follow an older English text than the live one (their source_reviewed date is before
@@ -174,7 +152,8 @@ class Knowledge:
         merged = {lang: dict(entries) for lang, entries in self.translations.items()}
         for (lang, entry_id), translation in overrides.items():
             merged.setdefault(lang, {})[entry_id] = translation
-        return Knowledge(entries=self.entries, synonyms=self.synonyms, files=self.files, translations=merged)
+        return Knowledge(entries=self.entries, synonyms=self.synonyms, files=self.files, examples=self.examples,
+                         translations=merged)
 
     def by_category(self) -> dict[str, list[Entry]]:
         grouped: dict[str, list[Entry]] = {c: [] for c in CATEGORY_TITLES}
@@ -189,7 +168,46 @@ class Knowledge:
         files = dict(self.files)
         for entry_id, entry in overrides.items():
             files.setdefault(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
-        return Knowledge(entries=merged, synonyms=self.synonyms, files=files, translations=self.translations)
+        return Knowledge(entries=merged, synonyms=self.synonyms, files=files, examples=self.examples,
+                         translations=self.translations)
+
+    def with_examples(self, overrides: Mapping[ExampleKey, tuple[str, ...]]) -> Knowledge:
+        """A new version whose examples of some (lang, label) are replaced (an empty tuple removes them)."""
+        merged = dict(self.examples)
+        merged.update(overrides)
+        return Knowledge(entries=self.entries, synonyms=self.synonyms, files=self.files,
+                         examples={k: v for k, v in merged.items() if v}, translations=self.translations)
+
+    def training_phrasings(self) -> list[tuple[str, str]]:
+        """(text, intent label) pairs the intent classifier learns from, in a stable order: every entry's title and
+        questions (label: the entry id), then each language's translated titles and questions (label: the English
+        entry's id), then the examples that name an intent (entries, "@referral", "@smalltalk:<sub-intent>",
+        "@off_topic")."""
+        pairs: list[tuple[str, str]] = []
+        for entry in self.entries.values():
+            pairs.append((entry.title, entry.id))
+            pairs.extend((q, entry.id) for q in entry.questions)
+        for lang in self.content_languages():
+            for entry_id, t in self.translations[lang].items():
+                if entry_id in self.entries:
+                    pairs.append((t.title, entry_id))
+                    pairs.extend((q, entry_id) for q in t.questions)
+        for (_lang, label), texts in sorted(self.examples.items()):
+            intent = intent_of(label)
+            if intent is not None and (intent.startswith("@") or intent in self.entries):
+                pairs.extend((t, intent) for t in texts)
+        return pairs
+
+    def safety_examples(self) -> list[tuple[str, bool]]:
+        """(text, urgent) pairs the safety classifier learns from: urgent examples are True; every other example
+        and every entry phrasing is False (they are questions, not emergencies)."""
+        pairs = [(text, False) for text, _ in self.training_phrasings()]
+        for (_lang, label), texts in sorted(self.examples.items()):
+            if label == "urgent":
+                pairs.extend((t, True) for t in texts)
+            elif label == "general":
+                pairs.extend((t, False) for t in texts)
+        return pairs
 
 
 def _as_str(value: Any) -> str:
@@ -374,20 +392,30 @@ def load_knowledge(directory: Path) -> Knowledge:
         synonyms = load_synonyms(directory / SYNONYMS_FILE)
     except KnowledgeError as exc:
         problems.extend(exc.problems)
+    example_lines = load_example_lines(directory, problems)
+    questions = {normalize(q): e.id for e, _, _ in loaded for q in e.questions}
+    problems.extend(check_examples(example_lines, (e.id for e, _, _ in loaded), questions))
     if problems:
         raise KnowledgeError(problems)
     return Knowledge(
         entries={e.id: e for e, _, _ in loaded},
         synonyms=synonyms,
         files={e.id: str(Path(f).relative_to(directory)) for e, f, _ in loaded},
+        examples=group_examples(example_lines),
         translations=translations,
     )
 
 
 def figures(text: str) -> list[str]:
     """The digit sequences of a text, sorted, with thousands separators dropped ("1,000" == "1 000" == "1000";
-    "27.6" and "27,6" are both 27 and 6). Two answers stating the same facts have the same figures."""
-    return sorted(_DIGITS.findall(_THOUSANDS.sub("", text)))
+    "27.6" and "27,6" are both 27 and 6) and whole thousands reduced ("99 billion" written as "99,000 million" in
+    Thai, or 99 000 millions, is 99 either way). Two answers stating the same facts have the same figures."""
+    out = []
+    for number in _DIGITS.findall(_THOUSANDS.sub("", text)):
+        while len(number) > 3 and number.endswith("000"):
+            number = number[:-3]
+        out.append(number)
+    return sorted(out)
 
 
 def check_translation_data(

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import secrets
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
+from telegram.ext import Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import service
 from bot.chatstate import ChatStates
-from bot.config import Config
+from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
 from bot.i18n import N_, gettext, languages, load_catalogues
+from handlers import chats as chat_events
 from handlers import (
     conversation,
     errors,
@@ -32,6 +34,7 @@ from handlers import (
     region,
     topics,
 )
+from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
@@ -64,12 +67,19 @@ COMMANDS = (
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Start-up calls (getMe, setWebhook) are retried this often when the network is not there yet.
 BOOTSTRAP_RETRIES = 5
+# Before starting, getMe is tried this many times, waiting 1, 2, 4, 8 s between tries (one log line per retry).
+STARTUP_ATTEMPTS = 5
+STARTUP_BACKOFF = 1.0
+TOKEN_REFUSED = "Telegram refused the bot token: check [telegram] token or TELEGRAM_BOT_TOKEN"
+UNREACHABLE = "cannot reach the Bot API at start ({problem}): check the network and [telegram] base_url"
 # Updates handled at once: one slow chat never holds up the others.
 CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
-FEATURES = (forget, moderation, feedback, conversation, topics, region, language, inline, fallback, errors)
+FEATURES = (
+    chat_events, forget, moderation, feedback, conversation, topics, region, language, inline, fallback, errors
+)
 
 
 def build_application(
@@ -90,34 +100,48 @@ def build_application(
     # Opt in to PTB's timedelta time periods (22.2+): with the old int form every flood limit warns.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     telegram = config.telegram
-    builder = (
-        Application.builder()
-        .token(telegram.token)
-        .context_types(CONTEXT_TYPES)
-        .defaults(Defaults(
+    ledger = UpdateLedger()
+    bot = LedgerBot(
+        telegram.token,
+        base_url=telegram.base_url or "https://api.telegram.org/bot",
+        base_file_url=telegram.base_file_url or "https://api.telegram.org/file/bot",
+        request=request or RetryingRequest(connection_pool_size=CONCURRENT_UPDATES * 2, read_timeout=10.0),
+        get_updates_request=get_updates_request or HTTPXRequest(read_timeout=10.0),
+        defaults=Defaults(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
             do_quote=False,
-        ))
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .rate_limiter(
-            rate_limiter or AIORateLimiter(overall_max_rate=telegram.max_messages_per_second, max_retries=3)
-        )
-        .request(request or RetryingRequest(connection_pool_size=CONCURRENT_UPDATES * 2, read_timeout=10.0))
-        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=10.0))
+        ),
+        rate_limiter=rate_limiter or PatientRateLimiter(overall_max_rate=telegram.max_messages_per_second),
+        ledger=ledger,
+    )
+    builder = (
+        Application.builder()
+        .application_class(BoundedApplication)
+        .bot(bot)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES))
+        .update_queue(ConfirmingQueue(ledger))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
-    if telegram.base_url:
-        builder = builder.base_url(telegram.base_url)
-    if telegram.base_file_url:
-        builder = builder.base_file_url(telegram.base_file_url)
     app: App = builder.build()
     chats = chats if chats is not None else ChatStates()
     install_deps(app.bot_data, BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store))
     for feature in FEATURES:
         feature.register(app)
     return app
+
+
+class BoundedApplication(Application):  # type: ignore[type-arg]
+    """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
+    and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
+    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a TTL."""
+
+    def _mark_for_persistence_update(self, *, update: object | None = None, job: Any | None = None) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 async def _post_init(app: App) -> None:
@@ -137,6 +161,13 @@ async def _post_init(app: App) -> None:
         log.warning("could not set the command menu: %s", type(exc).__name__)
     await moderation.post_init(app, COMMANDS)  # moderators' own menus; warns them when the database is down
     log.info("awarebot started as @%s", app.bot.username)
+
+
+async def _post_stop(app: App) -> None:
+    """After the last handler ended: confirm to Telegram (polling) what was handled, and only that."""
+    if isinstance(app.bot, LedgerBot):
+        await app.bot.confirm_handled()
+    await deps_of(app.bot_data).counts.close()
 
 
 async def _post_shutdown(app: App) -> None:
@@ -171,6 +202,35 @@ def webhook_secret(config: Config) -> str:
     return configured
 
 
+async def check_bot_api(
+    telegram: TelegramConfig, *, attempts: int = STARTUP_ATTEMPTS, backoff: float = STARTUP_BACKOFF
+) -> str | None:
+    """Ask the Bot API who we are (getMe) before starting: None when it answers, else the one line to print.
+
+    A refused token (HTTP 401 or 404, python-telegram-bot's InvalidToken) fails at once; a network error is
+    retried `attempts` times in all, waiting `backoff` seconds doubled each time, with one log line per retry.
+    """
+    for attempt in range(1, attempts + 1):
+        bot = Bot(
+            telegram.token,
+            base_url=telegram.base_url or "https://api.telegram.org/bot",
+            request=HTTPXRequest(connect_timeout=5.0, read_timeout=10.0),
+        )
+        try:
+            async with bot:  # initialize() calls getMe; the client is closed again either way
+                return None
+        except InvalidToken:
+            return TOKEN_REFUSED
+        except NetworkError as exc:  # TimedOut included
+            if attempt == attempts:
+                return UNREACHABLE.format(problem=type(exc).__name__)
+            delay = backoff * 2 ** (attempt - 1)
+            log.warning("cannot reach the Bot API (%s); retry %d of %d in %.0f s", type(exc).__name__, attempt,
+                        attempts - 1, delay)
+            await asyncio.sleep(delay)
+    return None
+
+
 def run_bot(config: Config) -> int:
     """Serve until SIGINT/SIGTERM; updates being answered are finished first. Returns an exit code."""
     telegram = config.telegram
@@ -190,10 +250,17 @@ def run_bot(config: Config) -> int:
         if not telegram.webhook.secret_token:
             log.info("no [telegram.webhook] secret_token configured: using a random one for this run")
     logprivacy.quiet_libraries()
-    app = build_application(config, LiveEngine(Engine.load(config)), open_store=True)
+    engine = Engine.load(config)  # broken knowledge or config stops start-up before the network is touched
+    problem = asyncio.run(check_bot_api(telegram))
+    if problem is not None:
+        log.error(problem)
+        return 1
+    app = build_application(config, LiveEngine(engine), open_store=True)
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook
+            if isinstance(app.update_queue, ConfirmingQueue):
+                app.update_queue.waiting = True  # answer Telegram only once the update was handled
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,
@@ -208,10 +275,9 @@ def run_bot(config: Config) -> int:
         else:
             app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
     except InvalidToken:
-        log.error("Telegram refused the bot token: check [telegram] token or TELEGRAM_BOT_TOKEN")
+        log.error(TOKEN_REFUSED)
         return 1
     except NetworkError as exc:
-        log.error("cannot reach the Bot API at start (%s): check the network and [telegram] base_url",
-                  type(exc).__name__)
+        log.error(UNREACHABLE.format(problem=type(exc).__name__))
         return 1
     return 0

@@ -9,13 +9,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.i18n import N_, gettext
 from bot.replies import Reply, ReplyKind
-from handlers import language as language_feature
 from handlers import region as region_feature
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import (
     ENTRY,
     HELP,
     HOTLINE,
+    URGENT,
     chat_lang,
     chat_region,
     compose,
@@ -37,6 +38,7 @@ PRIVACY_FALLBACK = N_(
     "• Your region, if you choose one, only in memory, for at most 48 hours.\n"
     "• Anonymous counts only: which topics were shown, never who asked."
 )
+# t.me/<bot>?start=hotline | region | lang-xx | <entry id>
 DEEP_LINK_HOTLINE, DEEP_LINK_REGION, DEEP_LINK_LANGUAGE = "hotline", "region", "lang-"
 PRIVATE_CHAT_LABEL = N_("Talk to me privately")
 
@@ -72,10 +74,13 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def hotline(update: Update, context: Context) -> None:
-    """The full referral card of the chat's region."""
+    """The full referral card of the region named in `/hotline GB` (a code, alias or country name), else of the
+    chat's region. The argument shows that card once; it does not change the chat's region."""
     chat_id = update.effective_chat.id
-    reply = context.deps.live.current.hotline_reply(chat_region(context, chat_id), chat_lang(context, update))
-    await send_reply(context, chat_id, reply)
+    engine = context.deps.live.current
+    asked = engine.referrals.lookup(" ".join(context.args)) if context.args else None
+    await send_reply(context, chat_id, engine.hotline_reply(asked or chat_region(context, chat_id),
+                                                            chat_lang(context, update)))
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -95,12 +100,13 @@ async def privacy(update: Update, context: Context) -> None:
 async def ask(update: Update, context: Context) -> None:
     """A question in own words, in a private chat."""
     chat_id = update.effective_chat.id
-    reply = respond(context, update, update.effective_message.text or "")
+    reply = respond(context, update, said(update.effective_message))
     await send_reply(context, chat_id, reply)
 
 
 def respond(context: Context, update: Update, text: str) -> Reply:
-    """The engine's reply to `text` in this chat (region and language priors), remembering the reply's language."""
+    """The engine's reply to `text` in this chat (region and language priors); the reply's language becomes the
+    chat's language (memory only, like the region)."""
     chat_id = update.effective_chat.id
     reply = context.deps.live.current.respond(
         text, chat_region(context, chat_id), chat_lang(context, update), user_language=user_language(update)
@@ -124,7 +130,7 @@ async def ask_in_group(update: Update, context: Context) -> None:
 async def entry_button(update: Update, context: Context) -> None:
     """A "Did you mean…" or related-topic button: that entry's card as a new message."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     chat_id = update.effective_chat.id
     entry_id = query.data.removeprefix(ENTRY)
     reply = context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id), chat_lang(context, update))
@@ -133,19 +139,38 @@ async def entry_button(update: Update, context: Context) -> None:
 
 async def hotline_button(update: Update, context: Context) -> None:
     """The Hotline button: the full referral card."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await hotline(update, context)
 
 
-async def help_button(update: Update, context: Context) -> None:
+async def urgent_button(update: Update, context: Context) -> None:
+    """"I need help now" under an unsure reply: the urgent card."""
     await update.callback_query.answer()
+    chat_id = update.effective_chat.id
+    reply = context.deps.live.current.urgent_reply(chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
+
+
+async def help_button(update: Update, context: Context) -> None:
+    await acknowledge(update.callback_query)
     await help_command(update, context)
+
+
+def said(message: Message) -> str:
+    """What a person wrote: the text, or a photo's or document's caption (a caption is text wherever text is)."""
+    return message.text or message.caption or ""
+
+
+def _mentions(message: Message, kinds: list[str]) -> dict[MessageEntity, str]:
+    if message.text is None and message.caption is not None:
+        return message.parse_caption_entities(kinds)
+    return message.parse_entities(kinds)
 
 
 def _without_mentions(message: Message, username: str) -> str:
     """The question without "@bot" in it."""
-    text = message.text or ""
-    for value in message.parse_entities([MessageEntity.MENTION]).values():
+    text = said(message)
+    for value in _mentions(message, [MessageEntity.MENTION]).values():
         if value[1:].lower() == username.lower():
             text = text.replace(value, " ")
     return text.strip()
@@ -159,7 +184,7 @@ class _AddressedToBot(filters.MessageFilter):
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
             return True
-        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        for entity, value in _mentions(message, [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
             if entity.type == MessageEntity.MENTION and value[1:].lower() == (bot.username or "").lower():
                 return True
             if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id:
@@ -169,7 +194,9 @@ class _AddressedToBot(filters.MessageFilter):
 
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored on purpose
 PRIVATE_TEXT = filters.ChatType.PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
-GROUP_TEXT_TO_BOT = filters.ChatType.GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND & _AddressedToBot()
+GROUP_TEXT_TO_BOT = (
+    filters.ChatType.GROUPS & NEW_MESSAGE & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND & _AddressedToBot()
+)
 
 
 def register(app: App) -> None:
@@ -182,3 +209,4 @@ def register(app: App) -> None:
     app.add_handler(CallbackQueryHandler(entry_button, pattern=f"^{ENTRY}"))
     app.add_handler(CallbackQueryHandler(hotline_button, pattern=f"^{HOTLINE}$"))
     app.add_handler(CallbackQueryHandler(help_button, pattern=rf"^\{HELP}$"))
+    app.add_handler(CallbackQueryHandler(urgent_button, pattern=f"^{URGENT}$"))

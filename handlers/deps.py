@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from telegram import Message, Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import LiveEngine
+from handlers.counting import CountBuffer
 
 _KEY = "deps"
 
@@ -24,14 +26,41 @@ class BotDeps:
     store: Any | None = None
     # True when the application opens the store in post_init and closes it at shutdown (run_bot).
     owns_store: bool = False
+    # Usage counts and votes on their way to the store (never on the reply path).
+    counts: CountBuffer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = CountBuffer(lambda: self.store)
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """CallbackContext with the typed dependencies."""
+    """CallbackContext with the typed dependencies and the update it was made for (to reply where it was said)."""
+
+    current_update: Update | None = None
+
+    @classmethod
+    def from_update(cls, update: object, application: Any) -> Context:
+        context = super().from_update(update, application)
+        if isinstance(update, Update):
+            context.current_update = update
+        return context
 
     @property
     def deps(self) -> BotDeps:
         return deps_of(self.bot_data)
+
+    def thread_of(self, chat_id: int) -> int | None:
+        """The forum topic the update was said in, when a reply goes to that same chat; None elsewhere
+        (private chats, groups without topics, "General")."""
+        update = self.current_update
+        if update is None or update.effective_chat is None or update.effective_chat.id != chat_id:
+            return None
+        message = update.effective_message
+        if update.callback_query is not None and isinstance(update.callback_query.message, Message):
+            message = update.callback_query.message
+        if isinstance(message, Message) and message.is_topic_message and message.message_thread_id:
+            return message.message_thread_id
+        return None
 
 
 CONTEXT_TYPES = ContextTypes(context=Context)

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.i18n import N_, gettext
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import chat_lang, chat_region, send_reply
 
@@ -40,7 +41,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def stale_button(update: Update, context: Context) -> None:
     """A button no handler knows (an old message, an older version): answer it so the spinner stops."""
-    await update.callback_query.answer(gettext(chat_lang(context, update), STALE_BUTTON))
+    await acknowledge(update.callback_query, gettext(chat_lang(context, update), STALE_BUTTON))
 
 
 def register(app: App) -> None:

@@ -8,14 +8,16 @@ render.send_reply / edit_reply call `with_votes` and `count`; this module must n
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.i18n import N_, gettext
-from bot.moderation import stats_event
+from bot.usage import stats_event
 from bot.replies import Reply, ReplyKind
+from handlers.buttons import acknowledge
 from handlers.deps import Context
 
 log = logging.getLogger(__name__)
@@ -46,16 +48,17 @@ def with_votes(context: Context, reply: Reply, markup: InlineKeyboardMarkup | No
     return InlineKeyboardMarkup([*rows, row])
 
 
-async def count(context: Context, reply: Reply) -> None:
-    """Count the event a sent reply stands for. Never fails the reply: it has already gone out."""
-    store = context.deps.store
+def count(context: Context, reply: Reply) -> None:
+    """Count the event a sent reply stands for, off the reply path (handlers.counting): never waits, never fails."""
     event = stats_event(reply)
-    if store is None or event is None:
+    if event is None:
         return
-    try:
-        await store.count_event(*event)
-    except Exception as exc:  # a stats hiccup (locked, full disk) must not reach the person
-        log.warning("could not count a %s reply: %s", event[0], type(exc).__name__)
+    name, entry_id = event
+
+    async def write(store: Any) -> None:
+        await store.count_event(name, entry_id)
+
+    context.deps.counts.add(write)
 
 
 async def vote(update: Update, context: Context) -> None:
@@ -63,15 +66,16 @@ async def vote(update: Update, context: Context) -> None:
     query = update.callback_query
     data = query.data or ""
     entry_id = data[len(UP):]
-    store = context.deps.store
-    if store is not None and entry_id in context.deps.live.current.knowledge.entries:
-        try:
-            await store.record_vote(entry_id, data.startswith(UP))
-        except Exception as exc:
-            log.warning("could not record a vote: %s", type(exc).__name__)
+    if entry_id in context.deps.live.current.knowledge.entries:
+        up = data.startswith(UP)
+
+        async def write(store: Any) -> None:
+            await store.record_vote(entry_id, up)
+
+        context.deps.counts.add(write)
     from handlers.render import chat_lang
 
-    await query.answer(gettext(chat_lang(context, update), THANKS))
+    await acknowledge(query, gettext(chat_lang(context, update), THANKS))
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [

@@ -12,13 +12,25 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import N_, gettext
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import chat_lang, chat_region, compose, edit_reply, keyboard, menu_buttons, send_reply
+from handlers.render import (
+    chat_lang,
+    chat_region,
+    compose,
+    deliver,
+    edit_reply,
+    keyboard,
+    menu_buttons,
+    send_reply,
+)
 
 log = logging.getLogger(__name__)
 
 CONFIRM, CANCEL = "f:y", "f:n"
 BATCH = 100  # deleteMessages takes at most 100 ids
+# The Bot API deletes messages younger than 48 hours only; keep a margin for clock drift and slow batches.
+DELETE_WINDOW = 48 * 3600.0 - 300.0
 PROMPT = N_(
     "**Delete this conversation?**\n"
     "I'll delete the messages of this chat that Telegram lets me delete (those from the last 48 hours) "
@@ -59,10 +71,10 @@ async def confirm(update: Update, context: Context) -> None:
     chats = context.deps.chats
     lang = chat_lang(context, update)  # read before the chat's memory is dropped
     if query.message is None or chats.pop_pending_forget(chat_id) != query.message.message_id:
-        await query.answer(gettext(lang, EXPIRED))
+        await acknowledge(query, gettext(lang, EXPIRED))
         return
-    await query.answer()
-    ids = chats.deletable_messages(chat_id)
+    await acknowledge(query)
+    ids = chats.recent_messages(chat_id, DELETE_WINDOW)
     failed = 0
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
@@ -73,17 +85,18 @@ async def confirm(update: Update, context: Context) -> None:
             log.warning("forget: a batch of %d could not be deleted (%s)", len(batch), type(exc).__name__)
     chats.forget(chat_id)
     log.info("forget: %d message(s) deleted, %d failed", len(ids) - failed, failed)
-    await context.bot.send_message(chat_id, gettext(lang, DONE))  # deliberately not remembered: the chat's state is gone
+    await deliver(context, chat_id, gettext(lang, DONE), remember=False)  # not remembered: the chat's state is gone
 
 
 async def cancel(update: Update, context: Context) -> None:
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     chat_id = update.effective_chat.id
     context.deps.chats.pop_pending_forget(chat_id)
     engine = context.deps.live.current
     lang = chat_lang(context, update)
-    reply = compose(engine, gettext(lang, CANCELLED), chat_region(context, chat_id), menu_buttons(engine, lang), lang=lang)
+    reply = compose(engine, gettext(lang, CANCELLED), chat_region(context, chat_id), menu_buttons(engine, lang),
+                    lang=lang)
     await edit_reply(context, query.message, reply, keyboard(reply.buttons))
 
 

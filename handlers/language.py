@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.engine import Engine
 from bot.i18n import N_, gettext, native_name, normalize_code
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import (
     LANGUAGE,
@@ -59,7 +60,7 @@ async def language_command(update: Update, context: Context) -> None:
 
 async def picker_button(update: Update, context: Context) -> None:
     """The Language button: a new picker message."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await send_picker(context, update)
 
 
@@ -68,7 +69,7 @@ async def choose(update: Update, context: Context) -> None:
     query = update.callback_query
     engine = context.deps.live.current
     code = query.data.removeprefix(LANGUAGE)
-    await query.answer()
+    await acknowledge(query)
     if code not in engine.languages():
         await send_picker(context, update, UNKNOWN)
         return

@@ -1,7 +1,7 @@
-"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → bot.moderation → Bot API calls.
+"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → handlers.kbchat → Bot API calls.
 
 Who may use them is decided at registration (a user filter built from the config); everyone else gets a polite
-refusal and nothing changes. What a moderator is drafting lives in bot.moderation's in-memory sessions.
+refusal and nothing changes. What a moderator is drafting lives in handlers.kbchat's in-memory sessions.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
-from bot.moderation import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
+from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
+from handlers.buttons import acknowledge
 from handlers.deps import Context, deps_of
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
 
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 _KEY = "moderation"
 PREFIX = "m:"  # callback data: "m:" + the action after "mod:"
 PRIVATE_ONLY = "Moderator commands work only in a private chat with me."
+# /kb_stats waits at most this long (seconds) for buffered counts to reach the store.
+STATS_DRAIN_TIMEOUT = 2.0
+# The user id given to the service for a message without a sender (never a moderator's: Telegram ids are positive).
+ANONYMOUS = 0
 
 # Shown in the command menu of moderators' own chats only (BotCommandScopeChat); the public menu stays as is.
 EDITOR_COMMANDS = (
@@ -210,8 +215,9 @@ async def stale(update: Update, context: Context) -> None:
 
 
 async def stats(update: Update, context: Context) -> None:
-    """/kb_stats [days]."""
+    """/kb_stats [days]: the counts still on their way to the store are written first (a moment at most)."""
     days = context.args[0] if context.args else ""
+    await context.deps.counts.drain(STATS_DRAIN_TIMEOUT)
     await tell(context, update.effective_chat.id, await service_of(context).stats(update.effective_user.id, days))
 
 
@@ -233,9 +239,11 @@ async def refuse(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     service = service_of(context)
     private = update.effective_chat.type == "private"
-    body = PRIVATE_ONLY if service.is_moderator(update.effective_user.id) and not private else None
+    # No sender: sent on behalf of a channel or anonymously by a group admin; no moderator can be recognised.
+    user_id = update.effective_user.id if update.effective_user is not None else ANONYMOUS
+    body = PRIVATE_ONLY if service.is_moderator(user_id) and not private else None
     if body is None:
-        body = (await service.menu(update.effective_user.id)).body  # the service words the refusal
+        body = (await service.menu(user_id)).body  # the service words the refusal
     await send_reply(context, chat_id, compose(context.deps.live.current, body, chat_region(context, chat_id)))
 
 
@@ -245,7 +253,7 @@ async def refuse(update: Update, context: Context) -> None:
 async def button(update: Update, context: Context) -> None:
     """Every "m:" button: review decisions and list pages change their own message; draft steps answer anew."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     service = service_of(context)
     user_id = update.effective_user.id
     chat_id = update.effective_chat.id

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.engine import Engine
 from bot.i18n import N_, gettext
 from bot.referrals import region_name
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import (
     REGION_PICKER,
@@ -26,14 +27,14 @@ from handlers.render import (
 EU, INTL = "EU", "INTL"
 PAGE_SIZE = 8
 PAGE, SET, SKIP = "r:", "s:", "x"
-SKIP_LABEL = N_("Skip")
-NO_LONGER_LISTED = N_("That region is no longer listed. Please pick again.")
 
 PICK = N_("**Choose your region** for local emergency numbers and hotlines.\nNow showing: {name}.")
 SET_DONE = N_("**Region set: {name}.**\nEvery answer in this chat now shows help for {name}.")
 SET_FALLBACK = N_(
     "**Region set: {name}.**\nI don't have local numbers for that country yet, so answers show {name} help."
 )
+REGION_GONE = N_("That region is no longer listed. Please pick again.")
+SKIP_LABEL = N_("Skip")
 UNKNOWN = N_(
     "I don't know that region code. Send /region to pick from the list, or /region followed by a two-letter "
     "country code, for example /region {example}."
@@ -91,14 +92,14 @@ async def region_command(update: Update, context: Context) -> None:
 
 async def picker_button(update: Update, context: Context) -> None:
     """The "Choose region" button: a new picker message."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await send_picker(context, update.effective_chat.id, chat_lang(context, update))
 
 
 async def turn_page(update: Update, context: Context) -> None:
     """◀ / ▶: the same message shows another page."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     page = int(query.data.removeprefix(PAGE) or 0)
     await edit_markup(query.message, picker_markup(context.deps.live.current, page, chat_lang(context, update)))
 
@@ -110,10 +111,10 @@ async def choose(update: Update, context: Context) -> None:
     code = query.data.removeprefix(SET)
     lang = chat_lang(context, update)
     if code not in engine.referrals:
-        await query.answer(gettext(lang, NO_LONGER_LISTED))
+        await acknowledge(query, gettext(lang, REGION_GONE))
         await edit_markup(query.message, picker_markup(engine, 0, lang))
         return
-    await query.answer()
+    await acknowledge(query)
     context.deps.chats.set_region(update.effective_chat.id, code)
     name = region_name(engine.referrals.get(code), lang)
     reply = compose(engine, gettext(lang, SET_DONE).format(name=name), code, menu_buttons(engine, lang), lang=lang)
@@ -123,7 +124,7 @@ async def choose(update: Update, context: Context) -> None:
 async def skip(update: Update, context: Context) -> None:
     """Skip: the picker gives way to the usual menu; the default region stays."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     await edit_markup(query.message, keyboard(menu_buttons(context.deps.live.current, chat_lang(context, update))))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest
+from telegram.error import BadRequest, ChatMigrated
 
 from bot.engine import Engine
 from bot.i18n import is_supported, normalize_code
@@ -26,8 +26,12 @@ MAX_CALLBACK_DATA = 64
 
 # Callback data (≤ 64 bytes). New message: e:<entry> h t R ?   In place: c:<category> b:<entry> tc r:<page>
 # s:<region> x   /forget: f:y f:n.   Language: L (picker) l:<code>.   Later features take their own prefixes (votes: v:…).
-ENTRY, HOTLINE, TOPICS, REGION_PICKER, HELP, LANGUAGE_PICKER, LANGUAGE = "e:", "h", "t", "R", "?", "L", "l:"
-_ACTIONS = {"hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP, "language": LANGUAGE_PICKER}
+ENTRY, HOTLINE, TOPICS, REGION_PICKER, HELP, URGENT = "e:", "h", "t", "R", "?", "u"
+LANGUAGE_PICKER, LANGUAGE = "L", "l:"
+_ACTIONS = {
+    "hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP, "urgent": URGENT,
+    "language": LANGUAGE_PICKER,
+}
 
 Keyboard = list[list[InlineKeyboardButton]]
 
@@ -136,7 +140,7 @@ async def send_reply(
         markup = feedback.with_votes(context, reply, markup)
     sent = await _send_parts(context, chat_id, split_text(reply.text), markup)
     if served:
-        await feedback.count(context, reply)
+        feedback.count(context, reply)
     return sent
 
 
@@ -159,7 +163,7 @@ async def edit_reply(
         await _send_parts(context, message.chat.id, parts, markup)
     else:
         await _send_parts(context, message.chat.id, parts[1:], markup)
-    await feedback.count(context, reply)
+    feedback.count(context, reply)
 
 
 async def edit_markup(message: MaybeInaccessibleMessage | None, markup: InlineKeyboardMarkup | None) -> None:
@@ -178,12 +182,36 @@ async def _send_parts(
 ) -> list[Message]:
     sent = []
     for index, part in enumerate(parts):
-        message = await context.bot.send_message(
-            chat_id, to_html(part), reply_markup=markup if index == len(parts) - 1 else None
-        )
-        context.deps.chats.remember_message(chat_id, message.message_id)
+        message = await deliver(context, chat_id, to_html(part), markup if index == len(parts) - 1 else None)
         sent.append(message)
     return sent
+
+
+async def deliver(
+    context: Context, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None, *, remember: bool = True
+) -> Message:
+    """The one sendMessage of the front end: into the forum topic the person wrote in; silent and unforwardable in
+    a discreet chat; to the new id when Telegram says a group became a supergroup (its memory moves along).
+    The message id is remembered for /forget and the quick exit unless `remember` is False."""
+    chats = context.deps.chats
+    try:
+        message = await _send(context, chat_id, html, markup)
+    except ChatMigrated as exc:
+        new_id = int(exc.new_chat_id)
+        chats.migrate(chat_id, new_id)
+        log.info("group %d became supergroup %d; sending there", chat_id, new_id)
+        message = await _send(context, new_id, html, markup)
+    if remember:
+        chats.remember_message(message.chat_id, message.message_id)
+    return message
+
+
+async def _send(context: Context, chat_id: int, html: str, markup: InlineKeyboardMarkup | None) -> Message:
+    discreet = context.deps.chats.is_discreet(chat_id)
+    return await context.bot.send_message(
+        chat_id, html, reply_markup=markup, message_thread_id=context.thread_of(chat_id),
+        disable_notification=True if discreet else None, protect_content=True if discreet else None,
+    )
 
 
 def chat_region(context: Context, chat_id: int) -> str | None:

@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.engine import Engine
 from bot.i18n import N_, gettext
 from bot.replies import Reply
+from handlers.buttons import acknowledge
 from handlers.deps import App, Context
 from handlers.render import TOPICS, chat_lang, chat_region, compose, edit_reply, keyboard, send_reply
 
@@ -35,14 +36,14 @@ async def topics(update: Update, context: Context) -> None:
 
 async def topics_button(update: Update, context: Context) -> None:
     """A "Browse topics" button under a reply: the categories, as a new message (the reply stays)."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     await topics(update, context)
 
 
 async def back_to_menu(update: Update, context: Context) -> None:
     """◀ Back from a category: the categories, in place."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     reply, markup = menu(context.deps.live.current, chat_region(context, update.effective_chat.id),
                          chat_lang(context, update))
     await edit_reply(context, query.message, reply, markup)
@@ -51,7 +52,7 @@ async def back_to_menu(update: Update, context: Context) -> None:
 async def category(update: Update, context: Context) -> None:
     """A category: its entries, in place."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     engine = context.deps.live.current
     region = chat_region(context, update.effective_chat.id)
     lang = chat_lang(context, update)
@@ -72,7 +73,7 @@ async def category(update: Update, context: Context) -> None:
 async def entry(update: Update, context: Context) -> None:
     """An entry while browsing: its card, in place, with related topics and ◀ Back to its category."""
     query = update.callback_query
-    await query.answer()
+    await acknowledge(query)
     engine = context.deps.live.current
     entry_id = query.data.removeprefix(ENTRY)
     lang = chat_lang(context, update)

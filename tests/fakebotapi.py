@@ -89,11 +89,13 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "400", "429", "500", "hang", "delay"
+    kind: str  # "400", "403", "429", "500", "hang", "delay"
     remaining: int
     retry_after: int = 1
     seconds: float = 0.0
     match: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
 
 
 @dataclass
@@ -108,6 +110,9 @@ class StoredMessage:
     deleted: bool = False
     from_bot: bool = False
     date: int = field(default_factory=lambda: int(time.time()))
+    thread_id: int | None = None  # forum topic
+    protected: bool = False  # protect_content: can't be forwarded or saved
+    silent: bool = False  # disable_notification
 
     def to_api(self) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -119,6 +124,11 @@ class StoredMessage:
         }
         if self.reply_markup:
             message["reply_markup"] = self.reply_markup
+        if self.thread_id is not None:
+            message["message_thread_id"] = self.thread_id
+            message["is_topic_message"] = True
+        if self.protected:
+            message["has_protected_content"] = True
         return message
 
 
@@ -211,6 +221,9 @@ class FakeBotAPI:
         self.callback_queries: dict[str, dict[str, Any]] = {}  # id -> {"answered": bool, ...}
         self._pending_updates: list[dict[str, Any]] = []
         self._delivered_update_id = 0  # highest update id confirmed by an offset
+        # Chats where every call answers 403 (blocked by the user, bot removed from the group): chat id -> description.
+        self.forbidden: dict[int, str] = {}
+        self.migrated: dict[int, int] = {}  # basic group id -> the supergroup it became
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._ids = itertools.count(1)
@@ -256,24 +269,57 @@ class FakeBotAPI:
 
     def fail(
         self, method: str, kind: str = "500", *, times: int = 1, retry_after: int = 1, seconds: float = 3.0,
-        **match: Any,
+        description: str | None = None, parameters: dict[str, Any] | None = None, **match: Any,
     ) -> None:
         """Make the next `times` calls of `method` (matching `match` params) fail.
 
         kind: "429" (Too Many Requests with retry_after), "500" (Internal Server Error), "400" (Bad Request: the
         bot's own fault, not retried), "hang" (no answer for
         `seconds`, then the connection is dropped: the call is not performed), "delay" (answered normally after
-        `seconds`).
+        `seconds`), "403" (Forbidden). `description` / `parameters` replace the error answer's defaults (e.g.
+        Telegram's exact wording, or {"migrate_to_chat_id": …}).
         """
-        if kind not in ("400", "429", "500", "hang", "delay"):
+        if kind not in ("400", "403", "429", "500", "hang", "delay"):
             raise ValueError(f"unknown fault kind {kind!r}")
-        self._faults.setdefault(method, []).append(Fault(kind, times, retry_after, seconds, match))
+        self._faults.setdefault(method, []).append(
+            Fault(kind, times, retry_after, seconds, match, description, parameters)
+        )
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self._faults.get(method, []):
             if fault.remaining > 0 and _matches(params, fault.match):
                 fault.remaining -= 1
                 return fault
+        return None
+
+    @property
+    def confirmed_update_id(self) -> int:
+        """The highest update id the bot confirmed (by a getUpdates offset above it): Telegram never resends it."""
+        return self._delivered_update_id
+
+    def block(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
+        """The person blocks the bot (or, with Telegram's other wording, removes it from the group)."""
+        self.forbidden[chat_id] = description
+
+    def upgrade_group(self, old_id: int, new_id: int) -> None:
+        """A basic group becomes a supergroup: the service messages Telegram sends in both chats are pushed, and
+        every later call to the old id answers 400 with parameters.migrate_to_chat_id (as the Bot API does)."""
+        self.migrated[old_id] = new_id
+        self.push_update({"message": self.message(old_id, None, chat_type="group",
+                                                  extra={"migrate_to_chat_id": new_id})})
+        self.push_update({"message": self.message(new_id, None, chat_type="supergroup",
+                                                  extra={"migrate_from_chat_id": old_id})})
+
+    def _chat_refusal(self, params: dict[str, Any]) -> FakeApiError | None:
+        try:
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        if chat_id in self.forbidden:
+            return FakeApiError(403, self.forbidden[chat_id])
+        if chat_id in self.migrated:
+            return FakeApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                {"migrate_to_chat_id": self.migrated[chat_id]})
         return None
 
     # -- pushing updates (what people do) ---------------------------------------------------------------------
@@ -309,8 +355,10 @@ class FakeBotAPI:
         chat_type: str | None = None,
         reply_to: int | None = None,
         extra: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """A message dict as Telegram would send it (not queued), stored in the chat's model."""
+        """A message dict as Telegram would send it (not queued), stored in the chat's model. `thread_id`: said in
+        that forum topic of a supergroup."""
         user_id = user_id if user_id is not None else (chat_id if chat_id > 0 else 1000)
         chat = self.chat(chat_id, chat_type)
         sender = self.user(user_id)
@@ -326,6 +374,11 @@ class FakeBotAPI:
                 message["entities"] = entities
         if reply_to is not None:
             message["reply_to_message"] = self.chats[chat_id][reply_to].to_api()
+        if thread_id is not None:
+            stored.thread_id = thread_id
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            chat["is_forum"] = True
         message.update(extra or {})
         return message
 
@@ -361,6 +414,9 @@ class FakeBotAPI:
         }[kind]
         if caption is not None:
             media["caption"] = caption
+            entities = self._entities(caption)
+            if entities:
+                media["caption_entities"] = entities
         return self.push_update({"message": self.message(chat_id, None, extra=media, **kwargs)})
 
     def edit_text(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
@@ -378,10 +434,12 @@ class FakeBotAPI:
 
     def press(
         self, chat_id: int, message_id: int, data: str | None = None, *, label: str | None = None,
-        user_id: int | None = None, inaccessible: bool = False,
+        user_id: int | None = None, inaccessible: bool = False, late: bool = False,
     ) -> dict[str, Any]:
         """A person taps a button of a bot message, by callback data or by label. The button must exist.
-        `inaccessible`: Telegram sends the message as InaccessibleMessage (date 0), as for an old one."""
+        `inaccessible`: Telegram sends the message as InaccessibleMessage (date 0), as for an old one.
+        `late`: the query reaches the bot after Telegram's ~15 s answer window (or after a slow start), so
+        answerCallbackQuery answers 400 "query is too old…", while everything else still works."""
         stored = self.chats.get(chat_id, {}).get(message_id)
         if stored is None or stored.deleted:
             raise AssertionError(f"no message {message_id} in chat {chat_id} to press a button on")
@@ -393,7 +451,7 @@ class FakeBotAPI:
         if not found:
             raise AssertionError(f"no button {data or label!r} on message {message_id}: {buttons}")
         query_id = str(next(self._ids))
-        self.callback_queries[query_id] = {"answered": False, "data": found[0]["callback_data"]}
+        self.callback_queries[query_id] = {"answered": late, "data": found[0]["callback_data"]}
         user_id = user_id if user_id is not None else (chat_id if chat_id > 0 else 1000)
         return self.push_update({"callback_query": {
             "id": query_id,
@@ -533,13 +591,17 @@ class FakeBotAPI:
             return 0, None, fault.seconds
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
-        if fault is not None and fault.kind in ("400", "429", "500"):
+        if fault is not None and fault.kind in ("400", "403", "429", "500"):
             code = int(fault.kind)
             call.status = code
             self.calls.append(call)
             await self._notify()
-            if code == 400:
-                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: injected fault"}, None
+            if code in (400, 403):
+                default = "Bad Request: injected fault" if code == 400 else "Forbidden: bot was blocked by the user"
+                answer = {"ok": False, "error_code": code, "description": fault.description or default}
+                if fault.parameters:
+                    answer["parameters"] = fault.parameters
+                return code, answer, None
             if code == 429:
                 return 429, {
                     "ok": False, "error_code": 429,
@@ -555,6 +617,9 @@ class FakeBotAPI:
                 if handler is None:
                     self.unhandled.append(call)
                     raise FakeApiError(404, "Not Found")
+                refusal = self._chat_refusal(params)
+                if refusal is not None:
+                    raise refusal
                 result = handler(params)
         except FakeApiError as exc:
             call.status = exc.code
@@ -690,7 +755,8 @@ class FakeBotAPI:
         chat = next(iter(known.values())).chat if known else self.chat(chat_id)
         stored = StoredMessage(
             self.next_message_id(chat_id), chat, self.bot_user, params["text"],
-            params.get("reply_markup"), from_bot=True,
+            params.get("reply_markup"), from_bot=True, thread_id=params.get("message_thread_id"),
+            protected=bool(params.get("protect_content")), silent=bool(params.get("disable_notification")),
         )
         self.chats.setdefault(chat_id, {})[stored.message_id] = stored
         return stored.to_api()

@@ -116,10 +116,20 @@ async def test_webhook_run_checks_the_secret_and_answers(tmp_path, fake_api: Fak
                 except httpx.ConnectError:
                     await asyncio.sleep(0.1)
             assert wrong.status_code == 403
+            # At least once: Telegram gets its 200 only after the answer went out (a slow one here), so an update
+            # in flight when the process dies is sent again by Telegram.
+            fake_api.fail("sendMessage", "delay", seconds=0.5, chat_id=21)
             right = await client.post(f"http://127.0.0.1:{port}/tg-hook", content=json.dumps(update),
                                       headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1",
                                                "Content-Type": "application/json"})
             assert right.status_code == 200
+            assert fake_api.calls_of("sendMessage", chat_id=21), "answered Telegram before the reply went out"
+            # Telegram's redelivery of the same update (its answer timed out) is not answered twice.
+            again = await client.post(f"http://127.0.0.1:{port}/tg-hook", content=json.dumps(update),
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1",
+                                               "Content-Type": "application/json"})
+            assert again.status_code == 200
+            assert len(fake_api.calls_of("sendMessage", chat_id=21)) == 1
         card = await fake_api.wait_for("sendMessage", chat_id=21, timeout=10)
         assert "Where to get help" in card.text
         assert not fake_api.calls_of("getUpdates")
@@ -192,7 +202,26 @@ async def test_a_refused_token_exits_with_a_clear_message(tmp_path):
                 process.kill()
                 await process.wait()
     assert process.returncode == 1
-    assert "refused the bot token" in err.decode().strip().splitlines()[-1]  # the last word, not a crash
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "refused the bot token" in lines[0]  # at once: no retries, no traceback
+
+
+async def test_an_unreachable_bot_api_is_one_line_per_retry_then_one_clear_line(caplog):
+    from handlers.app import check_bot_api
+
+    closed = TelegramConfig(token="1:x", base_url=f"http://127.0.0.1:{free_port()}/bot")
+    problem = await check_bot_api(closed, attempts=3, backoff=0)
+    assert problem is not None and "cannot reach the Bot API" in problem
+    retries = [r.getMessage() for r in caplog.records if r.name == "handlers.app"]
+    assert retries == ["cannot reach the Bot API (NetworkError); retry 1 of 2 in 0 s",
+                       "cannot reach the Bot API (NetworkError); retry 2 of 2 in 0 s"]
+    assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_the_start_up_check_passes_on_a_working_bot_api(fake_api: FakeBotAPI):
+    from handlers.app import check_bot_api
+
+    assert await check_bot_api(TelegramConfig(token=fake_api.token, base_url=fake_api.base_url)) is None
 
 
 def test_token_help_says_how_to_get_and_set_a_token():
