@@ -27,7 +27,7 @@ extract-messages: $(STAMP)
 		--project awarebot --copyright-holder "awarebot contributors" -o bot/locale/awarebot.pot .
 
 update-catalogues: extract-messages
-	$(BIN)/pybabel update --domain awarebot -i bot/locale/awarebot.pot -d bot/locale --no-location --ignore-obsolete
+	$(BIN)/pybabel update --domain awarebot -i bot/locale/awarebot.pot -d bot/locale --ignore-obsolete --no-fuzzy-matching --width 120
 
 run: $(STAMP) catalogues
 	$(BIN)/awarebot start

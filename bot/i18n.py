@@ -194,7 +194,7 @@ def choose_language(
 
     `prior` is the chat's language (last reply's, or the person's choice); `user_language` the platform's hint
     (Telegram's `language_code`). A short message ("ok", "911?") keeps the prior unless it is written in another
-    script than the prior's language; a longer one switches when the detector is confident. A language awarebot
+    non-Latin script than the prior's language; a longer one switches when the detector is confident. A language awarebot
     does not speak (Arabic, Vietnamese…) is answered in English. Never raises.
     """
     spoken_set = set(spoken) if spoken is not None else set(languages())
@@ -205,7 +205,9 @@ def choose_language(
     script = _script(text)
     fallback_script = _SCRIPT_OF.get(fallback, "LATIN")
     if found.letters < SHORT_TEXT_LETTERS:
-        if script == fallback_script or script is None:
+        # Short Latin words ("ok", "sos", "thx") are written in every chat; only another, non-Latin script
+        # ("дякую" in an English chat, "ขอบคุณ") says the language changed.
+        if script == fallback_script or script in (None, "LATIN"):
             return fallback, None
         # Another script than the chat's: the script says more than the words.
         if found.lang in spoken_set:

@@ -215,6 +215,8 @@ class FakeBotAPI:
         self.unhandled: list[Call] = []  # methods this fake does not implement
         self.commands: list[dict[str, Any]] = []
         self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
+        # user id -> the language_code their Telegram app sends (default "en").
+        self.user_languages: dict[int, str] = {}
         self.webhook: dict[str, Any] = {}
         self.allowed_updates: list[str] | None = None
         self.chats: dict[int, dict[int, StoredMessage]] = {}
@@ -331,9 +333,10 @@ class FakeBotAPI:
         asyncio.get_running_loop().create_task(self._notify())
         return update
 
-    @staticmethod
-    def user(user_id: int, first_name: str = "Alex") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+    def user(self, user_id: int, first_name: str = "Alex") -> dict[str, Any]:
+        """A user as Telegram sends it; `language_code` is the app's language (tests set `user_languages`)."""
+        language = getattr(self, "user_languages", {}).get(user_id, "en")
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
 
     @staticmethod
     def chat(chat_id: int, chat_type: str | None = None) -> dict[str, Any]:
