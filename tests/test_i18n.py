@@ -272,7 +272,8 @@ def test_figures_compare_facts_not_formatting():
 def _folder(tmp_path: Path, translation: str) -> Path:
     entries = tmp_path / "entries"
     (entries / "es").mkdir(parents=True)
-    (entries / "basics.yaml").write_text((ROOT / "knowledge" / "entries" / "basics.yaml").read_text())
+    for english in (ROOT / "knowledge" / "entries").glob("*.yaml"):
+        (entries / english.name).write_text(english.read_text(encoding="utf-8"), encoding="utf-8")
     (entries / "es" / "basics.yaml").write_text(translation)
     return tmp_path
 
@@ -349,4 +350,4 @@ def test_cli_lang_and_json_lang(tmp_path: Path):
     )
     reply = json.loads(done.stdout)
     assert reply["lang"] == "uk"
-    assert reply["text"].startswith("У небезпеці просто зараз?")
+    assert "У небезпеці просто зараз? Телефонуйте 112 або 102." in reply["text"]
