@@ -43,6 +43,17 @@ SWITCH_CONFIDENCE = 0.5
 # Letters only Ukrainian uses among our Cyrillic languages (Russian has none of them): an orthographic fact,
 # used because the lite model confuses short Ukrainian with Russian.
 _UKRAINIAN_LETTERS = frozenset("іїєґІЇЄҐ")
+_RUSSIAN_LETTERS = frozenset("ыэъёЫЭЪЁ")
+# Without a prior, a short message is taken in the detected language from this share of the detector's top guesses.
+FIRST_MESSAGE_CONFIDENCE = 0.5
+# A short message in a chat that has a language switches only when the detector is this sure (and has this many
+# letters): "Bună ziua" in an English chat is Romanian; "ok" never moves.
+SHORT_SWITCH_CONFIDENCE = 0.9
+SHORT_SWITCH_LETTERS = 6
+# When the detector's first guess is a language awarebot does not speak, a spoken language among its top guesses
+# with at least this share of the first one's is taken instead (Romanian read as Italian or Catalan by the lite
+# model); below it the message is in another language and gets English.
+SPOKEN_RUNNER_UP_SHARE = 0.5
 _TOP_K = 5
 
 
@@ -137,6 +148,8 @@ class Detection:
     lang: str | None
     confidence: float
     letters: int
+    # The detector's top guesses, best first, probabilities renormalised over them: [(code, share), …].
+    scores: tuple[tuple[str, float], ...] = ()
 
 
 class LanguageDetector:
@@ -158,10 +171,12 @@ class LanguageDetector:
         for label, prob in zip(labels, probs, strict=True):
             code = label.removeprefix("__label__")
             scores[code] = scores.get(code, 0.0) + float(prob) / total
-        best = max(scores, key=lambda c: scores[c])
-        if best == "ru" and _UKRAINIAN_LETTERS.intersection(text):
-            return Detection("uk", max(scores.get("uk", 0.0), scores["ru"]), letters)
-        return Detection(best, scores[best], letters)
+        if "ru" in scores and _UKRAINIAN_LETTERS.intersection(text):
+            scores["uk"] = scores.get("uk", 0.0) + scores.pop("ru")
+        elif "uk" in scores and _RUSSIAN_LETTERS.intersection(text):
+            scores["ru"] = scores.get("ru", 0.0) + scores.pop("uk")
+        ranked = tuple(sorted(scores.items(), key=lambda item: -item[1]))
+        return Detection(ranked[0][0], ranked[0][1], letters, ranked)
 
 
 @lru_cache(maxsize=1)
@@ -198,26 +213,41 @@ def choose_language(
     does not speak (Arabic, Vietnamese…) is answered in English. Never raises.
     """
     spoken_set = set(spoken) if spoken is not None else set(languages())
-    fallback = next((c for c in (prior, normalize_code(user_language)) if c in spoken_set), SOURCE_LANGUAGE)
+    hint = normalize_code(user_language)
+    known = [c for c in (prior, hint) if c is not None and c in spoken_set]
+    fallback = known[0] if known else SOURCE_LANGUAGE
     found = detection if detection is not None else detector().detect(text)
     if found.lang is None:
         return fallback, None
+    ranked = found.scores or ((found.lang, found.confidence),)
+    best, best_share = next(((c, p) for c, p in ranked if c in spoken_set), (None, 0.0))
+    if best is not None and found.lang not in spoken_set and best_share < SPOKEN_RUNNER_UP_SHARE * found.confidence:
+        best = None
+    if best in ("uk", "ru") and fallback in ("uk", "ru") and not (
+        _UKRAINIAN_LETTERS.intersection(text) or _RUSSIAN_LETTERS.intersection(text)
+    ):
+        best = fallback  # Ukrainian and Russian without a telling letter: the chat's (or the app's) language decides
     script = _script(text)
     fallback_script = _SCRIPT_OF.get(fallback, "LATIN")
     if found.letters < SHORT_TEXT_LETTERS:
+        if not known:  # a first message: the detector, when it is sure enough
+            if best is not None and best_share >= FIRST_MESSAGE_CONFIDENCE:
+                return best, found.lang
+            return SOURCE_LANGUAGE, (found.lang if found.confidence >= FIRST_MESSAGE_CONFIDENCE else None)
+        if (best is not None and best == found.lang and best_share >= SHORT_SWITCH_CONFIDENCE
+                and found.letters >= SHORT_SWITCH_LETTERS):
+            return best, best
         # Short Latin words ("ok", "sos", "thx") are written in every chat; only another, non-Latin script
         # ("дякую" in an English chat, "ขอบคุณ") says the language changed.
         if script == fallback_script or script in (None, "LATIN"):
             return fallback, None
-        # Another script than the chat's: the script says more than the words.
-        if found.lang in spoken_set:
-            return found.lang, found.lang
-        hint = normalize_code(user_language)
+        if best is not None:
+            return best, found.lang
         if hint in spoken_set and _SCRIPT_OF.get(hint or "", "LATIN") == script:
             return str(hint), found.lang
         return SOURCE_LANGUAGE, found.lang
-    if found.confidence < SWITCH_CONFIDENCE and script == fallback_script:
+    if best is None:
+        return SOURCE_LANGUAGE, found.lang
+    if known and best != fallback and best_share < SWITCH_CONFIDENCE and script == fallback_script:
         return fallback, found.lang
-    if found.lang in spoken_set:
-        return found.lang, found.lang
-    return SOURCE_LANGUAGE, found.lang
+    return best, found.lang
