@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,14 +54,24 @@ _EU_MEMBERS_DEFAULT = (
 )
 
 _REGION_REQUIRED = ("code", "name", "emergency", "emergency_source", "verified", "confidence", "hotlines")
-_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority")
+_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "translations")
 _HOTLINE_REQUIRED = ("name", "type", "source", "verified")
 _HOTLINE_OPTIONAL = (
     "phone", "phone_note", "phone_check", "sms", "email", "web", "hours", "languages",
-    "scope", "note", "confidence", "source_date",
+    "scope", "note", "confidence", "source_date", "translations",
 )
 _AUTHORITY_REQUIRED = ("name", "how_to_report", "source", "verified")
-_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date")
+_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "translations")
+# The directory's own text a person reads, translatable per language next to the English it translates
+# (`translations: {uk: {name: …, note: …}}`): the translation sits with its source and verification date, and must carry
+# exactly the English field's figures (numbers are never added or dropped by a translation).
+TRANSLATABLE = {
+    "hotline": ("name", "note", "hours", "languages", "scope", "phone_note"),
+    "authority": ("name", "how_to_report", "phone_note"),
+    "region": ("emergency_note",),
+}
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_DIGIT_RUN = re.compile(r"\d+")
 _TOP_KEYS = ("eu_members", "aliases", "regions")
 
 _CODE_RE = re.compile(r"^[A-Z]{2}$")
@@ -94,6 +104,8 @@ class Hotline:
     note: str | None = None
     confidence: str | None = None  # only where it differs from the region's
     source_date: str | None = None
+    # lang -> field -> text (see TRANSLATABLE); never hashed, compared only.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def is_trafficking_line(self) -> bool:
@@ -112,6 +124,7 @@ class Authority:
     phone_check: str | None = None
     email: str | None = None
     source_date: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +141,7 @@ class Region:
     emergency_also: tuple[str, ...] = ()
     emergency_note: str | None = None
     emergency_also_source: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def primary_hotline(self) -> Hotline | None:
@@ -246,6 +260,21 @@ def _drop_none(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return {k: v for k, v in pairs if v is not None and v != ()}
 
 
+def _translations_data(translations: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]] | None:
+    return {lang: dict(fields) for lang, fields in translations.items()} or None
+
+
+def localized(item: Hotline | Authority | Region, key: str, lang: str | None) -> str | None:
+    """A directory field as a person of `lang` reads it: its translation when the directory has one, else the
+    directory's own (English) text."""
+    if lang and lang != "en":
+        translated = item.translations.get(lang, {}).get(key)
+        if translated:
+            return translated
+    value = getattr(item, key)
+    return value if isinstance(value, str) else None
+
+
 def _hotline_to_data(h: Hotline) -> dict[str, Any]:
     return _drop_none(
         [
@@ -253,7 +282,7 @@ def _hotline_to_data(h: Hotline) -> dict[str, Any]:
             ("phone_check", h.phone_check), ("sms", h.sms), ("email", h.email), ("web", h.web),
             ("hours", h.hours), ("languages", h.languages), ("scope", h.scope), ("note", h.note),
             ("confidence", h.confidence), ("source", h.source), ("source_date", h.source_date),
-            ("verified", h.verified),
+            ("verified", h.verified), ("translations", _translations_data(h.translations)),
         ]
     )
 
@@ -264,7 +293,7 @@ def _authority_to_data(a: Authority) -> dict[str, Any]:
             ("name", a.name), ("how_to_report", a.how_to_report), ("phone", a.phone),
             ("phone_note", a.phone_note), ("phone_check", a.phone_check), ("web", a.web),
             ("email", a.email), ("source", a.source), ("source_date", a.source_date),
-            ("verified", a.verified),
+            ("verified", a.verified), ("translations", _translations_data(a.translations)),
         ]
     )
 
@@ -276,6 +305,7 @@ def _region_to_data(r: Region) -> dict[str, Any]:
             ("emergency_also", list(r.emergency_also) or None), ("emergency_note", r.emergency_note),
             ("emergency_source", r.source), ("emergency_also_source", r.emergency_also_source),
             ("verified", r.verified), ("confidence", r.confidence),
+            ("translations", _translations_data(r.translations)),
         ]
     )
     data["hotlines"] = [_hotline_to_data(h) for h in r.hotlines]
@@ -456,6 +486,38 @@ class _Checker:
 
     # -- parts
 
+    def translations(self, data: Mapping[str, Any], kind: str, what: str) -> None:
+        """`translations: {lang: {field: text}}`: known languages codes, translatable fields that exist in English,
+        plain text, and exactly the English field's figures."""
+        value = data.get("translations")
+        if value is None:
+            return
+        allowed = TRANSLATABLE[kind]
+        if not isinstance(value, Mapping):
+            self.add(_line(data, "translations"), f"{what}: `translations` must map a language code to fields")
+            return
+        for lang, fields in value.items():
+            where = f"{what} ({lang})"
+            if not isinstance(lang, str) or not _LANG_RE.match(lang) or lang == "en":
+                self.add(_line(value, lang), f"{what}: translation language must be a code such as uk, got {lang!r}")
+                continue
+            if not isinstance(fields, Mapping):
+                self.add(_line(value, lang), f"{where}: must map fields ({', '.join(allowed)}) to text")
+                continue
+            for key in fields:
+                if key not in allowed:
+                    self.add(_line(fields, key), f"{where}: `{key}` is not translatable (allowed: {', '.join(allowed)})")
+                    continue
+                text = self.text(fields, key, where)
+                english = data.get(key)
+                if text is None:
+                    continue
+                if not isinstance(english, str):
+                    self.add(_line(fields, key), f"{where}: `{key}` has no English text to translate")
+                elif sorted(_DIGIT_RUN.findall(text)) != sorted(_DIGIT_RUN.findall(english)):
+                    self.add(_line(fields, key), f"{where}: `{key}` must carry exactly the English figures "
+                                                 f"({', '.join(_DIGIT_RUN.findall(english)) or 'none'})")
+
     def hotline(self, data: Any, line: int | None, regions: tuple[str, ...] | None, what: str) -> None:
         if not isinstance(data, Mapping):
             self.add(line, f"{what}: must be a mapping with name, type, phone/sms/web, source, verified")
@@ -485,6 +547,7 @@ class _Checker:
         self.confidence(data, what)
         self.verified(data, what)
         self.source_date(data, what)
+        self.translations(data, "hotline", what)
 
     def authority(self, data: Any, line: int | None, regions: tuple[str, ...] | None, what: str) -> None:
         if not isinstance(data, Mapping):
@@ -501,6 +564,7 @@ class _Checker:
         self.email(data, what)
         self.verified(data, what)
         self.source_date(data, what)
+        self.translations(data, "authority", what)
 
     def region(self, data: Any, line: int | None) -> str | None:
         """Check one region; returns its code when the code itself is usable."""
@@ -532,6 +596,7 @@ class _Checker:
 
         for key in ("name", "emergency_note"):
             self.text(data, key, what)
+        self.translations(data, "region", what)
         self.confidence(data, what)
         self.verified(data, what)
         for key in ("emergency_source", "emergency_also_source"):
@@ -645,6 +710,10 @@ def _opt(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
+def _build_translations(d: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    return {lang: {k: v.strip() for k, v in fields.items()} for lang, fields in (d.get("translations") or {}).items()}
+
+
 def _build_hotline(d: Mapping[str, Any]) -> Hotline:
     return Hotline(
         name=d["name"].strip(), type=d["type"], phone=_opt(d, "phone"), sms=_opt(d, "sms"),
@@ -652,6 +721,7 @@ def _build_hotline(d: Mapping[str, Any]) -> Hotline:
         source=d["source"], verified=_as_date_text(d["verified"]), phone_note=_opt(d, "phone_note"),
         phone_check=_opt(d, "phone_check"), email=_opt(d, "email"), scope=_opt(d, "scope"),
         note=_opt(d, "note"), confidence=_opt(d, "confidence"), source_date=_opt(d, "source_date"),
+        translations=_build_translations(d),
     )
 
 
@@ -660,7 +730,7 @@ def _build_authority(d: Mapping[str, Any]) -> Authority:
         name=d["name"].strip(), how_to_report=d["how_to_report"].strip(), phone=_opt(d, "phone"),
         web=_opt(d, "web"), source=d["source"], verified=_as_date_text(d["verified"]),
         phone_note=_opt(d, "phone_note"), phone_check=_opt(d, "phone_check"), email=_opt(d, "email"),
-        source_date=_opt(d, "source_date"),
+        source_date=_opt(d, "source_date"), translations=_build_translations(d),
     )
 
 
@@ -674,6 +744,7 @@ def _build_region(d: Mapping[str, Any]) -> Region:
         source=d["emergency_source"], verified=_as_date_text(d["verified"]), confidence=d["confidence"],
         emergency_also=tuple(n.strip() for n in d.get("emergency_also") or ()),
         emergency_note=_opt(d, "emergency_note"), emergency_also_source=_opt(d, "emergency_also_source"),
+        translations=_build_translations(d),
     )
 
 
@@ -766,13 +837,14 @@ def _report_line(region: Region, primary: Hotline | None, lang: str | None = Non
     if a is None or region.code == INTL:
         return None
     report = gettext(lang, N_("Report: {how}"))
+    name = localized(a, "name", lang)
     if a.phone and not (primary and primary.phone == a.phone):
-        return report.format(how=f"{a.name}, {a.phone}")
+        return report.format(how=f"{name}, {a.phone}")
     if a.web and not (primary and primary.web == a.web):
-        return report.format(how=f"{a.name}, {_short_url(a.web, 40)}")
+        return report.format(how=f"{name}, {_short_url(a.web, 40)}")
     if a.email:
-        return report.format(how=f"{a.name}, {a.email}")
-    return report.format(how=_first_sentence(a.how_to_report))
+        return report.format(how=f"{name}, {a.email}")
+    return report.format(how=_first_sentence(localized(a, "how_to_report", lang) or a.how_to_report))
 
 
 def child_line(region: Region) -> Hotline | None:
@@ -791,27 +863,29 @@ def referral_block(region: Region, for_minor: bool = False, lang: str | None = N
     h = region.primary_hotline
     child = child_line(region) if for_minor else None
     if h is not None:
+        h_name = localized(h, "name", lang)
         if h.phone:
-            parts = [f"{h.name}: {h.phone}"]
+            parts = [f"{h_name}: {h.phone}"]
             if h.sms:
                 parts.append(_sms_text(h.sms, lang))
-            hours = _short_hours(h.hours)
+            hours = _short_hours(localized(h, "hours", lang))
             if hours:
                 parts.append(hours)
             lines.append(" · ".join(parts))
         elif h.web:
             if region.code == INTL:
                 lines.append(gettext(lang, N_("Find your country's hotline: {name}, {web}")).format(
-                    name=h.name, web=_short_url(h.web)))
+                    name=h_name, web=_short_url(h.web)))
             else:
-                lines.append(f"{h.name}: {_short_url(h.web)}")
+                lines.append(f"{h_name}: {_short_url(h.web)}")
         elif h.sms:
-            lines.append(f"{h.name}: {_sms_text(h.sms, lang)}")
+            lines.append(f"{h_name}: {_sms_text(h.sms, lang)}")
     if child is not None and child is not h:
         contact = [child.phone] if child.phone else [_short_url(child.web)] if child.web else []
         if child.sms:
             contact.append(_sms_text(child.sms, lang))
-        lines.append(gettext(lang, N_("Under 18: {name}: {contact}")).format(name=child.name, contact=" · ".join(contact)))
+        lines.append(gettext(lang, N_("Under 18: {name}: {contact}")).format(
+            name=localized(child, "name", lang), contact=" · ".join(contact)))
     report = _report_line(region, h, lang)
     if report:
         lines.append(report)
@@ -820,14 +894,15 @@ def referral_block(region: Region, for_minor: bool = False, lang: str | None = N
 
 
 def _hotline_card(h: Hotline, lang: str | None = None) -> str:
-    head = f"• **{h.name}**"
+    head = f"• **{localized(h, 'name', lang)}**"
     if h.scope:
-        head += f" ({h.scope})"
+        head += f" ({localized(h, 'scope', lang)})"
+    phone_note = localized(h, "phone_note", lang)
     contact = []
     if h.phone:
-        contact.append(f"{h.phone} ({h.phone_note})" if h.phone_note else h.phone)
-    elif h.phone_note:
-        contact.append(h.phone_note)
+        contact.append(f"{h.phone} ({phone_note})" if phone_note else h.phone)
+    elif phone_note:
+        contact.append(phone_note)
     if h.sms:
         contact.append(_sms_text(h.sms, lang))
     if h.email:
@@ -835,7 +910,7 @@ def _hotline_card(h: Hotline, lang: str | None = None) -> str:
     if h.web:
         contact.append(_short_url(h.web))
     lines = [f"{head}: {' · '.join(contact)}" if contact else head]
-    details = [x for x in (h.hours, h.languages, h.note) if x]
+    details = [x for x in (localized(h, k, lang) for k in ("hours", "languages", "note")) if x]
     if details:
         lines.append("  " + " · ".join(details))
     return "\n".join(lines)
@@ -847,24 +922,25 @@ def referral_card(region: Region, lang: str | None = None) -> str:
     out = [gettext(lang, N_("**Where to get help: {region}**")).format(region=region_name(region, lang)),
            _danger_line(region, lang)]
     if region.emergency_note:
-        out.append(region.emergency_note)
+        out.append(localized(region, "emergency_note", lang) or region.emergency_note)
     out.append("")
     out.extend(_hotline_card(h, lang) for h in region.hotlines)
     a = region.authority
     if a is not None:
+        a_note = localized(a, "phone_note", lang)
         contact = []
         if a.phone:
-            contact.append(f"{a.phone} ({a.phone_note})" if a.phone_note else a.phone)
-        elif a.phone_note:
-            contact.append(a.phone_note)
+            contact.append(f"{a.phone} ({a_note})" if a_note else a.phone)
+        elif a_note:
+            contact.append(a_note)
         if a.email:
             contact.append(a.email)
         if a.web:
             contact.append(_short_url(a.web))
         out.append("")
-        out.append(gettext(lang, N_("**Report:** {name}")).format(name=a.name)
+        out.append(gettext(lang, N_("**Report:** {name}")).format(name=localized(a, "name", lang))
                    + (f": {' · '.join(contact)}" if contact else ""))
-        out.append(a.how_to_report)
+        out.append(localized(a, "how_to_report", lang) or a.how_to_report)
     domains: list[str] = []
     for url in [*(h.source for h in region.hotlines), *([a.source] if a else []), region.source]:
         d = _domain(url)

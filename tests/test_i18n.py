@@ -185,7 +185,7 @@ def test_ukrainian_urgent_in_ukraine_is_ukrainian_with_ukrainian_numbers_first(b
     assert reply.lang == "uk"
     lines = reply.plain.splitlines()
     assert lines[0] == "У небезпеці просто зараз? Телефонуйте 112 або 102."
-    assert "527" in lines[1]  # the national trafficking hotline, before any advice
+    assert lines[1] == "Національна гаряча лінія з протидії торгівлі людьми: 527"  # before any advice
     assert gettext("uk", engine_module.URGENT).splitlines()[0] in reply.plain
     assert "You are not alone" not in reply.plain
 
@@ -351,3 +351,36 @@ def test_cli_lang_and_json_lang(tmp_path: Path):
     reply = json.loads(done.stdout)
     assert reply["lang"] == "uk"
     assert "У небезпеці просто зараз? Телефонуйте 112 або 102." in reply["text"]
+
+
+# -- the directory's own text ---------------------------------------------------------------------------------------
+
+
+def test_directory_translations_are_shown_in_the_persons_language(bundled_engine: Engine):
+    ua = bundled_engine.referrals.get("UA")
+    block = referral_block(ua, lang="uk").splitlines()
+    assert block[1] == "Національна гаряча лінія з протидії торгівлі людьми: 527"
+    assert block[2].startswith("Повідомити: 102 (поліція) або 112")
+    assert referral_block(ua, lang="es").splitlines()[1].startswith("National Hotline")  # no es text: as written
+
+
+def test_directory_translations_round_trip_and_are_checked():
+    from bot.referrals import parse_referrals
+
+    directory = parse_referrals(load_referrals_data(), "test")
+    data = directory.to_data()
+    assert parse_referrals(data, "again").to_data() == data
+    ua = next(r for r in data["regions"] if r["code"] == "UA")
+    ua["hotlines"][0]["translations"]["uk"]["name"] = "Гаряча лінія 528"  # a figure the English does not have
+    ua["authority"]["translations"]["uk"]["web"] = "https://example.org"  # not a translatable field
+    with pytest.raises(KnowledgeError) as caught:
+        parse_referrals(data, "edited")
+    found = " ".join(str(p) for p in caught.value.problems)
+    assert "must carry exactly the English figures" in found
+    assert "`web` is not translatable" in found
+
+
+def load_referrals_data():
+    import yaml
+
+    return yaml.safe_load((ROOT / "knowledge" / "referrals.yaml").read_text(encoding="utf-8"))
