@@ -384,3 +384,15 @@ def load_referrals_data():
     import yaml
 
     return yaml.safe_load((ROOT / "knowledge" / "referrals.yaml").read_text(encoding="utf-8"))
+
+
+def test_a_stale_translation_is_not_held_to_the_new_english_figures(tmp_path: Path):
+    text = TRANSLATION.format(id="what-is-sex-trafficking",
+                              questions=", ".join(f'"pregunta {i}"' for i in range(10)), answer="Texto sin cifras.")
+    folder = _folder(tmp_path, text)
+    with pytest.raises(KnowledgeError):  # follows the current English: the figures must match
+        load_knowledge(folder)
+    stale = text.replace("source_reviewed: 2026-11-28", "source_reviewed: 2020-01-01")
+    (folder / "entries" / "es" / "basics.yaml").write_text(stale, encoding="utf-8")
+    knowledge = load_knowledge(folder)  # an English correction does not wait for every language...
+    assert [t.id for t in knowledge.stale_translations()] == ["what-is-sex-trafficking"]  # ...it is listed
