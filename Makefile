@@ -32,7 +32,12 @@ update-catalogues: extract-messages
 run: $(STAMP) catalogues
 	$(BIN)/awarebot start
 
-test: $(STAMP) catalogues
+# Lint and types first (configured in pyproject.toml), then the suite.
+check: $(STAMP) catalogues
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest
 
 # The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"
@@ -46,6 +51,7 @@ ask: $(STAMP) catalogues
 bench: $(STAMP) catalogues
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.workers
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

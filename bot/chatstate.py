@@ -160,6 +160,23 @@ class ChatStates:
         """Drop everything about the chat; True when there was something to drop."""
         return self._chats.pop(chat_id, None) is not None
 
+    # -- sharing (bot.sharedchats: several workers keep chat memory in Redis) ------------------------------
+
+    def now(self) -> float:
+        """The time on this memory's clock (seconds; what `touched` and the message times are measured in)."""
+        return self._clock()
+
+    def install(self, chat_id: int, state: ChatState | None) -> None:
+        """Replace the chat's state with one loaded from shared storage (None: drop it), as it is: neither its
+        times nor the LRU order count this as activity beyond what `state.touched` says."""
+        if state is None:
+            self._chats.pop(chat_id, None)
+            return
+        self._chats[chat_id] = state
+        self._chats.move_to_end(chat_id)
+        while len(self._chats) > self.max_chats:
+            self._chats.popitem(last=False)
+
     # -- internals -------------------------------------------------------------------------------------------
 
     def _touch(self, chat_id: int) -> ChatState:

@@ -42,9 +42,11 @@ class ConsoleChat:
         self.choices: list[str] = []  # entry ids behind the numbers last shown
 
     def say(self, text: str) -> None:
+        """Print one line (or block) to the conversation's output."""
         print(text, file=self.stdout, flush=True)
 
     def show(self, reply: Reply) -> None:
+        """Print a reply in plain text with its suggestions numbered; remembers what the numbers open."""
         self.choices = [b.action.removeprefix("entry:") for b in reply.buttons if b.action.startswith("entry:")]
         self.say("")
         self.say(reply.plain)
@@ -56,6 +58,7 @@ class ConsoleChat:
         return gettext(self.lang, message)
 
     def run(self) -> int:
+        """The loop: welcome, then one reply per input line until /quit or end of input; returns 0."""
         self.show(self.engine.welcome_reply(self.region, self.lang))
         self.say(self.t(COMMANDS))
         while True:
@@ -113,6 +116,7 @@ class ConsoleChat:
         self.show(self.engine.help_reply(self.region, self.lang))
 
     def change_region(self, code: str) -> None:
+        """`/region CC`: switch to a code, alias or listed country name (listing the regions when empty)."""
         if not code:
             listed = ", ".join(f"{r.code} ({region_name(r, self.lang)})" for r in self.engine.referrals.regions())
             self.say(f"{self.t(REGION_NOW).format(region=self.region)}\n{listed}")
@@ -127,6 +131,7 @@ class ConsoleChat:
         self.show(self.engine.hotline_reply(self.region, self.lang))
 
     def show_topics(self) -> None:
+        """`/topics`: every category and entry title, numbered so a number opens it."""
         self.choices = []
         self.say("")
         for category, entries in self.engine.topics_in(self.lang).items():

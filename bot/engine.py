@@ -12,12 +12,19 @@ from pathlib import Path
 from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
 from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, native_name
-from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
+from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.models import Models, Prediction, models_for
 from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card
 from bot.replies import Button, Reply, ReplyKind
-from bot.safety import Route, is_goods_trafficking, is_other_language, mentions_minor, mentions_someone_close, strong_rule
+from bot.safety import (
+    Route,
+    is_goods_trafficking,
+    is_other_language,
+    mentions_minor,
+    mentions_someone_close,
+    strong_rule,
+)
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -131,6 +138,8 @@ class Engine:
         default_region: str = "INTL",
         version: int = 0,
     ) -> Engine:
+        """An engine over validated knowledge and directory: fits or loads the models (cached by a hash of
+        the training data). Raises nothing for well-formed input."""
         matching = matching or MatchingConfig()
         return cls(
             knowledge=knowledge,
@@ -291,18 +300,22 @@ class Engine:
 
     def hotline_reply(self, region: str | None = None, lang: str | None = None, *,
                       change_region: bool = True) -> Reply:
+        """The full referral card of `region` (REFERRAL reply) in `lang`, with how-to-report and change-region
+        buttons."""
         lang = self._spoken(lang)
-        buttons = (Button(self._title("how-to-report", lang), "entry:how-to-report"),)
+        buttons: tuple[Button, ...] = (Button(self._title("how-to-report", lang), "entry:how-to-report"),)
         if change_region:
             buttons += (Button(gettext(lang, CHANGE_REGION), "region"),)
         return self._reply(ReplyKind.REFERRAL, gettext(lang, REFERRAL_INTRO), region, lang=lang, full_card=True,
                            buttons=buttons)
 
     def help_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
+        """What awarebot can do, in `lang`, with the region's referral block."""
         lang = self._spoken(lang)
         return self._reply(ReplyKind.HELP, gettext(lang, HELP), region, lang=lang, buttons=self._menu_buttons(lang))
 
     def welcome_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
+        """The /start greeting, in `lang`, with the region's referral block."""
         lang = self._spoken(lang)
         return self._reply(ReplyKind.HELP, gettext(lang, WELCOME), region, lang=lang,
                            buttons=self._menu_buttons(lang))
@@ -314,6 +327,7 @@ class Engine:
         return self._reply(ReplyKind.HELP, body, region, lang=self._spoken(lang), buttons=tuple(buttons))
 
     def error_reply(self, region: str | None = None, lang: str | None = None) -> Reply:
+        """The reply when something failed on our side: an apology in `lang`, still with the referral block."""
         lang = self._spoken(lang)
         return self._reply(ReplyKind.ERROR, gettext(lang, ERROR), region, lang=lang,
                            buttons=(Button(gettext(lang, HOTLINE_LABEL), "hotline"),))
@@ -331,6 +345,7 @@ class Engine:
         }
 
     def category_title(self, category: str, lang: str | None = None) -> str:
+        """The display title of a category id (light markup), in `lang`."""
         label = CATEGORY_LABELS.get(category)
         if label is not None:
             return gettext(lang, label)
@@ -401,9 +416,41 @@ def _has_text_or_web(served: Region) -> bool:
     return any(h.sms or h.web for h in served.hotlines)
 
 
+# Folders loaded in this process, by their files' (path, size, modification time): Knowledge and ReferralDirectory
+# are immutable, so an unchanged folder is parsed and validated once (start-up loads it for the engine and for the
+# revision service's baseline; tests and the kb tools load the bundled folder many times).
+_FOLDER_MEMO: dict[tuple[tuple[str, int, int], ...], tuple[Knowledge, ReferralDirectory]] = {}
+_FOLDER_MEMO_MAX = 8
+
+
+def _folder_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime_ns) of every file a folder load reads; a change to any of them is a new signature."""
+    signature = []
+    for path in sorted(directory.rglob("*.yaml")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
 def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
     """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
-    every problem of both (never half of them)."""
+    every problem of both (never half of them). An unchanged folder is loaded once per process (see _FOLDER_MEMO);
+    a folder with problems is read again every time."""
+    signature = _folder_signature(Path(directory))
+    found = _FOLDER_MEMO.get(signature)
+    if found is not None:
+        return found
+    loaded = _load_folder(Path(directory))
+    if len(_FOLDER_MEMO) >= _FOLDER_MEMO_MAX:
+        _FOLDER_MEMO.pop(next(iter(_FOLDER_MEMO)))
+    _FOLDER_MEMO[signature] = loaded
+    return loaded
+
+
+def _load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
     problems = []
     knowledge = referrals = None
     try:
@@ -428,7 +475,9 @@ class LiveEngine:
 
     @property
     def current(self) -> Engine:
+        """The engine in service now (a question in flight keeps the one it started with)."""
         return self._engine
 
     def swap(self, engine: Engine) -> None:
+        """Put `engine` in service with one assignment (publishing swaps whole engines, never parts)."""
         self._engine = engine

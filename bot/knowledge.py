@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,8 @@ REQUIRED_FIELDS = ("id", "title", "category", "questions", "answer", "sources", 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One curated knowledge entry: id, title, category, the questions people ask, the answer (light markup),
+    keywords, related entry ids, sources and the date it was last reviewed (YYYY-MM-DD)."""
     id: str
     title: str
     category: str
@@ -124,6 +126,7 @@ class Knowledge:
     translations: Mapping[str, Mapping[str, Translation]] = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
+        """The entry with id `entry_id`, or None."""
         return self.entries.get(entry_id)
 
     def translation(self, entry_id: str, lang: str | None) -> Translation | None:
@@ -156,6 +159,7 @@ class Knowledge:
                          translations=merged)
 
     def by_category(self) -> dict[str, list[Entry]]:
+        """Category id -> its entries sorted by title; categories without entries are left out."""
         grouped: dict[str, list[Entry]] = {c: [] for c in CATEGORY_TITLES}
         for entry in self.entries.values():
             grouped.setdefault(entry.category, []).append(entry)
@@ -301,8 +305,14 @@ def entry_from_data(data: Mapping[str, Any]) -> Entry:
     )
 
 
-def check_knowledge(entries: Iterable[tuple[Entry, str, int | None]]) -> list[Problem]:
-    """Rules across entries: unique ids, phrasings not shared, related ids exist."""
+def check_knowledge(
+    entries: Iterable[tuple[Entry, str, int | None]], known_ids: Collection[str] = ()
+) -> list[Problem]:
+    """Rules across entries (each given as (entry, file, line)): unique ids, phrasings not shared, related ids exist.
+
+    `known_ids`: ids of entries that exist but were not loaded because they have problems of their own (already
+    reported); a related link to one of them is not reported again, so one mistake gives one error.
+    """
     problems: list[Problem] = []
     by_id: dict[str, tuple[Entry, str, int | None]] = {}
     phrasing_owner: dict[str, str] = {}
@@ -323,7 +333,7 @@ def check_knowledge(entries: Iterable[tuple[Entry, str, int | None]]) -> list[Pr
                 )
     for entry, file, line in items:
         for related in entry.related:
-            if related not in by_id:
+            if related not in by_id and related not in known_ids:
                 problems.append(Problem(file, line, f"entry '{entry.id}': related id '{related}' does not exist"))
             elif related == entry.id:
                 problems.append(Problem(file, line, f"entry '{entry.id}': an entry cannot be related to itself"))
@@ -337,7 +347,7 @@ def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     data = load_yaml(path)
     problems: list[Problem] = []
     synonyms: dict[str, tuple[str, ...]] = {}
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         raise KnowledgeError([Problem(str(path), 1, "synonyms must be a mapping: word: [variant, …]")])
     for key, variants in data.items():
         if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
@@ -349,6 +359,18 @@ def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     return synonyms
 
 
+_ID_LINE = re.compile(r"^\s*(?:-\s+)?id:\s*[\"']?([a-z0-9][a-z0-9-]*)", re.MULTILINE)
+
+
+def _ids_in_text(path: Path) -> set[str]:
+    """Entry ids written in a file YAML cannot parse, read line by line (`id: …`), so links to them are not
+    reported as missing on top of the file's one syntax error."""
+    try:
+        return set(_ID_LINE.findall(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return set()
+
+
 def load_knowledge(directory: Path) -> Knowledge:
     """Load and validate every entry file; any problem anywhere raises KnowledgeError (never half loaded)."""
     entries_dir = directory / ENTRIES_DIR
@@ -357,12 +379,14 @@ def load_knowledge(directory: Path) -> Knowledge:
         raise KnowledgeError([Problem(str(entries_dir), None, "no entry files (*.yaml) found")])
     problems: list[Problem] = []
     loaded: list[tuple[Entry, str, int | None]] = []
+    broken_ids: set[str] = set()  # entries reported already; links to them are not follow-on errors
     for path in files:
         file = str(path)
         try:
             data = load_yaml(path)
         except KnowledgeError as exc:
             problems.extend(exc.problems)
+            broken_ids |= _ids_in_text(path)
             continue
         if data is None:
             continue
@@ -375,7 +399,9 @@ def load_knowledge(directory: Path) -> Knowledge:
             problems.extend(item_problems)
             if not item_problems:
                 loaded.append((entry_from_data(item), file, line))
-    problems.extend(check_knowledge(loaded))
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                broken_ids.add(item["id"])
+    problems.extend(check_knowledge(loaded, broken_ids))
     english = {e.id: e for e, _, _ in loaded}
     translations: dict[str, dict[str, Translation]] = {}
     if entries_dir.is_dir():

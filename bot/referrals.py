@@ -33,10 +33,12 @@ __all__ = [
     "Hotline",
     "ReferralDirectory",
     "Region",
+    "ShortCode",
     "load_referrals",
     "parse_referrals",
     "referral_block",
     "referral_card",
+    "referral_provenance",
     "validate_region_data",
 ]
 
@@ -54,14 +56,25 @@ _EU_MEMBERS_DEFAULT = (
 )
 
 _REGION_REQUIRED = ("code", "name", "emergency", "emergency_source", "verified", "confidence", "hotlines")
-_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "translations")
+_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "research_note",
+                    "translations")
 _HOTLINE_REQUIRED = ("name", "type", "source", "verified")
 _HOTLINE_OPTIONAL = (
     "phone", "phone_note", "phone_check", "sms", "email", "web", "hours", "languages",
-    "scope", "note", "confidence", "source_date", "translations",
+    "scope", "note", "confidence", "source_date", "research_note", "translations",
 )
 _AUTHORITY_REQUIRED = ("name", "how_to_report", "source", "verified")
-_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "translations")
+_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "research_note",
+                       "translations")
+# Text people read must help them act; notes about the research (what a source said, how old a list is, what
+# was not re-checked) belong in `research_note`, which only moderators see (kb validate, export, /referral_edit).
+_PEOPLE_FIELDS = ("name", "note", "phone_note", "emergency_note", "hours", "languages", "scope", "how_to_report",
+                  "sms")
+_RESEARCH_WORDS = re.compile(
+    r"\b(?:sources?\s+(?:say|says|write|writes|give|gives)|a\s+(?:19|20)\d\d\s+source|re-?checked|re-?verified|"
+    r"may\s+be\s+outdated|archived|(?:19|20)\d\d\s+list|unverified|not\s+confirmed)\b",
+    re.IGNORECASE,
+)
 # The directory's own text a person reads, translatable per language next to the English it translates
 # (`translations: {uk: {name: …, note: …}}`): the translation sits with its source and verification date, and must carry
 # exactly the English field's figures (numbers are never added or dropped by a translation).
@@ -72,7 +85,8 @@ TRANSLATABLE = {
 }
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 _DIGIT_RUN = re.compile(r"\d+")
-_TOP_KEYS = ("eu_members", "aliases", "regions")
+_TOP_KEYS = ("eu_members", "aliases", "short_codes", "regions")
+_SHORT_CODE_KEYS = ("region", "number", "name", "source", "quote")
 
 _CODE_RE = re.compile(r"^[A-Z]{2}$")
 _PHONE_RE = re.compile(r"^\+?[0-9(][0-9 ().\-]*[0-9]$")
@@ -88,6 +102,8 @@ _TRAFFICKING_CLAIM_RE = re.compile(r"trafficking\s+(hot|help)\s*line", re.IGNORE
 
 @dataclass(frozen=True, slots=True)
 class Hotline:
+    """One help line of a region: name, type (see HOTLINE_TYPES), phone/sms/web contacts, hours, languages, a
+    scope, a note for people, and for moderators the source URL, verification date and research note."""
     name: str
     type: str
     phone: str | None
@@ -104,16 +120,19 @@ class Hotline:
     note: str | None = None
     confidence: str | None = None  # only where it differs from the region's
     source_date: str | None = None
+    research_note: str | None = None  # for moderators only: what the sources said, what was not re-checked
     # lang -> field -> text (see TRANSLATABLE); never hashed, compared only.
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def is_trafficking_line(self) -> bool:
+        """True for a line whose type is `trafficking` (only those may be called a trafficking hotline)."""
         return self.type == "trafficking"
 
 
 @dataclass(frozen=True, slots=True)
 class Authority:
+    """Where to report in a region: name, how to report (text for people), contacts, source and verification."""
     name: str
     how_to_report: str
     phone: str | None
@@ -124,11 +143,26 @@ class Authority:
     phone_check: str | None = None
     email: str | None = None
     source_date: str | None = None
+    research_note: str | None = None
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
+class ShortCode:
+    """A short number libphonenumber does not list for its region, documented by a source: the page `source`
+    (an http(s) URL) and the words `quote` read there. Only listed short codes may be shown besides numbers
+    libphonenumber validates."""
+
+    region: str
+    number: str
+    name: str
+    source: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
 class Region:
+    """One region of the directory: emergency number(s), help lines, the reporting authority and provenance."""
     code: str
     name: str
     emergency: str
@@ -141,6 +175,7 @@ class Region:
     emergency_also: tuple[str, ...] = ()
     emergency_note: str | None = None
     emergency_also_source: str | None = None
+    research_note: str | None = None
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -164,6 +199,7 @@ class Region:
 
     @property
     def emergency_numbers(self) -> tuple[str, ...]:
+        """Every dialable emergency number, the main one first; () where there is none (INTL)."""
         return (self.emergency, *self.emergency_also) if self.emergency_is_number else ()
 
 
@@ -175,6 +211,7 @@ class ReferralDirectory:
         regions: Iterable[Region],
         eu_members: Iterable[str] = (),
         aliases: Mapping[str, str] | None = None,
+        short_codes: Iterable[ShortCode] = (),
     ) -> None:
         self._by_code: dict[str, Region] = {r.code: r for r in regions}
         if INTL not in self._by_code:
@@ -182,6 +219,7 @@ class ReferralDirectory:
         self._eu_members: tuple[str, ...] = tuple(eu_members)
         self._eu = frozenset(self._eu_members)
         self._aliases: dict[str, str] = dict(aliases or {})
+        self._short_codes: tuple[ShortCode, ...] = tuple(short_codes)
 
     @staticmethod
     def _normalize(code: object) -> str | None:
@@ -231,15 +269,23 @@ class ReferralDirectory:
         return [r.code for r in self.regions()]
 
     def regions(self) -> list[Region]:
+        """Every listed region, sorted by name, INTL last."""
         return sorted(self._by_code.values(), key=lambda r: (r.code == INTL, r.name.casefold()))
 
     @property
     def eu_members(self) -> tuple[str, ...]:
+        """ISO codes of EU members: an unlisted member is served the EU region."""
         return self._eu_members
 
     @property
     def aliases(self) -> dict[str, str]:
+        """Alias -> region code (e.g. UK -> GB)."""
         return dict(self._aliases)
+
+    @property
+    def short_codes(self) -> tuple[ShortCode, ...]:
+        """Documented short codes libphonenumber does not know, each with its source."""
+        return self._short_codes
 
     def __contains__(self, code: object) -> bool:
         return self._normalize(code) in self._by_code
@@ -249,11 +295,17 @@ class ReferralDirectory:
 
     def to_data(self) -> dict[str, Any]:
         """The YAML-shaped data (plain dicts, lists and strings): parse_referrals(to_data()) round-trips."""
-        return {
+        data: dict[str, Any] = {
             "eu_members": list(self._eu_members),
             "aliases": dict(self._aliases),
-            "regions": [_region_to_data(r) for r in self._by_code.values()],
         }
+        if self._short_codes:
+            data["short_codes"] = [
+                {"region": c.region, "number": c.number, "name": c.name, "source": c.source, "quote": c.quote}
+                for c in self._short_codes
+            ]
+        data["regions"] = [_region_to_data(r) for r in self._by_code.values()]
+        return data
 
 
 def _drop_none(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -282,7 +334,8 @@ def _hotline_to_data(h: Hotline) -> dict[str, Any]:
             ("phone_check", h.phone_check), ("sms", h.sms), ("email", h.email), ("web", h.web),
             ("hours", h.hours), ("languages", h.languages), ("scope", h.scope), ("note", h.note),
             ("confidence", h.confidence), ("source", h.source), ("source_date", h.source_date),
-            ("verified", h.verified), ("translations", _translations_data(h.translations)),
+            ("verified", h.verified), ("research_note", h.research_note),
+            ("translations", _translations_data(h.translations)),
         ]
     )
 
@@ -293,7 +346,8 @@ def _authority_to_data(a: Authority) -> dict[str, Any]:
             ("name", a.name), ("how_to_report", a.how_to_report), ("phone", a.phone),
             ("phone_note", a.phone_note), ("phone_check", a.phone_check), ("web", a.web),
             ("email", a.email), ("source", a.source), ("source_date", a.source_date),
-            ("verified", a.verified), ("translations", _translations_data(a.translations)),
+            ("verified", a.verified), ("research_note", a.research_note),
+            ("translations", _translations_data(a.translations)),
         ]
     )
 
@@ -304,7 +358,7 @@ def _region_to_data(r: Region) -> dict[str, Any]:
             ("code", r.code), ("name", r.name), ("emergency", r.emergency),
             ("emergency_also", list(r.emergency_also) or None), ("emergency_note", r.emergency_note),
             ("emergency_source", r.source), ("emergency_also_source", r.emergency_also_source),
-            ("verified", r.verified), ("confidence", r.confidence),
+            ("verified", r.verified), ("confidence", r.confidence), ("research_note", r.research_note),
             ("translations", _translations_data(r.translations)),
         ]
     )
@@ -333,11 +387,18 @@ def _as_date_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
 class _Checker:
-    def __init__(self, file: str, eu_members: Iterable[str] | None) -> None:
+    def __init__(
+        self, file: str, eu_members: Iterable[str] | None, short_codes: Iterable[ShortCode] = ()
+    ) -> None:
         self.file = file
         self.problems: list[Problem] = []
         self.eu_members = tuple(eu_members) if eu_members is not None else tuple(_EU_MEMBERS_DEFAULT)
+        self.short_codes = frozenset((c.region, _digits(c.number)) for c in short_codes)
         self.today = date.today()
 
     def add(self, line: int | None, message: str) -> None:
@@ -349,6 +410,14 @@ class _Checker:
         for key in required:
             if key not in data or data[key] is None or data[key] == "":
                 self.add(_line(data), f"{what}: missing required field `{key}`")
+        self.text(data, "research_note", what)
+        for key in _PEOPLE_FIELDS:
+            value = data.get(key)
+            found = _RESEARCH_WORDS.search(value) if isinstance(value, str) else None
+            if found is not None:
+                self.add(_line(data, key), f"{what}: `{key}` is shown to people but reads like a research note "
+                                           f"({found.group(0)!r}); move it to "
+                                           "`research_note`, which only moderators see")
         for key in data:
             if key not in required and key not in optional:
                 self.add(_line(data, key), f"{what}: unknown field `{key}` (allowed: {', '.join(required + optional)})")
@@ -421,7 +490,9 @@ class _Checker:
     # -- numbers
 
     def _number_ok(self, number: str, regions: tuple[str, ...]) -> bool:
-        """Full numbers: libphonenumber's is_valid_number; short codes: valid/possible short number."""
+        """Full numbers: libphonenumber's is_valid_number; short numbers: libphonenumber's valid short numbers of
+        the region, or a short code listed with its source under `short_codes`. A number that is merely
+        *possible* ("12345", "000000") is refused."""
         if number.startswith("+"):
             try:
                 parsed = phonenumbers.parse(number, None)
@@ -435,9 +506,9 @@ class _Checker:
                 continue
             if phonenumbers.is_valid_number_for_region(parsed, region):
                 return True
-            if shortnumberinfo.is_valid_short_number_for_region(
-                parsed, region
-            ) or shortnumberinfo.is_possible_short_number_for_region(parsed, region):
+            if shortnumberinfo.is_valid_short_number_for_region(parsed, region):
+                return True
+            if (region, _digits(number)) in self.short_codes:
                 return True
         return False
 
@@ -471,7 +542,8 @@ class _Checker:
             return
         if not ok:
             shown = "/".join(regions) if len(regions) <= 3 else "any EU member"
-            self.add(where, f"{what}: `{key}` {number!r} is not a valid number for {shown or 'any region'}")
+            self.add(where, f"{what}: `{key}` {number!r} is not a valid number for {shown or 'any region'} "
+                            "(libphonenumber), nor a short code listed with its source under `short_codes`")
 
     def manual_check(self, data: Mapping[str, Any], what: str) -> str | None:
         value = data.get("phone_check")
@@ -635,17 +707,56 @@ class _Checker:
 
 
 def validate_region_data(
-    data: dict, file: str = "<input>", *, eu_members: Iterable[str] | None = None
+    data: dict[str, Any], file: str = "<input>", *, eu_members: Iterable[str] | None = None,
+    short_codes: Iterable[ShortCode] = (),
 ) -> list[Problem]:
-    """Every problem with one region's dict (the rules load_referrals applies)."""
-    checker = _Checker(file, eu_members)
+    """Every problem with one region's dict (the rules load_referrals applies); `short_codes` are the directory's
+    documented short codes (a short number not listed there must be one libphonenumber validates)."""
+    checker = _Checker(file, eu_members, short_codes)
     checker.region(data, _line(data))
     return checker.problems
 
 
-def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str, ...]]:
+def _short_codes(data: Mapping[str, Any], top: _Checker) -> list[ShortCode]:
+    """The `short_codes` list: each item a region code, the number, the service's name, a source URL, a quote."""
+    items = data.get("short_codes")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        top.add(_line(data, "short_codes"), "`short_codes` must be a list of {region, number, name, source, quote}")
+        return []
+    found: list[ShortCode] = []
+    for i, item in enumerate(items):
+        where = _item_line(items, i)
+        if not isinstance(item, Mapping):
+            top.add(where, "short_codes: each item needs region, number, name, source and quote")
+            continue
+        what = f"short code {item.get('number')!r} ({item.get('region')})"
+        for key in item:
+            if key not in _SHORT_CODE_KEYS:
+                top.add(_line(item, key), f"{what}: unknown field `{key}` (allowed: {', '.join(_SHORT_CODE_KEYS)})")
+        values = {key: item.get(key) for key in _SHORT_CODE_KEYS}
+        missing = [key for key, value in values.items() if not isinstance(value, str) or not value.strip()]
+        if missing:
+            top.add(where, f"{what}: needs {', '.join(missing)} (quoted text)")
+            continue
+        region, number = str(values["region"]), str(values["number"]).strip()
+        if region not in COUNTRY_CODES:
+            top.add(_line(item, "region"), f"{what}: `region` must be an ISO 3166-1 alpha-2 code")
+        elif not _PHONE_RE.match(number) or number.startswith("+") or len(_digits(number)) > 8:
+            top.add(_line(item, "number"), f"{what}: `number` must be one short number (at most 8 digits)")
+        else:
+            top.url(item, "source", what)
+            found.append(ShortCode(region, number, str(values["name"]).strip(), str(values["source"]).strip(),
+                                   str(values["quote"]).strip()))
+    return found
+
+
+def _validate_directory(
+    data: Any, file: str
+) -> tuple[list[Problem], tuple[str, ...], tuple[ShortCode, ...]]:
     if not isinstance(data, Mapping):
-        return [Problem(file, _line(data), "top level must be a mapping with eu_members, aliases, regions")], ()
+        return [Problem(file, _line(data), "top level must be a mapping with eu_members, aliases, regions")], (), ()
     top = _Checker(file, None)
     for key in data:
         if key not in _TOP_KEYS:
@@ -665,7 +776,8 @@ def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str,
             else:
                 eu_members.append(member)
 
-    checker = _Checker(file, eu_members or None)
+    short_codes = _short_codes(data, top)
+    checker = _Checker(file, eu_members or None, short_codes)
     checker.problems = top.problems
     regions = data.get("regions")
     codes: dict[str, int | None] = {}
@@ -699,7 +811,7 @@ def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str,
                     checker.add(where, f"alias {alias} is also a listed region code")
                 if not isinstance(target, str) or not (target in codes or target in COUNTRY_CODES):
                     checker.add(where, f"alias {alias!r} points to {target!r}, which is neither listed nor an ISO code")
-    return checker.problems, tuple(eu_members)
+    return checker.problems, tuple(eu_members), tuple(short_codes)
 
 
 # --------------------------------------------------------------------------- building
@@ -721,7 +833,7 @@ def _build_hotline(d: Mapping[str, Any]) -> Hotline:
         source=d["source"], verified=_as_date_text(d["verified"]), phone_note=_opt(d, "phone_note"),
         phone_check=_opt(d, "phone_check"), email=_opt(d, "email"), scope=_opt(d, "scope"),
         note=_opt(d, "note"), confidence=_opt(d, "confidence"), source_date=_opt(d, "source_date"),
-        translations=_build_translations(d),
+        research_note=_opt(d, "research_note"), translations=_build_translations(d),
     )
 
 
@@ -730,7 +842,8 @@ def _build_authority(d: Mapping[str, Any]) -> Authority:
         name=d["name"].strip(), how_to_report=d["how_to_report"].strip(), phone=_opt(d, "phone"),
         web=_opt(d, "web"), source=d["source"], verified=_as_date_text(d["verified"]),
         phone_note=_opt(d, "phone_note"), phone_check=_opt(d, "phone_check"), email=_opt(d, "email"),
-        source_date=_opt(d, "source_date"), translations=_build_translations(d),
+        source_date=_opt(d, "source_date"), research_note=_opt(d, "research_note"),
+        translations=_build_translations(d),
     )
 
 
@@ -744,19 +857,20 @@ def _build_region(d: Mapping[str, Any]) -> Region:
         source=d["emergency_source"], verified=_as_date_text(d["verified"]), confidence=d["confidence"],
         emergency_also=tuple(n.strip() for n in d.get("emergency_also") or ()),
         emergency_note=_opt(d, "emergency_note"), emergency_also_source=_opt(d, "emergency_also_source"),
-        translations=_build_translations(d),
+        research_note=_opt(d, "research_note"), translations=_build_translations(d),
     )
 
 
 def parse_referrals(data: Any, file: str) -> ReferralDirectory:
     """Validate already-parsed data and build the directory; KnowledgeError lists every problem."""
-    problems, eu_members = _validate_directory(data, file)
+    problems, eu_members, short_codes = _validate_directory(data, file)
     if problems:
         raise KnowledgeError(problems)
     return ReferralDirectory(
         (_build_region(r) for r in data["regions"]),
         eu_members=eu_members,
         aliases={str(k): v for k, v in (data.get("aliases") or {}).items()},
+        short_codes=short_codes,
     )
 
 
@@ -917,8 +1031,9 @@ def _hotline_card(h: Hotline, lang: str | None = None) -> str:
 
 
 def referral_card(region: Region, lang: str | None = None) -> str:
-    """The full card for /hotline: emergency, every line with all its contacts, how to report, provenance.
-    Labels in `lang`; the directory's names and notes as written there."""
+    """The full card for /hotline: emergency, every line with all its contacts, how to report. Only what helps
+    people act: provenance and research notes are for moderators (`referral_provenance`). Labels in `lang`; the
+    directory's text in `lang` where it has a translation."""
     out = [gettext(lang, N_("**Where to get help: {region}**")).format(region=region_name(region, lang)),
            _danger_line(region, lang)]
     if region.emergency_note:
@@ -941,17 +1056,21 @@ def referral_card(region: Region, lang: str | None = None) -> str:
         out.append(gettext(lang, N_("**Report:** {name}")).format(name=localized(a, "name", lang))
                    + (f": {' · '.join(contact)}" if contact else ""))
         out.append(localized(a, "how_to_report", lang) or a.how_to_report)
+    return "\n".join(out)
+
+
+def referral_provenance(region: Region) -> str:
+    """For moderators, never people: when the region was verified, from which sources, how sure, and every
+    research note. Light markup, several lines."""
+    a = region.authority
     domains: list[str] = []
     for url in [*(h.source for h in region.hotlines), *([a.source] if a else []), region.source]:
         d = _domain(url)
         if d and d not in domains:
             domains.append(d)
-    shown = ", ".join(domains[:3])
-    if len(domains) > 3:
-        shown += gettext(lang, N_(" +{count} more")).format(count=len(domains) - 3)
-    out.append("")
-    out.append(gettext(lang, N_("Verified {date} from archived copies of {sources}.")).format(
-        date=region.verified, sources=shown))
-    if region.confidence != "high":
-        out[-1] += " " + gettext(lang, N_("Fewer sources for this region: double-check if you can."))
-    return "\n".join(out)
+    lines = [f"**Provenance**: verified {region.verified} from archived copies of {', '.join(domains)}; "
+             f"confidence {region.confidence}."]
+    notes = [(region.name, region.research_note), *((h.name, h.research_note) for h in region.hotlines),
+             *([(a.name, a.research_note)] if a else [])]
+    lines += [f"• {name}: {note}" for name, note in notes if note]
+    return "\n".join(lines)

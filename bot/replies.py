@@ -9,6 +9,7 @@ from bot.markup import to_html, to_plain
 
 
 class ReplyKind(StrEnum):
+    """What a reply is: an answer, a fallback, an urgent reply, a referral card, and so on."""
     ANSWER = "answer"
     REFERRAL = "referral"
     URGENT = "urgent"
@@ -65,8 +66,10 @@ class Reply:
 
     @property
     def plain(self) -> str:
+        """The reply as plain text (no markup), as the console and tests read it."""
         return to_plain(self.text)
 
     @property
     def html(self) -> str:
+        """The reply as Telegram HTML (bold kept, everything else escaped)."""
         return to_html(self.text)

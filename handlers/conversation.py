@@ -156,12 +156,15 @@ async def help_button(update: Update, context: Context) -> None:
     await help_command(update, context)
 
 
-def said(message: Message) -> str:
-    """What a person wrote: the text, or a photo's or document's caption (a caption is text wherever text is)."""
+def said(message: Message | None) -> str:
+    """What a person wrote: the text, or a photo's or document's caption (a caption is text wherever text is);
+    "" without a message."""
+    if message is None:
+        return ""
     return message.text or message.caption or ""
 
 
-def _mentions(message: Message, kinds: list[str]) -> dict[MessageEntity, str]:
+def _mentions(message: Message, kinds: list[str | None]) -> dict[MessageEntity, str]:
     if message.text is None and message.caption is not None:
         return message.parse_caption_entities(kinds)
     return message.parse_entities(kinds)

@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.i18n import N_, gettext
 from bot.usage import stats_event
 from bot.replies import Reply, ReplyKind
+from bot.usage import stats_event
 from handlers.buttons import acknowledge
 from handlers.deps import Context
 
@@ -79,7 +80,7 @@ async def vote(update: Update, context: Context) -> None:
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [
-            [b for b in row if not (b.callback_data or "").startswith(PREFIX)]
+            [b for b in row if not str(b.callback_data or "").startswith(PREFIX)]
             for row in message.reply_markup.inline_keyboard
         ]
         kept = [row for row in rows if row]
@@ -90,5 +91,5 @@ async def vote(update: Update, context: Context) -> None:
                 raise
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(vote, pattern=rf"^(?:{UP}|{DOWN})[a-z0-9-]+$"))

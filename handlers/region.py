@@ -67,14 +67,14 @@ async def send_picker(context: Context, chat_id: int, lang: str | None = None) -
 
 
 async def region_command(update: Update, context: Context) -> None:
-    """/region: the picker; /region CC: set it directly."""
+    """/region: the picker; /region CC (or a listed country's name, e.g. /region united kingdom): set it directly."""
     chat_id = update.effective_chat.id
     lang = chat_lang(context, update)
     if not context.args:
         await send_picker(context, chat_id, lang)
         return
     engine = context.deps.live.current
-    code = engine.referrals.resolve(context.args[0])
+    code = engine.referrals.lookup(" ".join(context.args))
     if code is None:
         example = next((c for c in engine.referrals.codes() if len(c) == 2), "GB")
         reply = compose(engine, gettext(lang, UNKNOWN).format(example=example), chat_region(context, chat_id),

@@ -333,6 +333,12 @@ class FakeBotAPI:
         asyncio.get_running_loop().create_task(self._notify())
         return update
 
+    def take_updates(self) -> list[dict[str, Any]]:
+        """Webhook mode: hand over (and forget) the queued updates, as Telegram does when it POSTs them
+        (tests/webhookfront.py delivers them)."""
+        taken, self._pending_updates = self._pending_updates, []
+        return [{k: v for k, v in u.items() if not k.startswith("_")} for u in taken]
+
     def user(self, user_id: int, first_name: str = "Alex") -> dict[str, Any]:
         """A user as Telegram sends it; `language_code` is the app's language (tests set `user_languages`)."""
         language = getattr(self, "user_languages", {}).get(user_id, "en")

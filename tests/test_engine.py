@@ -83,7 +83,8 @@ def test_unknown_region_falls_back_to_international_guidance(engine: Engine) -> 
 )
 def test_bad_input_gets_a_kind_reply_with_referral(engine: Engine, text: str) -> None:
     reply = engine.respond(text, "US")
-    assert reply.kind in (ReplyKind.FALLBACK, ReplyKind.HELP, ReplyKind.ANSWER, ReplyKind.SMALLTALK)
+    # "hi" greets; a message the models are unsure about gets the unsure reply (numbers first)
+    assert reply.kind in (ReplyKind.FALLBACK, ReplyKind.HELP, ReplyKind.ANSWER, ReplyKind.SMALLTALK, ReplyKind.UNSURE)
     assert_carries_referral(reply, "911", "18883737888")
 
 

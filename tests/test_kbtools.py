@@ -416,3 +416,49 @@ def test_corrupt_database_is_reported_and_left_untouched(capsys, in_tmp: Path) -
         assert "database unavailable" in err
     assert (in_tmp / DB).read_bytes() == junk
     assert not (in_tmp / "export" / REFERRALS_FILE).exists()
+
+
+def test_import_names_every_file_and_refuses_yaml_it_would_not_read(capsys, in_tmp: Path) -> None:
+    folder = export(capsys)
+    (folder / "new-entries.yaml").write_text((folder / "entries" / "basics.yaml").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    (folder / "NOTES.txt").write_text("notes\n", encoding="utf-8")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "new-entries.yaml: kb import does not read this file" in err
+    assert "nothing was imported" in err
+    (folder / "new-entries.yaml").unlink()
+    translations = folder / "entries" / "es"
+    translations.mkdir()
+    (translations / "basics.yaml").write_text("- id: x\n", encoding="utf-8")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 0, err
+    assert "ignored: NOTES.txt (not YAML)" in out
+    assert "ignored: entries/es/ (1 YAML file: translations are changed in the repository)" in out
+
+
+def test_a_broken_file_anywhere_changes_nothing(capsys, in_tmp: Path) -> None:
+    folder = export(capsys)
+    text = (folder / "entries" / "basics.yaml").read_text(encoding="utf-8")
+    (folder / "entries" / "basics.yaml").write_text(text.replace("What sex trafficking is", "Changed title", 1),
+                                                    encoding="utf-8")
+    examples = folder / "examples"
+    examples.mkdir()
+    (examples / "en.yaml").write_text("urgent: [\n", encoding="utf-8")  # a file import leaves alone, but broken
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "en.yaml" in err and "nothing was imported" in err
+    code, out, _ = kb(capsys, "history", "what-is-sex-trafficking")
+    assert code == 0 and "published" in out and "Amina" not in out  # only the bundled revision 0
+
+
+def test_kb_example_proposes_training_examples_for_review(capsys, in_tmp: Path) -> None:
+    line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
+    code, out, err = kb(capsys, "example", "en", "urgent", "--add", line, "--by", "Amina")
+    assert code == 0, err
+    assert f"today: {line!r} → " in out and "once learned: urgent" in out  # the preview, before and after
+    assert "examples en.urgent: revision 1 waiting for review" in out
+    code, out, _ = kb(capsys, "history", "en.urgent")
+    assert code == 0 and "Amina" in out and "pending" in out
+    code, _, err = kb(capsys, "example", "en", "urgent", "--remove", "not one of them", "--by", "Amina")
+    assert code == 1 and "not an example of en.urgent" in err
+    code, _, err = kb(capsys, "example", "en", "nonsense", "--add", "x", "--by", "Amina")
+    assert code == 1 and "is not a language and label" in err

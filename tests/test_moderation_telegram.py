@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TelegramBot
+from fakebotapi import Call, FakeBotAPI
 
 from bot.config import Config, ModerationConfig, Moderator, Role
 from bot.engine import Engine
 from bot.store import Store
-from conftest import TelegramBot
-from fakebotapi import Call, FakeBotAPI
 
 EDITOR, REVIEWER, REVIEWER2, PERSON = 1001, 2002, 3003, 4242
 MODERATORS = (
