@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
-from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, native_name
 from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
+from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, native_name
 from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.models import Models, Prediction, models_for
 from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card

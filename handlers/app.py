@@ -45,9 +45,9 @@ from handlers.delivery import (
     UpdateLedger,
 )
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
-from handlers.sharedstate import SharedChatProcessor
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
+from handlers.sharedstate import SharedChatProcessor
 
 log = logging.getLogger(__name__)
 

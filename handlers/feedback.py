@@ -15,7 +15,6 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.i18n import N_, gettext
-from bot.usage import stats_event
 from bot.replies import Reply, ReplyKind
 from bot.usage import stats_event
 from handlers.buttons import acknowledge

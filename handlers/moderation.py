@@ -164,7 +164,8 @@ async def show_entry(update: Update, context: Context) -> None:
     """/kb_show ID [LANG]: the card as people (of that language) see it, with its phrasings."""
     chat_id = update.effective_chat.id
     entry_id = context.args[0] if context.args else ""
-    lang = context.args[1] if len(context.args or ()) > 1 else ""
+    args = context.args or []
+    lang = args[1] if len(args) > 1 else ""
     said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id), lang)
     await tell(context, chat_id, said)
 

@@ -3,9 +3,10 @@ and the chat's language as priors, /language and its button, the lang-xx deep li
 
 from __future__ import annotations
 
+from fakebotapi import FakeBotAPI, visible_text
+
 from bot import engine as engine_module
 from bot.i18n import gettext, languages
-from fakebotapi import FakeBotAPI, visible_text
 
 CHAT = 5151
 
