@@ -56,7 +56,7 @@ from bot.kb.revisions import (
     SelfApproval,
     UnknownItem,
 )
-from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
+from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
 from bot.storage import Storage
@@ -661,7 +661,7 @@ class Moderation:
         lines += [
             "",
             "/kb_list [word] — browse or search entries",
-            "/kb_show ID — an entry and its phrasings",
+            "/kb_show ID [LANG] — an entry and its phrasings (LANG: its translation, as people of that language see it)",
             "/kb_edit ID — change an answer",
             "/kb_phrase ID + text (or - text) — add or remove a phrasing",
             "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
@@ -678,8 +678,9 @@ class Moderation:
         return Say("\n".join(lines))
 
     @_answers
-    async def show(self, user_id: int, entry_id: str, region: str | None) -> Say:
-        """/kb_show ID: the entry as people see it (preview), then its id, revision, phrasings and links."""
+    async def show(self, user_id: int, entry_id: str, region: str | None, lang: str = "") -> Say:
+        """/kb_show ID [LANG]: the entry as people see it (preview; in LANG: as a person of that language sees it),
+        then its id, revision, phrasings (in LANG: the translation's) and links."""
         self._require(user_id)
         engine = self.live.current
         entry = engine.knowledge.get(entry_id)
@@ -687,6 +688,8 @@ class Moderation:
             raise ModerationError(NEED_ID)
         if entry is None:
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
+        if lang and lang != "en":
+            return self._show_translation(entry, lang.lower(), region)
         store = self._store()
         head = await store.published_head("entry", entry_id) if store is not None else None
         rev = head.rev if head is not None else 0
@@ -698,6 +701,24 @@ class Moderation:
             f"/kb_edit {entry.id} · /kb_phrase {entry.id} · /kb_history {entry.id}"
         )
         return Say(body, preview=engine.entry_reply(entry_id, region))
+
+    def _show_translation(self, entry: Entry, lang: str, region: str | None) -> Say:
+        engine = self.live.current
+        if lang not in engine.languages():
+            raise ModerationError(f"No language '{_short(lang, 10)}'. Languages: {', '.join(engine.languages())}.")
+        translated = engine.knowledge.translation(entry.id, lang)
+        preview = engine.entry_reply(entry.id, region, lang)
+        if translated is None:
+            body = (f"↑ **{entry.title}** — id {entry.id} has no {lang} translation yet: people writing in {lang} "
+                    f"get the English answer with one line saying so (preview above).")
+            return Say(body, preview=preview)
+        stale = " — **older than the English entry** (/kb_stale)" if translated.source_reviewed < entry.reviewed else ""
+        body = (
+            f"↑ **{translated.title}** — id {entry.id} in {lang} · reviewed {translated.reviewed} · follows the "
+            f"English of {translated.source_reviewed or '?'}{stale}\n"
+            f"**Phrasings** ({len(translated.questions)}):\n{numbered(list(translated.questions))}"
+        )
+        return Say(body, preview=preview)
 
     @_answers
     async def list_entries(self, user_id: int, word: str = "", page: int = 0) -> Say:
@@ -1245,6 +1266,13 @@ class Moderation:
         lines += [f"• {entry_id}: reviewed {day} — /kb_edit {entry_id}" for entry_id, day in entries] or ["• none"]
         lines.append(f"**Regions** ({len(regions)}):")
         lines += [f"• {code}: oldest check {day} — /referral_edit {code}" for code, day in regions] or ["• none"]
+        stale_translations = engine.knowledge.stale_translations()
+        lines.append(f"**Translations older than their English entry** ({len(stale_translations)}):")
+        lines += [
+            f"• {t.id} ({t.lang}): follows the English of {t.source_reviewed}, English reviewed "
+            f"{engine.knowledge.entries[t.id].reviewed} — /kb_show {t.id} {t.lang}"
+            for t in stale_translations
+        ] or ["• none"]
         return Say("\n".join(lines))
 
     @_answers

@@ -161,10 +161,12 @@ async def list_entries(update: Update, context: Context) -> None:
 
 
 async def show_entry(update: Update, context: Context) -> None:
-    """/kb_show ID: the card as people see it, with its phrasings."""
+    """/kb_show ID [LANG]: the card as people (of that language) see it, with its phrasings."""
     chat_id = update.effective_chat.id
     entry_id = context.args[0] if context.args else ""
-    said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id))
+    args = context.args or []
+    lang = args[1] if len(args) > 1 else ""
+    said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id), lang)
     await tell(context, chat_id, said)
 
 

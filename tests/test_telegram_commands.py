@@ -16,7 +16,7 @@ def keyboard_data(call) -> list[str]:
 
 async def test_command_menu_is_set_at_start(tg, fake_api: FakeBotAPI):
     names = [c["command"] for c in fake_api.commands]
-    assert names == ["start", "topics", "hotline", "region", "privacy", "forget", "help"]
+    assert names == ["start", "topics", "hotline", "region", "language", "privacy", "forget", "help"]
     assert all(c["description"] for c in fake_api.commands)
 
 
@@ -38,7 +38,7 @@ async def test_start_welcomes_with_referral_and_a_skippable_region_picker(tg, fa
 
     # Skip: the picker gives way to the menu, in place.
     edit = await tg.tap(CHAT, tg.message_id(call), "x", method="editMessageReplyMarkup")
-    assert edit.button_data() == ["t", "h", "R"]
+    assert edit.button_data() == ["t", "h", "R", "L"]
     assert tg.chats.region(CHAT) is None
 
 
@@ -46,7 +46,7 @@ async def test_start_for_a_returning_chat_with_a_region_shows_the_menu(tg, fake_
     tg.chats.set_region(CHAT, "GB")
     call = await tg.say(CHAT, "/start")
     assert call.text == tg.engine.welcome_reply("GB").plain
-    assert keyboard_data(call) == ["t", "h", "R"]
+    assert keyboard_data(call) == ["t", "h", "R", "L"]
 
 
 async def test_deep_links(tg, fake_api: FakeBotAPI):
