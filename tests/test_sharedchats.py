@@ -75,8 +75,9 @@ async def test_keys_hold_no_chat_id_and_no_text_and_expire(two_workers: tuple[Sh
         assert keys == [one.key(CHAT), one.key(CHAT) + ":messages"]
         dump = " ".join(keys) + str(await client.hgetall(keys[0])) + str(await client.zrange(keys[1], 0, -1))
         assert str(CHAT) not in dump
-        assert set(await client.hgetall(keys[0])) == {"region", "region_set_at", "pending_forget", "discreet",
-                                                      "touched"}
+        # Codes, flags and times only (the chosen language came with the translations): never text or ids.
+        assert set(await client.hgetall(keys[0])) == {"region", "region_set_at", "language", "language_set_at",
+                                                      "pending_forget", "discreet", "touched"}
         for key in keys:
             assert DEFAULT_TTL - 60 < await client.ttl(key) <= DEFAULT_TTL  # the memory's 48 hours
     finally:
