@@ -48,7 +48,7 @@ from bot.referrals import ReferralDirectory, parse_referrals, validate_region_da
 from bot.replies import Button, Reply, ReplyKind
 from bot.service import apply_overrides, load_baseline
 from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
-from bot.text import normalize
+from bot.text import ascii_number, normalize
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ MAX_NEW_ID_CHARS = 60
 MAX_SEARCH_BYTES = 40
 REGION_KEY = re.compile(r"^(?:[A-Z]{2}|EU|INTL)$")
 STATS_DAYS = 30
+MAX_STATS_DAYS = 366
 STATS_SHOWN_DAYS = 14
 STATS_SHOWN_ENTRIES = 25
 
@@ -373,8 +374,9 @@ def change_phrasings(questions: list[str], line: str) -> list[str]:
         raise ModerationError(f"Start the line with + to add or - to remove a phrasing: {line[:80]!r}")
     if op == "+":
         return [*questions, text]
-    if text.isdigit() and 1 <= int(text) <= len(questions):
-        index = int(text) - 1
+    number = ascii_number(text)
+    if number is not None and 1 <= number <= len(questions):
+        index = number - 1
     else:
         wanted = normalize(text)
         matches = [i for i, q in enumerate(questions) if normalize(q) == wanted]
@@ -415,9 +417,10 @@ def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], st
     head, _, key = path.partition(".")
     if head == "a" and key in AUTHORITY_FIELDS and isinstance(content.get("authority"), dict):
         return content["authority"], key, "source"
-    if head[:1] == "h" and head[1:].isdigit() and key in HOTLINE_FIELDS:
+    position = ascii_number(head[1:]) if head[:1] == "h" else None
+    if position is not None and key in HOTLINE_FIELDS:
         hotlines = content.get("hotlines") or []
-        index = int(head[1:])
+        index = position
         if index < len(hotlines):
             return hotlines[index], key, "source"
     raise ModerationError(f"There is no field '{path}' to change here.")
@@ -1240,9 +1243,10 @@ class Moderation:
         store = self._require_store()
         kind = self._kind_of(key)
         key = self._region_code(key) if kind == "region" else key.strip()
-        if not key or not rev.strip().isdigit():
+        number = ascii_number(rev)
+        if not key or number is None:
             raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled).")
-        to_rev = int(rev)
+        to_rev = number
         if kind == "entry" and key not in self.live.current.knowledge.entries:
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
         baseline = await self._baseline_content(kind, key)
@@ -1289,7 +1293,9 @@ class Moderation:
     async def stats(self, user_id: int, days: str = "") -> Say:
         self._require(user_id)
         store = self._require_store()
-        span = int(days) if days.strip().isdigit() and int(days) > 0 else STATS_DAYS
+        asked = ascii_number(days)
+        # A period longer than the counts are useful for (or than dates go back) is shown as the longest one.
+        span = min(asked, MAX_STATS_DAYS) if asked else STATS_DAYS
         since = (self._today() - timedelta(days=span - 1)).isoformat()
         counts = await store.stats(since_day=since)
         titles = {e.id: e.title for e in self.live.current.knowledge.entries.values()}

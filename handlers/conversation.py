@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from telegram import InlineKeyboardButton, Message, MessageEntity, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.replies import ReplyKind
 from handlers import region as region_feature
-from handlers.buttons import acknowledge
+from handlers.buttons import ButtonHandler, ID, exact, acknowledge
 from handlers.deps import App, Context
 from handlers.render import ENTRY, HELP, HOTLINE, chat_region, compose, keyboard, send_reply
 
@@ -161,6 +161,6 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("privacy", privacy, filters=NEW_MESSAGE))
     app.add_handler(MessageHandler(PRIVATE_TEXT, ask))
     app.add_handler(MessageHandler(GROUP_TEXT_TO_BOT, ask_in_group))
-    app.add_handler(CallbackQueryHandler(entry_button, pattern=f"^{ENTRY}"))
-    app.add_handler(CallbackQueryHandler(hotline_button, pattern=f"^{HOTLINE}$"))
-    app.add_handler(CallbackQueryHandler(help_button, pattern=rf"^\{HELP}$"))
+    app.add_handler(ButtonHandler(entry_button, exact(ENTRY) + ID))
+    app.add_handler(ButtonHandler(hotline_button, exact(HOTLINE)))
+    app.add_handler(ButtonHandler(help_button, exact(HELP)))

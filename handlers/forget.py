@@ -9,9 +9,9 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
-from handlers.buttons import acknowledge
+from handlers.buttons import ButtonHandler, exact, acknowledge
 from handlers.deps import App, Context
 from handlers.render import chat_region, compose, deliver, edit_reply, keyboard, menu_buttons, send_reply
 
@@ -87,5 +87,5 @@ def register(app: App) -> None:
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, remember_incoming), group=-1
     )
     app.add_handler(CommandHandler("forget", forget, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"))
-    app.add_handler(CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"))
+    app.add_handler(ButtonHandler(confirm, exact(CONFIRM)))
+    app.add_handler(ButtonHandler(cancel, exact(CANCEL)))

@@ -19,12 +19,13 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
 from bot.moderation import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
-from handlers.buttons import acknowledge
+from bot.text import ascii_number
+from handlers.buttons import ButtonHandler, exact, acknowledge
 from handlers.deps import Context, deps_of
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
 
@@ -262,7 +263,7 @@ async def button(update: Update, context: Context) -> None:
     engine = context.deps.live.current
     if action.startswith((APPROVE, REJECT)):
         number = action.rsplit(":", 1)[1]
-        revision_id = int(number) if number.isdigit() else 0
+        revision_id = ascii_number(number) or 0
         if action.startswith(APPROVE):
             said = await service.approve(user_id, revision_id)
         else:
@@ -271,7 +272,7 @@ async def button(update: Update, context: Context) -> None:
         await notify(context, said)
     elif action.startswith(LIST):
         page, _, word = action.removeprefix(LIST).partition(":")
-        said = await service.list_entries(user_id, word, int(page) if page.isdigit() else 0)
+        said = await service.list_entries(user_id, word, ascii_number(page) or 0)
         await edit_reply(context, query.message, compose(engine, said.body, region), markup(said.buttons))
     elif action.startswith(SHOW):
         await tell(context, chat_id, await service.show(user_id, action.removeprefix(SHOW), region))
@@ -312,7 +313,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CommandHandler(name, callback, filters=mine))
     app.add_handler(CommandHandler(list(commands), refuse, filters=new_message))
     app.add_handler(MessageHandler(mine & filters.TEXT & ~filters.COMMAND & _DraftWaiting(service), draft_text))
-    app.add_handler(CallbackQueryHandler(button, pattern=f"^{PREFIX}"))
+    app.add_handler(ButtonHandler(button, exact(PREFIX) + r"[\x21-\x7e]{1,62}"))
 
 
 async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:  # type: ignore[type-arg]

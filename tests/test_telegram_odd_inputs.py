@@ -1,0 +1,96 @@
+"""Forged and odd input through the real Application (issue 10 items 8 and 18): one vote per answer, callback data
+parsed strictly, and a kind reply for every odd input."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import Config
+from fakebotapi import FakeBotAPI
+from test_moderation_telegram import (  # noqa: F401 - `start` is a fixture
+    ENTRY,
+    PERSON,
+    REVIEWER,
+    Person,
+    Start,
+    ask,
+    last,
+    moderated,
+    start,
+)
+
+
+def errors_logged(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def raw_press(fake_api: FakeBotAPI, chat_id: int, message_id: int, data: str | None) -> dict:
+    """A callback query as a forged or broken client could send it: any data, or none at all."""
+    stored = fake_api.chats[chat_id][message_id]
+    query_id = f"raw{len(fake_api.callback_queries)}"
+    fake_api.callback_queries[query_id] = {"answered": False, "data": data}
+    query = {"id": query_id, "from": fake_api.user(chat_id), "message": stored.to_api(), "chat_instance": "ci"}
+    if data is not None:
+        query["data"] = data
+    return fake_api.push_update({"callback_query": query})
+
+
+async def test_tapping_helpful_twice_quickly_counts_one_vote(start: Start, bot_config: Config) -> None:
+    bot = await start(moderated(bot_config))
+    person, mod = Person(bot, PERSON), Person(bot, REVIEWER)
+    answer = await ask(person)
+    message_id = int(answer.result["message_id"])
+    for _ in range(3):  # all taps reach the bot before the buttons are taken away
+        bot.server.press(PERSON, message_id, f"v:u:{ENTRY}")
+    await bot.server.wait_for_many("answerCallbackQuery", 3)
+    text = last(await mod.send("/kb_stats", "Usage in the last"), "Usage in the last").text
+    assert f"({ENTRY}): served 1 · 👍 1 · 👎 0" in text
+
+
+@pytest.mark.parametrize("data", ["", None, "f:y ", "F:Y", "f:y\n"])
+async def test_a_press_with_empty_missing_or_odd_data_never_confirms_forget(tg, fake_api: FakeBotAPI, data, caplog):
+    chat = 5151
+    await tg.say(chat, "what is trafficking")
+    prompt = await tg.say(chat, "/forget")
+    update = raw_press(fake_api, chat, tg.message_id(prompt), data)
+    ack = await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+    assert ack.params.get("text")  # a kind word: the button is not available
+    assert not fake_api.calls_of("deleteMessages") and len(fake_api.visible(chat)) == 4
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize("days, shown", [("1000000", 366), ("²", 30), ("-3", 30), ("0", 30), ("٣", 30)])
+async def test_odd_stats_periods_get_a_kind_reply(start: Start, bot_config: Config, days, shown, caplog) -> None:
+    bot = await start(moderated(bot_config))
+    calls = await Person(bot, REVIEWER).send(f"/kb_stats {days}", "Usage in the last")
+    assert f"Usage in the last {shown} day(s)" in last(calls, "Usage in the last").text
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize("data", ["m:approve:²", "m:reject:¹²", "m:list:³:", "m:list:99999999999999999999:x",
+                                  "m:approve:", "m:", "m:show:"])
+async def test_odd_moderator_button_data_gets_a_kind_reply(start: Start, bot_config: Config, fake_api: FakeBotAPI,
+                                                           data, caplog) -> None:
+    bot = await start(moderated(bot_config))
+    menu = last(await Person(bot, REVIEWER).send("/kb", "Moderation"), "Moderation")
+    before = len(fake_api.calls)
+    update = raw_press(fake_api, REVIEWER, int(menu.result["message_id"]), data)
+    ack = await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+    await fake_api.settle()
+    after = [c for c in fake_api.calls[before:] if c.method in ("sendMessage", "editMessageText") and c.ok]
+    assert after or ack.params.get("text"), "no word at all"  # a message, or a toast on the button
+    assert not any("something went wrong" in c.text for c in after)
+    assert not errors_logged(caplog)
+
+
+@pytest.mark.parametrize("data", ["r:²", "r:-1", "s:", "s:ZZ", "e:", "b:", "c:", "v:u:", "v:u:no-such-entry", "x "])
+async def test_odd_public_button_data_gets_a_kind_reply(tg, fake_api: FakeBotAPI, data, caplog):
+    chat = 5252
+    answer = await tg.say(chat, "what is trafficking")
+    update = raw_press(fake_api, chat, tg.message_id(answer), data)
+    await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+    await fake_api.settle()
+    assert not any("something went wrong" in c.text for c in fake_api.calls_of("sendMessage", chat_id=chat))
+    assert not errors_logged(caplog)
