@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test check chat ask bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"
+chat: $(STAMP)
+	$(BIN)/awarebot chat
+
+ask: $(STAMP)
+	@test -n "$(Q)" || { echo 'usage: make ask Q="your question"' >&2; exit 2; }
+	$(BIN)/awarebot ask "$(Q)"
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

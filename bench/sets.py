@@ -1,5 +1,6 @@
 """Labelled evaluation sets: `answers: [{text, entry}]`, `referral: [text]`, `urgent: [text]`,
-`near_miss: [{text, entry}]`, `off_topic: [text]` (tests/data/devset.yaml and friends)."""
+`near_miss: [{text, entry}]`, `off_topic: [text]`, `smalltalk: [text]`, optional `lang:` (held-out sets in
+tests/heldout/; training examples in knowledge/examples use the richer format of bot/examples.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-KINDS = ("answers", "referral", "urgent", "near_miss", "off_topic")
+KINDS = ("answers", "referral", "urgent", "near_miss", "off_topic", "smalltalk")
+HELDOUT_DIR = Path(__file__).resolve().parent.parent / "tests" / "heldout"
 
 
 class SetError(ValueError):
@@ -24,12 +26,14 @@ class LabelledSet:
     urgent: tuple[str, ...]
     near_miss: tuple[tuple[str, str], ...]  # (text, entry id)
     off_topic: tuple[str, ...]
+    smalltalk: tuple[str, ...] = ()
+    lang: str = "en"
 
     def texts(self) -> list[str]:
         """Every question of the set, all kinds, in file order."""
         return (
             [t for t, _ in self.answers] + list(self.referral) + list(self.urgent)
-            + [t for t, _ in self.near_miss] + list(self.off_topic)
+            + [t for t, _ in self.near_miss] + list(self.off_topic) + list(self.smalltalk)
         )
 
     def sizes(self) -> dict[str, int]:
@@ -67,6 +71,9 @@ def load_set(path: Path, name: str | None = None) -> LabelledSet:
         raise SetError(f"{where}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise SetError(f"{where}: expected a mapping with {', '.join(KINDS)}")
+    lang = data.pop("lang", "en")
+    if not isinstance(lang, str):
+        raise SetError(f"{where}: 'lang' must be a language code such as en")
     unknown = set(data) - set(KINDS)
     if unknown:
         raise SetError(f"{where}: unknown kind(s): {', '.join(sorted(unknown))}")
@@ -78,6 +85,8 @@ def load_set(path: Path, name: str | None = None) -> LabelledSet:
         urgent=_texts(data.get("urgent"), "urgent", where),
         near_miss=_pairs(data.get("near_miss"), "near_miss", where),
         off_topic=_texts(data.get("off_topic"), "off_topic", where),
+        smalltalk=_texts(data.get("smalltalk"), "smalltalk", where),
+        lang=lang,
     )
     if not any(labelled.sizes().values()):
         raise SetError(f"{where}: the set is empty")
@@ -88,3 +97,8 @@ def check_entries(labelled: LabelledSet, entry_ids: set[str]) -> list[str]:
     """Expected entry ids that the knowledge does not have (a stale set would silently score zero)."""
     expected = {e for _, e in labelled.answers} | {e for _, e in labelled.near_miss}
     return sorted(expected - entry_ids)
+
+
+def heldout_sets(folder: Path = HELDOUT_DIR) -> list[LabelledSet]:
+    """Every held-out set (tests/heldout/*.yaml), by file name."""
+    return [load_set(path) for path in sorted(folder.glob("*.yaml"))]

@@ -1,5 +1,5 @@
-"""Per-chat memory of the Telegram front end: region, discreet mode, a pending /forget, and message ids that
-/forget and the quick exit may delete.
+"""Per-chat memory of a chat front end: region, discreet mode, a pending /forget, and the ids of messages exchanged
+(with when), which /forget and the quick exit may delete.
 
 In memory only (never persisted), bounded (least recently active chats are dropped first) and forgotten
 `ttl` seconds after a chat's last activity. Holds no message text: ids and timestamps only.
@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_CHATS = 50_000
+# The privacy promise: a chat's state, its region included, is forgotten 48 hours after it was last touched.
 DEFAULT_TTL = 48 * 3600.0
-# The Bot API deletes messages younger than 48 hours only; keep a margin for clock drift and slow batches.
-DELETE_WINDOW = 48 * 3600.0 - 300.0
-# 10 deleteMessages batches at most; a conversation longer than that is cleared by deleting the chat.
+# Message ids remembered per chat at most (oldest dropped first).
 DEFAULT_MAX_MESSAGES = 1000
 
 
@@ -46,7 +45,6 @@ class ChatStates:
         max_chats: int = DEFAULT_MAX_CHATS,
         ttl: float = DEFAULT_TTL,
         max_messages: int = DEFAULT_MAX_MESSAGES,
-        delete_window: float = DELETE_WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_chats < 1 or ttl <= 0 or max_messages < 1:
@@ -54,7 +52,6 @@ class ChatStates:
         self.max_chats = max_chats
         self.ttl = ttl
         self.max_messages = max_messages
-        self.delete_window = delete_window
         self._clock = clock
         self._chats: OrderedDict[int, ChatState] = OrderedDict()
 
@@ -89,17 +86,20 @@ class ChatStates:
         state = self.get(chat_id)
         return state is not None and state.discreet
 
-    def deletable_messages(self, chat_id: int) -> list[int]:
-        """Ids of this chat's remembered messages still young enough for the Bot API to delete, ascending."""
+    def recent_messages(self, chat_id: int, max_age: float) -> list[int]:
+        """Ids of this chat's remembered messages at most `max_age` seconds old, unique and ascending.
+
+        The front end says how old a message it can still act on may be (e.g. a platform's deletion window)."""
         state = self.get(chat_id)
         if state is None:
             return []
-        oldest = self._clock() - self.delete_window
+        oldest = self._clock() - max_age
         return sorted({message_id for message_id, at in state.messages if at >= oldest})
 
     # -- writing (counts as activity: refreshes the TTL and the LRU position) -----------------------------
 
     def set_region(self, chat_id: int, region: str | None) -> None:
+        """Choose (or with None clear) the chat's region code."""
         state = self._touch(chat_id)
         state.region, state.region_set_at = region, state.touched
 
@@ -124,6 +124,7 @@ class ChatStates:
         return True
 
     def remember_message(self, chat_id: int, message_id: int) -> None:
+        """Remember the id (never the text) of a message sent or received in the chat, with the time now."""
         state = self._touch(chat_id)
         state.messages.append((message_id, state.touched))
         while len(state.messages) > self.max_messages:
@@ -140,6 +141,7 @@ class ChatStates:
         return True
 
     def set_pending_forget(self, chat_id: int, message_id: int) -> None:
+        """Remember the message id of a /forget confirmation waiting for an answer."""
         self._touch(chat_id).pending_forget = message_id
 
     def pop_pending_forget(self, chat_id: int) -> int | None:

@@ -61,8 +61,30 @@ def reply_console(reply: Reply) -> str:
 # -- commands --------------------------------------------------------------------------------------------
 
 
+def choose_region(engine: Engine, wanted: str | None) -> str | None:
+    """The region code for `--region` (a code, alias or country name, any case), saying on stderr what was chosen
+    when it was not given as its code. None when `wanted` is empty; raises UsageError (listing the regions) when it
+    names nothing known."""
+    if not wanted or not wanted.strip():
+        return None
+    code = engine.referrals.lookup(wanted)
+    if code is None:
+        listed = ", ".join(f"{r.code} ({r.name})" for r in engine.referrals.regions())
+        raise UsageError(f"unknown region {wanted.strip()!r}. Use a two-letter country code or a listed name: "
+                         f"{listed}. Countries not listed get the international guidance (INTL).")
+    served = engine.referrals.get(code)
+    if wanted.strip().upper() != served.code:
+        print(f"region: {wanted.strip()} → {served.code} ({served.name})", file=sys.stderr)
+    return code
+
+
+class UsageError(Exception):
+    """A command-line argument is wrong; the message says what is allowed. Exit status 2."""
+
+
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
-    engine = asyncio.run(_engine(config, with_store=True))
+    engine = asyncio.run(_engine(config, with_store=_has_database(config)))
+    args.region = choose_region(engine, args.region)
     if args.text == "-":
         for line in sys.stdin:
             reply = engine.respond(line.rstrip("\n"), args.region)
@@ -76,8 +98,8 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     from bot.console import ConsoleChat
 
-    engine = asyncio.run(_engine(config, with_store=True))
-    region = args.region or config.default_region
+    engine = asyncio.run(_engine(config, with_store=_has_database(config)))
+    region = choose_region(engine, args.region) or config.default_region
     return ConsoleChat(engine, region, sys.stdin, sys.stdout).run()
 
 
@@ -117,6 +139,11 @@ def cmd_kb_validate(args: argparse.Namespace, config: Config) -> int:
 # -- plumbing --------------------------------------------------------------------------------------------
 
 
+def _has_database(config: Config) -> bool:
+    """Questions need no database: ask and chat read moderators' revisions only when the database already exists."""
+    return Path(config.database_path).is_file()
+
+
 async def _engine(config: Config, with_store: bool) -> Engine:
     from bot.service import load_engine, open_store
 
@@ -137,12 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="answer one question ('-' reads one per line from stdin)")
     ask.add_argument("text", help="the question, or '-' for standard input")
-    ask.add_argument("--region", help="ISO country code (e.g. US, GB) for the referral block")
+    ask.add_argument("--region", help="country code (e.g. US, GB) or listed country name for the referral block")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply")
     ask.set_defaults(handler=cmd_ask)
 
     chat = sub.add_parser("chat", help="interactive console conversation (offline)")
-    chat.add_argument("--region", help="ISO country code for the referral block")
+    chat.add_argument("--region", help="country code or listed country name for the referral block")
     chat.set_defaults(handler=cmd_chat)
 
     run = sub.add_parser("run", help="start the Telegram bot")
@@ -175,10 +202,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_USAGE
     quiet = args.command in ("ask", "chat", "kb", "start") and not args.verbose
     configure_logging("WARNING" if quiet else config.log_level)
-    if getattr(args, "region", None):
-        args.region = args.region.strip().upper()
     try:
         return int(args.handler(args, config))
+    except UsageError as exc:
+        print(f"awarebot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KnowledgeError as exc:
         print("awarebot cannot start: the knowledge has problems (nothing was served):", file=sys.stderr)
         print(exc.report(), file=sys.stderr)

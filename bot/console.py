@@ -9,7 +9,13 @@ from bot.markup import to_plain
 from bot.replies import Reply
 
 PROMPT = "you> "
-COMMANDS = "Commands: /hotline · /region CC · /topics · /help · /quit. Numbers open the suggestions shown."
+COMMANDS = (
+    "Commands: /hotline [CC] · /region CC · /topics · /forget · /help · /quit. Numbers open the suggestions shown."
+)
+FORGOTTEN = (
+    "Forgotten: your region and the suggestions shown are cleared. Nothing you typed was stored; "
+    "to clear this window too, close the terminal or clear its scrollback."
+)
 
 
 class ConsoleChat:
@@ -48,13 +54,18 @@ class ConsoleChat:
                 return 0
 
     def handle(self, line: str) -> bool:
-        """Answer one line; False when the person wants to stop."""
+        """Answer one line (a command, a suggestion number or a question); False when the person wants to stop."""
         command, _, argument = line.partition(" ")
         command = command.lower()
         if command in ("/quit", "/exit", "/q"):
             return False
         if command == "/hotline":
-            self.show(self.engine.hotline_reply(self.region))
+            asked = self.engine.referrals.lookup(argument) if argument.strip() else None
+            self.show(self.engine.hotline_reply(asked or self.region))
+        elif command == "/forget":
+            self.region = self.engine.default_region
+            self.choices = []
+            self.say(FORGOTTEN)
         elif command == "/help" or command == "/start":
             self.show(self.engine.help_reply(self.region))
             self.say(COMMANDS)
@@ -76,11 +87,11 @@ class ConsoleChat:
             listed = ", ".join(f"{r.code} ({r.name})" for r in self.engine.referrals.regions())
             self.say(f"Your region is {self.region}. Choose one with /region CC, for example /region GB.\n{listed}")
             return
-        resolved = self.engine.referrals.resolve(code)
+        resolved = self.engine.referrals.lookup(code)
         if resolved is None:
             self.say(f"I don't know the region {code!r}. Use a two-letter country code such as US, GB or KE.")
             return
-        self.region = code.upper()
+        self.region = code.upper() if self.engine.referrals.resolve(code) else resolved
         served = self.engine.referrals.get(self.region)
         self.say(f"Region set to {self.region}: showing numbers for {served.name}.")
         self.show(self.engine.hotline_reply(self.region))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import logging
 import os
 import re
@@ -29,10 +28,26 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge import ENTRIES_DIR, REFERRALS_FILE, SYNONYMS_FILE, Knowledge, load_knowledge
+from bot.kb.content import Overrides, content_of
+from bot.kb.revisions import (
+    Author,
+    InvalidChange,
+    NoSuchRevision,
+    NotBundled,
+    NotPublished,
+    RevisionService,
+    UnknownItem,
+)
+from bot.knowledge import (
+    ENTRIES_DIR,
+    REFERRALS_FILE,
+    SYNONYMS_FILE,
+    Knowledge,
+    load_knowledge,
+)
 from bot.referrals import ReferralDirectory, load_referrals
 from bot.service import apply_overrides, load_baseline, load_folder
-from bot.store import NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
+from bot.store import Revision, Store, StoreBusy, StoreUnavailable
 from bot.yamlio import dump_yaml
 
 log = logging.getLogger(__name__)
@@ -48,7 +63,6 @@ _EXPORT_NOTE = (
     "# (see `awarebot kb history ID`). Load it back with `awarebot kb import DIR --by NAME`.\n"
 )
 
-Overrides = dict[str, dict[str, dict[str, Any]]]
 
 
 class CommandFailed(Exception):
@@ -79,28 +93,11 @@ def _label(kind: str, key: str) -> str:
     return f"{kind} {key!r}" if kind == "entry" else f"region {key}"
 
 
-def _content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, key: str) -> dict | None:
-    """The normalized YAML/JSON shape of one entry or region, or None when it does not exist."""
-    if kind == "entry":
-        entry = knowledge.entries.get(key)
-        return entry.to_data() if entry is not None else None
-    for region in referrals.to_data()["regions"]:
-        if region["code"] == key:
-            return region
-    return None
-
-
 def _keys(knowledge: Knowledge, referrals: ReferralDirectory, overrides: Overrides) -> dict[str, set[str]]:
     return {
         "entry": set(knowledge.entries) | set(overrides.get("entry", {})),
         "region": {r.code for r in referrals.regions()} | set(overrides.get("region", {})),
     }
-
-
-def _with_override(overrides: Overrides, kind: str, key: str, content: dict) -> Overrides:
-    trial = copy.deepcopy(overrides)
-    trial.setdefault(kind, {})[key] = content
-    return trial
 
 
 def _print_problems(problems: Iterable[Problem | str], tail: str) -> None:
@@ -280,10 +277,10 @@ def _current_contents(
 
         def raw(kind: str, key: str) -> dict | None:
             stored = overrides.get(kind, {}).get(key)
-            return stored if stored is not None else _content_of(*baseline, kind, key)
+            return stored if stored is not None else content_of(*baseline, kind, key)
 
         return raw
-    return lambda kind, key: _content_of(knowledge, referrals, kind, key)
+    return lambda kind, key: content_of(knowledge, referrals, kind, key)
 
 
 def _import_problems(
@@ -347,17 +344,13 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
         if not items:
             print(f"Nothing changed: {directory} matches the knowledge in effect; no revision written.")
             return EXIT_OK
-        # The result as a whole must be valid before anything is written.
-        trial = copy.deepcopy(overrides)
-        for kind, key, content in items:
-            trial.setdefault(kind, {})[key] = content
+        # The result as a whole must be valid before anything is written (the service checks it).
+        service = RevisionService(config, lambda: store)
         try:
-            apply_overrides(*baseline, trial)
-        except KnowledgeError as exc:
+            done = await service.import_changes(items, Author(CLI_AUTHOR_ID, author), note)
+        except InvalidChange as exc:
             _print_problems(exc.problems, f"nothing was imported from {directory}")
             return EXIT_PROBLEM
-        try:
-            done = await store.import_revisions(items, author_id=CLI_AUTHOR_ID, author_name=author, note=note)
         except (TypeError, ValueError) as exc:  # e.g. an id the store refuses; the transaction rolled back
             _err(f"{exc}; nothing was imported from {directory}")
             return EXIT_PROBLEM
@@ -441,55 +434,34 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
         _err("--by needs the name of the moderator responsible for the revert")
         return EXIT_PROBLEM
     note = _one_line(args.note) if args.note else ""
-    baseline = load_baseline(config)
-    bundled = _content_of(*baseline, kind, key)
 
     async def work(store: Store) -> int:
-        revisions = await store.history(kind, key)
-        if bundled is None and not revisions:
+        service = RevisionService(config, lambda: store)
+        try:
+            revision = await service.revert(kind, key, to_rev, Author(CLI_AUTHOR_ID, author), note)
+        except UnknownItem:
             _unknown(kind, key)
             return EXIT_PROBLEM
-        if to_rev == 0:
-            if bundled is None:
-                _err(f"{_label(kind, key)} is not in the bundled YAML (it was added by revision "
-                     f"{revisions[0].rev}); revert to a published revision instead")
-                return EXIT_PROBLEM
-            target = bundled
-        else:
-            found = next((r for r in revisions if r.rev == to_rev), None)
-            if found is None:
-                known = ", ".join(str(r.rev) for r in revisions) or "none"
-                _err(f"{_label(kind, key)} has no revision {to_rev} (revisions: 0, {known})"
-                     if revisions else f"{_label(kind, key)} has no revision {to_rev} (only 0, the bundled YAML)")
-                return EXIT_PROBLEM
-            if found.status is not RevisionStatus.PUBLISHED:
-                _err(f"revision {to_rev} of {_label(kind, key)} is {found.status}: only published revisions can be "
-                     "restored (restoring it would skip review)")
-                return EXIT_PROBLEM
-            target = found.content
-        overrides = await store.effective_overrides()
-        trial = _with_override(overrides, kind, key, target)
-        try:
-            after = apply_overrides(*baseline, trial)
-        except KnowledgeError as exc:
+        except NotBundled as exc:
+            _err(f"{_label(kind, key)} is not in the bundled YAML (it was added by revision {exc.first_rev}); "
+                 "revert to a published revision instead")
+            return EXIT_PROBLEM
+        except NoSuchRevision as exc:
+            known = ", ".join(str(r) for r in exc.known)
+            _err(f"{_label(kind, key)} has no revision {to_rev} (revisions: {known})")
+            return EXIT_PROBLEM
+        except NotPublished as exc:
+            _err(f"revision {to_rev} of {_label(kind, key)} is {exc.status}: only published revisions can be "
+                 "restored (restoring it would skip review)")
+            return EXIT_PROBLEM
+        except InvalidChange as exc:
             _print_problems(exc.problems, f"reverting {_label(kind, key)} to revision {to_rev} would leave invalid "
                                           "knowledge; nothing was written")
             return EXIT_PROBLEM
-        try:
-            before = apply_overrides(*baseline, overrides)
-        except KnowledgeError:
-            before = None
-        if before is not None and _content_of(*before, kind, key) == _content_of(*after, kind, key):
+        if revision is None:
             print(f"{_label(kind, key)} already has the content of revision {to_rev}; nothing written.")
             return EXIT_OK
-        try:
-            revision = await store.revert(kind, key, to_rev, baseline_content=bundled, author_id=CLI_AUTHOR_ID,
-                                          author_name=author, note=note)
-        except (NotFound, ValueError) as exc:
-            _err(f"cannot revert: {exc}")
-            return EXIT_PROBLEM
         what = "the bundled YAML" if to_rev == 0 else f"revision {to_rev}"
-        log.info("reverted %s %s to revision %d as revision %d", kind, key, to_rev, revision.rev)
         print(f"{_label(kind, key)}: revision {revision.rev} published with the content of {what}.")
         return EXIT_OK
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import KnowledgeError, Problem
+from bot.examples import ExampleKey, Examples, check_examples, group_examples, intent_of, load_example_lines
 from bot.markup import has_unbalanced_markup
 from bot.text import normalize
 from bot.yamlio import LineDict, LineList, load_yaml
@@ -80,6 +81,8 @@ class Knowledge:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Which file each entry came from, so an export writes it back to the same place.
     files: Mapping[str, str] = field(default_factory=dict)
+    # Labelled training examples: (lang, label) -> texts (see bot/examples.py).
+    examples: Examples = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
@@ -97,7 +100,39 @@ class Knowledge:
         files = dict(self.files)
         for entry_id, entry in overrides.items():
             files.setdefault(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
-        return Knowledge(entries=merged, synonyms=self.synonyms, files=files)
+        return Knowledge(entries=merged, synonyms=self.synonyms, files=files, examples=self.examples)
+
+    def with_examples(self, overrides: Mapping[ExampleKey, tuple[str, ...]]) -> Knowledge:
+        """A new version whose examples of some (lang, label) are replaced (an empty tuple removes them)."""
+        merged = dict(self.examples)
+        merged.update(overrides)
+        return Knowledge(entries=self.entries, synonyms=self.synonyms, files=self.files,
+                         examples={k: v for k, v in merged.items() if v})
+
+    def training_phrasings(self) -> list[tuple[str, str]]:
+        """(text, intent label) pairs the intent classifier learns from, in a stable order: every entry's title and
+        questions (label: the entry id), then the examples that name an intent (entries, "@referral",
+        "@smalltalk:<sub-intent>", "@off_topic"). Extend here when entries gain phrasings in other languages."""
+        pairs: list[tuple[str, str]] = []
+        for entry in self.entries.values():
+            pairs.append((entry.title, entry.id))
+            pairs.extend((q, entry.id) for q in entry.questions)
+        for (_lang, label), texts in sorted(self.examples.items()):
+            intent = intent_of(label)
+            if intent is not None and (intent.startswith("@") or intent in self.entries):
+                pairs.extend((t, intent) for t in texts)
+        return pairs
+
+    def safety_examples(self) -> list[tuple[str, bool]]:
+        """(text, urgent) pairs the safety classifier learns from: urgent examples are True; every other example
+        and every entry phrasing is False (they are questions, not emergencies)."""
+        pairs = [(text, False) for text, _ in self.training_phrasings()]
+        for (_lang, label), texts in sorted(self.examples.items()):
+            if label == "urgent":
+                pairs.extend((t, True) for t in texts)
+            elif label == "general":
+                pairs.extend((t, False) for t in texts)
+        return pairs
 
 
 def _as_str(value: Any) -> str:
@@ -271,10 +306,14 @@ def load_knowledge(directory: Path) -> Knowledge:
         synonyms = load_synonyms(directory / SYNONYMS_FILE)
     except KnowledgeError as exc:
         problems.extend(exc.problems)
+    example_lines = load_example_lines(directory, problems)
+    questions = {normalize(q): e.id for e, _, _ in loaded for q in e.questions}
+    problems.extend(check_examples(example_lines, (e.id for e, _, _ in loaded), questions))
     if problems:
         raise KnowledgeError(problems)
     return Knowledge(
         entries={e.id: e for e, _, _ in loaded},
         synonyms=synonyms,
         files={e.id: str(Path(f).relative_to(directory)) for e, f, _ in loaded},
+        examples=group_examples(example_lines),
     )

@@ -199,6 +199,18 @@ class ReferralDirectory:
             return self._serve(norm)
         return None
 
+    def lookup(self, text: str | None) -> str | None:
+        """The region code `text` chooses: a code or alias (any case; see `resolve`), or a listed region's name
+        ("germany", "United Kingdom"), compared case-insensitively. None when it names nothing known."""
+        found = self.resolve(text)
+        if found is not None or not isinstance(text, str):
+            return found
+        wanted = " ".join(text.split()).casefold()
+        for region in self._by_code.values():
+            if region.name.casefold() == wanted:
+                return region.code
+        return None
+
     def codes(self) -> list[str]:
         """Listed region codes, sorted by name, INTL last."""
         return [r.code for r in self.regions()]

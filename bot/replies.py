@@ -15,6 +15,8 @@ class ReplyKind(StrEnum):
     FALLBACK = "fallback"
     HELP = "help"
     ERROR = "error"
+    SMALLTALK = "smalltalk"
+    UNSURE = "unsure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,8 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What awarebot says. `text` always carries the region's referral block: first when urgent, last otherwise."""
+    """What awarebot says. `text` always carries the region's referral block: first when urgent or unsure (or
+    `referral_first`), last otherwise."""
 
     kind: ReplyKind
     body: str
@@ -37,6 +40,8 @@ class Reply:
     score: float = 0.0
     alternatives: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = field(default=())
+    # The referral block goes first (urgent and unsure replies always; an answer to someone worried about another).
+    referral_first: bool = False
 
     def __post_init__(self) -> None:
         # The referral is not optional: a reply without it must not exist.
@@ -49,7 +54,7 @@ class Reply:
         body = self.body.strip()
         if not body:
             return self.referral
-        if self.kind is ReplyKind.URGENT:
+        if self.referral_first or self.kind in (ReplyKind.URGENT, ReplyKind.UNSURE):
             return f"{self.referral}\n\n{body}"
         return f"{body}\n\n{self.referral}"
 

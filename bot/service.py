@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, check_default_region
 from bot.engine import Engine, load_folder
 from bot.errors import KnowledgeError
 from bot.knowledge import Knowledge, check_entry_data, check_knowledge, entry_from_data
@@ -66,6 +66,7 @@ async def load_engine(config: Config, store: Store | None, version: int = 0) -> 
     """The engine to serve: baseline plus published revisions. Broken baseline raises; broken revisions are
     logged loudly and the baseline is served instead of half of them."""
     knowledge, referrals = load_baseline(config)
+    check_default_region(config, referrals.codes())
     if store is not None:
         try:
             overrides = await store.effective_overrides()

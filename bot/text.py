@@ -62,13 +62,33 @@ STOPWORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
+def strip_invisible(text: str) -> str:
+    """`text` without invisible format characters (Unicode category Cf: zero-width space and joiners, soft hyphen,
+    word joiner, bidi marks, BOM), so "pass\u200bport" and "lo\u00adcked" read as the words they show."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def fold(text: str) -> str:
-    """Unicode-normalise, lower-case and strip accents ("Épouse" → "epouse"); keeps every script."""
+    """Unicode-normalise, lower-case and strip accents ("Épouse" → "epouse"); keeps every script. Invisible format
+    characters (category Cf) are removed first."""
     if text.isascii():  # nothing to normalise or strip: the common case, and the cheap one
         return text.lower().translate(_APOSTROPHES)
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    text = unicodedata.normalize("NFKC", strip_invisible(text)).casefold().translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Accents go on Latin, Greek and Cyrillic letters; scripts whose vowel signs and marks carry the word (Thai,
+    # Devanagari, Arabic, …) keep them.
+    out: list[str] = []
+    keep_marks = False
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if keep_marks:
+                out.append(ch)
+        else:
+            out.append(ch)
+            keep_marks = ch >= "\u0590"
+    return "".join(out)
 
 
 def normalize(text: str) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import secrets
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, BaseRateLimiter, Defaults
@@ -16,7 +17,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import service
 from bot.chatstate import ChatStates
-from bot.config import Config
+from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
 from handlers import chats as chat_events
 from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
@@ -52,6 +53,11 @@ COMMANDS = (
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 # Start-up calls (getMe, setWebhook) are retried this often when the network is not there yet.
 BOOTSTRAP_RETRIES = 5
+# Before starting, getMe is tried this many times, waiting 1, 2, 4, 8 s between tries (one log line per retry).
+STARTUP_ATTEMPTS = 5
+STARTUP_BACKOFF = 1.0
+TOKEN_REFUSED = "Telegram refused the bot token: check [telegram] token or TELEGRAM_BOT_TOKEN"
+UNREACHABLE = "cannot reach the Bot API at start ({problem}): check the network and [telegram] base_url"
 # Updates handled at once: one slow chat never holds up the others.
 CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
@@ -174,6 +180,35 @@ def webhook_secret(config: Config) -> str:
     return configured
 
 
+async def check_bot_api(
+    telegram: TelegramConfig, *, attempts: int = STARTUP_ATTEMPTS, backoff: float = STARTUP_BACKOFF
+) -> str | None:
+    """Ask the Bot API who we are (getMe) before starting: None when it answers, else the one line to print.
+
+    A refused token (HTTP 401 or 404, python-telegram-bot's InvalidToken) fails at once; a network error is
+    retried `attempts` times in all, waiting `backoff` seconds doubled each time, with one log line per retry.
+    """
+    for attempt in range(1, attempts + 1):
+        bot = Bot(
+            telegram.token,
+            base_url=telegram.base_url or "https://api.telegram.org/bot",
+            request=HTTPXRequest(connect_timeout=5.0, read_timeout=10.0),
+        )
+        try:
+            async with bot:  # initialize() calls getMe; the client is closed again either way
+                return None
+        except InvalidToken:
+            return TOKEN_REFUSED
+        except NetworkError as exc:  # TimedOut included
+            if attempt == attempts:
+                return UNREACHABLE.format(problem=type(exc).__name__)
+            delay = backoff * 2 ** (attempt - 1)
+            log.warning("cannot reach the Bot API (%s); retry %d of %d in %.0f s", type(exc).__name__, attempt,
+                        attempts - 1, delay)
+            await asyncio.sleep(delay)
+    return None
+
+
 def run_bot(config: Config) -> int:
     """Serve until SIGINT/SIGTERM; updates being answered are finished first. Returns an exit code."""
     telegram = config.telegram
@@ -193,7 +228,12 @@ def run_bot(config: Config) -> int:
         if not telegram.webhook.secret_token:
             log.info("no [telegram.webhook] secret_token configured: using a random one for this run")
     logprivacy.quiet_libraries()
-    app = build_application(config, LiveEngine(Engine.load(config)), open_store=True)
+    engine = Engine.load(config)  # broken knowledge or config stops start-up before the network is touched
+    problem = asyncio.run(check_bot_api(telegram))
+    if problem is not None:
+        log.error(problem)
+        return 1
+    app = build_application(config, LiveEngine(engine), open_store=True)
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook
@@ -213,10 +253,9 @@ def run_bot(config: Config) -> int:
         else:
             app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
     except InvalidToken:
-        log.error("Telegram refused the bot token: check [telegram] token or TELEGRAM_BOT_TOKEN")
+        log.error(TOKEN_REFUSED)
         return 1
     except NetworkError as exc:
-        log.error("cannot reach the Bot API at start (%s): check the network and [telegram] base_url",
-                  type(exc).__name__)
+        log.error(UNREACHABLE.format(problem=type(exc).__name__))
         return 1
     return 0

@@ -11,7 +11,7 @@ from bot.replies import ReplyKind
 from handlers import region as region_feature
 from handlers.buttons import ButtonHandler, ID, exact, acknowledge
 from handlers.deps import App, Context
-from handlers.render import ENTRY, HELP, HOTLINE, chat_region, compose, keyboard, send_reply
+from handlers.render import ENTRY, HELP, HOTLINE, URGENT, chat_region, compose, keyboard, send_reply
 
 # Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
 PRIVACY_ENTRY = "bot-privacy"
@@ -55,9 +55,12 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def hotline(update: Update, context: Context) -> None:
-    """The full referral card of the chat's region."""
+    """The full referral card of the region named in `/hotline GB` (a code, alias or country name), else of the
+    chat's region. The argument shows that card once; it does not change the chat's region."""
     chat_id = update.effective_chat.id
-    await send_reply(context, chat_id, context.deps.live.current.hotline_reply(chat_region(context, chat_id)))
+    engine = context.deps.live.current
+    asked = engine.referrals.lookup(" ".join(context.args)) if context.args else None
+    await send_reply(context, chat_id, engine.hotline_reply(asked or chat_region(context, chat_id)))
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -104,6 +107,13 @@ async def hotline_button(update: Update, context: Context) -> None:
     """The Hotline button: the full referral card."""
     await acknowledge(update.callback_query)
     await hotline(update, context)
+
+
+async def urgent_button(update: Update, context: Context) -> None:
+    """"I need help now" under an unsure reply: the urgent card."""
+    await acknowledge(update.callback_query)
+    chat_id = update.effective_chat.id
+    await send_reply(context, chat_id, context.deps.live.current.urgent_reply(chat_region(context, chat_id)))
 
 
 async def help_button(update: Update, context: Context) -> None:
@@ -164,3 +174,4 @@ def register(app: App) -> None:
     app.add_handler(ButtonHandler(entry_button, exact(ENTRY) + ID))
     app.add_handler(ButtonHandler(hotline_button, exact(HOTLINE)))
     app.add_handler(ButtonHandler(help_button, exact(HELP)))
+    app.add_handler(ButtonHandler(urgent_button, exact(URGENT)))

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application
 
-from bot.moderation import stats_event
+from bot.usage import stats_event
 from bot.replies import Reply, ReplyKind
 from handlers.buttons import ButtonHandler, ID, exact, acknowledge
 from handlers.deps import Context

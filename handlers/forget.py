@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 CONFIRM, CANCEL = "f:y", "f:n"
 BATCH = 100  # deleteMessages takes at most 100 ids
+# The Bot API deletes messages younger than 48 hours only; keep a margin for clock drift and slow batches.
+DELETE_WINDOW = 48 * 3600.0 - 300.0
 PROMPT = (
     "**Delete this conversation?**\n"
     "I'll delete the messages of this chat that Telegram lets me delete (those from the last 48 hours) "
@@ -57,7 +59,7 @@ async def confirm(update: Update, context: Context) -> None:
         await acknowledge(query, EXPIRED)
         return
     await acknowledge(query)
-    ids = chats.deletable_messages(chat_id)
+    ids = chats.recent_messages(chat_id, DELETE_WINDOW)
     failed = 0
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]

@@ -1,7 +1,7 @@
-"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → bot.moderation → Bot API calls.
+"""Moderator commands (/kb…, /referral_edit) in a private chat: updates → handlers.kbchat → Bot API calls.
 
 Who may use them is decided at registration (a user filter built from the config); everyone else gets a polite
-refusal and nothing changes. What a moderator is drafting lives in bot.moderation's in-memory sessions.
+refusal and nothing changes. What a moderator is drafting lives in handlers.kbchat's in-memory sessions.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
-from bot.moderation import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
+from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
 from bot.text import ascii_number
 from handlers.buttons import ButtonHandler, exact, acknowledge

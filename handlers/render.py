@@ -25,8 +25,8 @@ MAX_CALLBACK_DATA = 64
 
 # Callback data (≤ 64 bytes). New message: e:<entry> h t R ?   In place: c:<category> b:<entry> tc r:<page>
 # s:<region> x   /forget: f:y f:n.   Later features take their own prefixes (votes: v:…).
-ENTRY, HOTLINE, TOPICS, REGION_PICKER, HELP = "e:", "h", "t", "R", "?"
-_ACTIONS = {"hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP}
+ENTRY, HOTLINE, TOPICS, REGION_PICKER, HELP, URGENT = "e:", "h", "t", "R", "?", "u"
+_ACTIONS = {"hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP, "urgent": URGENT}
 
 Keyboard = list[list[InlineKeyboardButton]]
 

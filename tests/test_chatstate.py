@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chatstate import DEFAULT_TTL, DELETE_WINDOW, ChatStates
+from bot.chatstate import DEFAULT_TTL, ChatStates
+from handlers.forget import DELETE_WINDOW
 
 
 class Clock:
@@ -22,7 +23,7 @@ def clock() -> Clock:
 
 def test_unknown_chat_has_nothing(clock):
     chats = ChatStates(clock=clock)
-    assert chats.get(1) is None and chats.region(1) is None and chats.deletable_messages(1) == []
+    assert chats.get(1) is None and chats.region(1) is None and chats.recent_messages(1, DELETE_WINDOW) == []
     assert chats.pop_pending_forget(1) is None and not chats.forget(1)
     assert len(chats) == 0 and 1 not in chats
 
@@ -82,14 +83,14 @@ def test_deletable_messages_are_young_enough_unique_and_sorted(clock):
     clock.now += DELETE_WINDOW + 1
     for message_id in (9, 7, 8, 8):
         chats.remember_message(1, message_id)
-    assert chats.deletable_messages(1) == [7, 8, 9]
+    assert chats.recent_messages(1, DELETE_WINDOW) == [7, 8, 9]
 
 
 def test_message_ids_are_bounded_per_chat(clock):
     chats = ChatStates(clock=clock, max_messages=5)
     for message_id in range(1, 11):
         chats.remember_message(1, message_id)
-    assert chats.deletable_messages(1) == [6, 7, 8, 9, 10]
+    assert chats.recent_messages(1, DELETE_WINDOW) == [6, 7, 8, 9, 10]
 
 
 def test_pending_forget_is_taken_once(clock):
@@ -104,7 +105,7 @@ def test_forget_drops_everything(clock):
     chats.set_region(1, "GB")
     chats.remember_message(1, 5)
     assert chats.forget(1)
-    assert 1 not in chats and chats.region(1) is None and chats.deletable_messages(1) == []
+    assert 1 not in chats and chats.region(1) is None and chats.recent_messages(1, DELETE_WINDOW) == []
 
 
 def test_no_text_is_kept():

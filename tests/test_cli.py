@@ -1,5 +1,6 @@
 """The `awarebot` command line, run as a person would run it: in a fresh folder, as a subprocess."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -101,6 +102,28 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2 and "no_such_key" in done.stderr
 
 
+async def _create_database(path: Path) -> None:
+    from bot.store import Store
+
+    async with Store(path):
+        pass
+
+
+def test_a_question_creates_no_database(tmp_path: Path) -> None:
+    done = run(["ask", "what is sex trafficking", "--region", "germany"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "region: germany → DE (Germany)" in done.stderr  # what was chosen is said
+    assert "110" in done.stdout or "112" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # no data/ folder, no database file
+
+
+def test_unknown_region_is_refused_with_the_list(tmp_path: Path) -> None:
+    done = run(["ask", "what is sex trafficking", "--region", "ZZ"], tmp_path)
+    assert done.returncode == 2
+    assert "unknown region 'ZZ'" in done.stderr and "DE (Germany)" in done.stderr
+    assert done.stdout == ""
+
+
 def _files_containing(root: Path, needle: bytes) -> list[Path]:
     hits = []
     for path in root.rglob("*"):
@@ -120,6 +143,8 @@ def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
     work.mkdir()
     temp.mkdir()
     env = {"TMPDIR": str(temp), "TEMP": str(temp), "TMP": str(temp)}
+    database = work / "data" / "awarebot.sqlite3"
+    asyncio.run(_create_database(database))  # an existing database is read (moderators' revisions)
     urgent = f"he took my passport {CANARY} and i can not leave"
     if mode == "ask":
         done = run(["-v", "ask", f"what is trafficking {CANARY}", "--json"], work, env=env)
@@ -134,7 +159,7 @@ def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
     assert done.returncode == 0
     assert "kind=" in outputs  # logging was on, and it logged kinds...
     assert CANARY not in outputs  # ...never the text (nor is it echoed back)
-    assert (work / "data").is_dir()  # the embedded SQLite file was used
+    assert database.is_file()  # the embedded SQLite file was there to be used
     needle = CANARY.encode()
     assert _files_containing(work, needle) == []
     assert _files_containing(temp, needle) == []

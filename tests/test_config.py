@@ -44,6 +44,70 @@ def test_wrong_config_is_refused_clearly(tmp_path: Path, text: str) -> None:
         load_config(path, env={})
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[matching]\nanswer_threshold = 7\n',
+         "[matching] answer_threshold = 7 is not allowed: it must be a number from 0 to 1"),
+        ('[matching]\nrunner_up_margin = -0.1\n', "[matching] runner_up_margin = -0.1 is not allowed"),
+        ('[moderation]\nstale_after_days = -5\n',
+         "[moderation] stale_after_days = -5 is not allowed: it must be a whole number of at least 1"),
+        ('[telegram]\nmax_messages_per_second = -1\n', "[telegram] max_messages_per_second = -1 is not allowed"),
+        ('[awarebot]\nlog_level = "LOUD"\n',
+         "[awarebot] log_level = \"LOUD\" is not allowed: it must be one of 'DEBUG', 'INFO', 'WARNING', 'ERROR'"),
+        ('[telegram]\nmode = "webhok"\n',
+         "[telegram] mode = \"webhok\" is not allowed: it must be one of 'polling', 'webhook'"),
+        ('[telegram.webhook]\nport = true\n',
+         "[telegram.webhook] port = true is not allowed: it must be a whole number from 1 to 65535"),
+        ('[telegram.webhook]\nport = 8443.9\n', "[telegram.webhook] port = 8443.9 is not allowed"),
+        ('[telegram.webhook]\nport = 0\n', "[telegram.webhook] port = 0 is not allowed"),
+        ('[telegram.webhook]\nsecret_token = "has spaces"\n', "[telegram.webhook] secret_token = \"has spaces\""),
+        ('[awarebot]\ndefault_region = "Germany"\n', "[awarebot] default_region = \"Germany\" is not allowed"),
+        ('[[moderation.moderators]]\nid = "abc"\n',
+         "[[moderation.moderators]] #1 id = \"abc\" is not allowed: it must be a whole number of at least 1"),
+        ('[[moderation.moderators]]\nid = 1\n[[moderation.moderators]]\nid = 2\nrole = "boss"\n',
+         "[[moderation.moderators]] #2 role = \"boss\" is not allowed: it must be one of 'editor', 'reviewer'"),
+        ('[[moderation.moderators]]\nid = 1\nnmae = "x"\n', "[[moderation.moderators]] #1 nmae: unknown key"),
+        ('[telegram.webhook]\nprot = 1\n', "[telegram.webhook] prot: unknown key (keys of [telegram.webhook]: url,"),
+        ('[matching]\nthreshold = 0.2\n', "[matching] threshold: unknown key (keys of [matching]: answer_threshold"),
+        ('[awarebot]\nmatching = 1\n', "[awarebot] matching: unknown key"),
+        ('[matchng]\nanswer_threshold = 0.2\n', "unknown table(s) [matchng]"),
+    ],
+)
+def test_each_wrong_value_is_named_with_its_section_value_and_what_is_allowed(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert said in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_environment_values_are_validated_too(tmp_path: Path) -> None:
+    config = load_config(None, env={"TELEGRAM_BOT_TOKEN": "  1:abc  "})
+    assert config.telegram.token == "1:abc"
+
+
+def test_a_moderator_without_a_name_is_called_by_id(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[[moderation.moderators]]\nid = 42\n", encoding="utf-8")
+    (moderator,) = load_config(path, env={}).moderation.moderators
+    assert (moderator.id, moderator.name, moderator.role) == (42, "42", Role.EDITOR)
+
+
+def test_a_default_region_the_directory_does_not_list_stops_start_up(tmp_path: Path) -> None:
+    from bot.engine import Engine
+
+    path = tmp_path / "c.toml"
+    path.write_text('[awarebot]\ndefault_region = "XX"\n', encoding="utf-8")
+    config = load_config(path, env={})  # the format is right; the directory decides
+    with pytest.raises(ConfigError) as caught:
+        Engine.load(config)
+    assert 'default_region = "XX" is not allowed' in str(caught.value) and "GB" in str(caught.value)
+
+
 @pytest.mark.parametrize(("cap", "expected"), [(30.0, 30), (0.0, None)])
 def test_send_cap_reaches_the_rate_limiter(cap: float, expected: int | None) -> None:
     from dataclasses import replace

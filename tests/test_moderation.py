@@ -1,4 +1,4 @@
-"""bot.moderation without Telegram: pure helpers, then the service over a real Store in tmp_path."""
+"""handlers.kbchat (the moderators' conversation) and bot.kb without Telegram: pure helpers, then the service over a real Store in tmp_path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from telegram import Chat, Message, MessageEntity
 
 from bot.config import Config, ModerationConfig, Moderator, Role
 from bot.engine import Engine, LiveEngine
-from bot.moderation import (
+from bot.kb.content import entry_problems, region_problems, search_entries, stale_items
+from bot.replies import ReplyKind
+from bot.store import Store
+from bot.usage import stats_event
+from handlers.kbchat import (
     ANOTHER,
     CANCEL,
     FIELD,
@@ -29,17 +33,10 @@ from bot.moderation import (
     Step,
     change_phrasings,
     describe_change,
-    entry_problems,
     field_holder,
     format_stats,
     region_fields,
-    region_problems,
-    search_entries,
-    stale_items,
-    stats_event,
 )
-from bot.replies import ReplyKind
-from bot.store import Store
 from handlers.moderation import callback_data, light_markup, markup
 
 EDITOR, REVIEWER, REVIEWER2, PERSON = 1001, 2002, 3003, 4242

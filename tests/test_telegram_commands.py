@@ -94,6 +94,12 @@ async def test_hotline_and_help(tg, fake_api: FakeBotAPI):
     assert hotline.text == engine.hotline_reply(None).plain
     assert keyboard_data(hotline) == ["e:how-to-report", "R"]
 
+    # An argument names the region of that one card (code, alias or country name); the chat's region stays.
+    for asked in ("/hotline GB", "/hotline uk", "/hotline United Kingdom"):
+        card = await tg.say(CHAT, asked)
+        assert card.text == engine.hotline_reply("GB").plain
+    assert tg.chats.region(CHAT) is None
+
     help_ = await tg.say(CHAT, "/help")
     assert help_.text == engine.help_reply(None).plain
 

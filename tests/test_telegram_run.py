@@ -202,7 +202,26 @@ async def test_a_refused_token_exits_with_a_clear_message(tmp_path):
                 process.kill()
                 await process.wait()
     assert process.returncode == 1
-    assert "refused the bot token" in err.decode().strip().splitlines()[-1]  # the last word, not a crash
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "refused the bot token" in lines[0]  # at once: no retries, no traceback
+
+
+async def test_an_unreachable_bot_api_is_one_line_per_retry_then_one_clear_line(caplog):
+    from handlers.app import check_bot_api
+
+    closed = TelegramConfig(token="1:x", base_url=f"http://127.0.0.1:{free_port()}/bot")
+    problem = await check_bot_api(closed, attempts=3, backoff=0)
+    assert problem is not None and "cannot reach the Bot API" in problem
+    retries = [r.getMessage() for r in caplog.records if r.name == "handlers.app"]
+    assert retries == ["cannot reach the Bot API (NetworkError); retry 1 of 2 in 0 s",
+                       "cannot reach the Bot API (NetworkError); retry 2 of 2 in 0 s"]
+    assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_the_start_up_check_passes_on_a_working_bot_api(fake_api: FakeBotAPI):
+    from handlers.app import check_bot_api
+
+    assert await check_bot_api(TelegramConfig(token=fake_api.token, base_url=fake_api.base_url)) is None
 
 
 def test_token_help_says_how_to_get_and_set_a_token():

@@ -1,19 +1,14 @@
-"""Moderation: community moderators keep answers and hotlines current from inside a chat.
+"""The moderators' conversation in a chat: menus, step-by-step drafts, previews, review and revert, in words.
 
-Platform-neutral: user ids, text and plain values in; `Say` (what to tell the moderator: a body in light
-markup, buttons with neutral actions, an optional preview Reply, messages for other moderators) out. The
-Telegram handlers only translate.
+Chat-shaped and worded for Telegram (command names, light markup, buttons); the rules live in the core:
+`bot.kb.revisions.RevisionService` writes (checks the whole, publishes, reverts, swaps the engine) and
+`bot.kb.content` checks drafts with the rules of `awarebot kb validate`. User ids, text and plain values in;
+`Say` (a body in light markup, buttons with actions, an optional preview Reply, notices for other moderators)
+out. handlers/moderation.py turns those into Bot API calls and keeps callback data within Telegram's 64 bytes.
 
-Rules kept here, not in the handlers:
-- who may do what (config: editors propose; reviewers also approve and revert; four eyes when review is on);
-- every draft is checked with the rules of `awarebot kb validate` (check_entry_data, check_knowledge,
-  validate_region_data), and the whole effective knowledge is checked again before anything is published;
-- optimistic concurrency: a draft remembers the revision it was made from; the Store refuses it if another
-  revision was published meanwhile, and the moderator is shown the newer content to redo the change;
-- publishing swaps the live engine at once (built off the event loop), so the next question gets the change.
-
-Conversational state (what a moderator is editing, from which revision) lives in memory only, per moderator,
-and expires. A moderator's draft is their own content, but like every message it is never logged.
+Who may do what: editors propose; reviewers also approve and revert; four eyes when review is on (config).
+What a moderator is drafting lives in memory only, per moderator, and expires; like every message it is never
+logged.
 """
 
 from __future__ import annotations
@@ -33,20 +28,32 @@ from typing import Any, ParamSpec
 
 from bot.config import Config, Moderator, Role
 from bot.engine import Engine, LiveEngine
-from bot.errors import KnowledgeError, Problem
-from bot.knowledge import (
-    CATEGORY_TITLES,
-    ID_PATTERN,
-    MIN_QUESTIONS,
-    REQUIRED_FIELDS,
-    Entry,
-    Knowledge,
-    check_entry_data,
-    check_knowledge,
+from bot.kb.content import (
+    Content,
+    entry_problems,
+    flatten,
+    partial_entry,
+    problem_messages,
+    region_problems,
+    search_entries,
+    stale_items,
+    with_region,
 )
-from bot.referrals import ReferralDirectory, parse_referrals, validate_region_data
-from bot.replies import Button, Reply, ReplyKind
-from bot.service import apply_overrides, load_baseline
+from bot.kb.revisions import (
+    AlreadyDecided,
+    Author,
+    InvalidChange,
+    NoDatabase,
+    NoSuchRevision,
+    NotBundled,
+    NotPublished,
+    RevisionService,
+    SelfApproval,
+    UnknownItem,
+)
+from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
+from bot.referrals import ReferralDirectory
+from bot.replies import Button, Reply
 from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
 from bot.text import ascii_number, normalize
 
@@ -292,80 +299,6 @@ def bullet_list(items: list[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
 
-def problem_messages(problems: list[Problem], own_id: str | None = None) -> list[str]:
-    """What to fix, without file names (the moderator has no file) and without repeating the draft's own id."""
-    prefix = f"entry '{own_id}': " if own_id else None
-    messages = []
-    for problem in problems:
-        text = problem.message
-        if prefix and text.startswith(prefix):
-            text = text[len(prefix):]
-        messages.append(text[:1].upper() + text[1:])
-    return messages
-
-
-def partial_entry(content: dict[str, Any]) -> Entry:
-    """An Entry from a draft that may still miss fields (the new-entry flow checks it step by step)."""
-
-    def texts(key: str) -> tuple[str, ...]:
-        value = content.get(key) or ()
-        return tuple(v.strip() for v in value if isinstance(v, str))
-
-    return Entry(
-        id=str(content.get("id") or ""),
-        title=str(content.get("title") or "").strip(),
-        category=str(content.get("category") or ""),
-        questions=texts("questions"),
-        answer=str(content.get("answer") or "").strip(),
-        keywords=texts("keywords"),
-        related=texts("related"),
-        sources=texts("sources"),
-        reviewed=str(content.get("reviewed") or ""),
-    )
-
-
-def entry_problems(
-    content: dict[str, Any], knowledge: Knowledge, asked: frozenset[str] | None = None
-) -> list[str]:
-    """The `kb validate` rules for one draft entry, alone and among the others; [] when it may be published.
-
-    `asked`: the fields collected so far (new-entry flow); a required field not yet asked is not a problem yet.
-    """
-    entry_id = str(content.get("id") or "")
-    problems = check_entry_data(content, "draft")
-    if asked is not None:
-        later = [f"missing required field '{key}'" for key in REQUIRED_FIELDS if key not in asked]
-        problems = [p for p in problems if not any(p.message.endswith(text) for text in later)]
-    if problems:
-        return problem_messages(problems, entry_id)
-    entry = partial_entry(content)
-    merged = knowledge.with_entries({entry.id: entry})
-    return problem_messages(
-        check_knowledge((e, "draft", None) for e in merged.entries.values()), entry_id
-    )
-
-
-def region_problems(content: dict[str, Any], referrals: ReferralDirectory) -> list[str]:
-    """The `kb validate` rules for one region, then for the directory it would be part of."""
-    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members)
-    if problems:
-        return problem_messages(problems)
-    try:
-        with_region(referrals, content)
-    except KnowledgeError as exc:
-        return problem_messages(exc.problems)
-    return []
-
-
-def with_region(referrals: ReferralDirectory, content: dict[str, Any]) -> ReferralDirectory:
-    """The directory with one region replaced; raises KnowledgeError when the result is invalid."""
-    data = referrals.to_data()
-    regions = {r["code"]: r for r in data["regions"]}
-    regions[content["code"]] = content
-    data["regions"] = list(regions.values())
-    return parse_referrals(data, "draft")
-
-
 def change_phrasings(questions: list[str], line: str) -> list[str]:
     """`+ text` adds a phrasing, `- text` or `- 3` removes one; raises ModerationError on anything else."""
     line = line.strip()
@@ -426,23 +359,6 @@ def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], st
     raise ModerationError(f"There is no field '{path}' to change here.")
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    """path → text for every leaf of a region or entry, for showing what a revision changes."""
-    if isinstance(value, dict):
-        out: dict[str, str] = {}
-        for key, item in value.items():
-            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        out = {}
-        for i, item in enumerate(value):
-            out.update(flatten(item, f"{prefix}[{i + 1}]"))
-        return out
-    if isinstance(value, list):
-        return {prefix: ", ".join(str(v) for v in value)}
-    return {prefix: str(value).strip()}
-
-
 def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """What a revision changes, for the reviewer: lists as +/- lines, the answer in full, other fields old → new."""
     if old is None:
@@ -483,45 +399,6 @@ def when(timestamp: str | None) -> str:
         return timestamp
 
 
-def days_old(day: str | None, today: date) -> int | None:
-    """Age in days of a YYYY-MM-DD date; None when missing or unreadable."""
-    try:
-        return (today - date.fromisoformat(str(day))).days
-    except ValueError:
-        return None
-
-
-def stale_items(knowledge: Knowledge, referrals: ReferralDirectory, today: date, after_days: int) -> tuple[
-    list[tuple[str, str]], list[tuple[str, str]]
-]:
-    """(entry id, reviewed) and (region code, oldest verified) older than `after_days`, oldest first."""
-    limit = today - timedelta(days=after_days)
-    entries = [
-        (e.id, e.reviewed or "never") for e in knowledge.entries.values()
-        if not e.reviewed or days_old(e.reviewed, today) is None or date.fromisoformat(e.reviewed) < limit
-    ]
-    regions = []
-    for region in referrals.regions():
-        dates = [region.verified, *(h.verified for h in region.hotlines)]
-        if region.authority is not None:
-            dates.append(region.authority.verified)
-        oldest = min(str(d) for d in dates)
-        if days_old(oldest, today) is None or date.fromisoformat(oldest) < limit:
-            regions.append((region.code, oldest))
-    return sorted(entries, key=lambda x: x[1]), sorted(regions, key=lambda x: x[1])
-
-
-def stats_event(reply: Reply) -> tuple[str, str | None] | None:
-    """The count-only event a sent reply stands for: (event, entry id or None); None for other replies."""
-    if reply.kind is ReplyKind.ANSWER and reply.entry_id:
-        return "served", reply.entry_id
-    return {
-        ReplyKind.FALLBACK: ("fallback", None),
-        ReplyKind.URGENT: ("urgent", None),
-        ReplyKind.REFERRAL: ("referral", None),
-    }.get(reply.kind)
-
-
 def format_stats(stats: dict[str, Any], days: int, titles: dict[str, str]) -> str:
     """The /kb_stats text: totals, by day (newest first), by entry (most served first). Counts only."""
 
@@ -553,17 +430,6 @@ def format_stats(stats: dict[str, Any], days: int, titles: dict[str, str]) -> st
     return "\n".join(lines)
 
 
-def search_entries(knowledge: Knowledge, word: str) -> list[Entry]:
-    """Entries whose id, title, questions or answer contain the word (normalised), by title."""
-    wanted = normalize(word)
-    found = []
-    for entry in knowledge.entries.values():
-        haystack = " ".join([entry.id.replace("-", " "), entry.title, *entry.questions, entry.answer])
-        if not wanted or wanted in normalize(haystack):
-            found.append(entry)
-    return sorted(found, key=lambda e: e.title.casefold())
-
-
 # --- the service --------------------------------------------------------------------------------------------------
 
 
@@ -588,10 +454,8 @@ class Moderation:
         self._store = store
         self.sessions = sessions or Sessions()
         self._today = today
-        self._baseline_cache: tuple[Knowledge, ReferralDirectory] | None = None
-        # One write at a time in this process: check the whole → write → rebuild → swap, so a later publish
-        # always swaps in a later engine and two drafts can't each pass the checks the pair would fail.
-        self._write_lock = asyncio.Lock()
+        # Every write goes through the one revision service the command line uses too.
+        self.revisions = RevisionService(config, store, live, today=today)
 
     # -- who ---------------------------------------------------------------------------------------------------
 
@@ -606,7 +470,8 @@ class Moderation:
 
     @property
     def available(self) -> bool:
-        return self._store() is not None
+        """True when the database is open, so changes can be saved."""
+        return self.revisions.available
 
     def _require(self, user_id: int, *, reviewer: str | None = None) -> Moderator:
         """The moderator, or ModerationError; `reviewer` names what only reviewers may do."""
@@ -618,10 +483,10 @@ class Moderation:
         return moderator
 
     def _require_store(self) -> Store:
-        store = self._store()
-        if store is None:
-            raise ModerationError(UNAVAILABLE)
-        return store
+        try:
+            return self.revisions.store()
+        except NoDatabase:
+            raise ModerationError(UNAVAILABLE) from None
 
     def publishes_directly(self) -> bool:
         """Review off: every moderator publishes. Review on: every change waits for another reviewer."""
@@ -636,9 +501,7 @@ class Moderation:
 
     async def baseline(self) -> tuple[Knowledge, ReferralDirectory]:
         """The bundled YAML (revision 0 of everything), loaded once, off the event loop."""
-        if self._baseline_cache is None:
-            self._baseline_cache = await asyncio.to_thread(load_baseline, self.config)
-        return self._baseline_cache
+        return await self.revisions.baseline()
 
     async def _entry_draft(self, entry_id: str) -> Draft:
         if not entry_id:
@@ -1025,23 +888,18 @@ class Moderation:
 
     async def _submit(self, moderator: Moderator, session: Session, region: str | None) -> Say:
         draft = session.draft
-        store = self._require_store()
+        self._require_store()
         publish = self.publishes_directly()
         try:
-            async with self._write_lock:
-                if publish:
-                    await self._check_effective(store, draft.kind, draft.key, draft.content)
-                revision = await store.propose(
-                    draft.kind, draft.key, draft.content, base_rev=draft.base_rev,
-                    author_id=moderator.id, author_name=moderator.name, publish=publish,
-                )
-                if publish:
-                    await self._reload(store)
+            revision = await self.revisions.propose(
+                draft.kind, draft.key, draft.content, base_rev=draft.base_rev,
+                author=Author(moderator.id, moderator.name), publish=publish,
+            )
         except Conflict as conflict:
             return await self._conflict(moderator.id, session, conflict, region)
+        except InvalidChange as exc:
+            raise ModerationError(_invalid(exc, "Nothing was published.")) from None
         self.sessions.drop(moderator.id)
-        log.info("moderation: %s %s %s revision %d by moderator %d",
-                 "published" if publish else "proposed", draft.kind, draft.key, revision.rev, moderator.id)
         if publish:
             return Say(PUBLISHED.format(rev=revision.rev, what=draft.what))
         notices = tuple(
@@ -1069,36 +927,6 @@ class Moderation:
         if session.flow is Flow.REGION:
             buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(newer.content)) + buttons
         return Say(body, buttons, preview=await self.preview(newer, region))
-
-    async def _check_effective(self, store: Store, kind: str, key: str, content: dict[str, Any]) -> None:
-        """The whole knowledge as it would be after this change must pass `kb validate`, or nothing is written."""
-        overrides = await store.effective_overrides()
-        overrides.setdefault(kind, {})[key] = content
-        knowledge, referrals = await self.baseline()
-        try:
-            await asyncio.to_thread(apply_overrides, knowledge, referrals, overrides)
-        except KnowledgeError as exc:
-            own = key if kind == "entry" else None
-            raise ModerationError(FIX.format(problems=bullet_list(problem_messages(exc.problems, own)),
-                                             again="Nothing was published.")) from None
-
-    async def _reload(self, store: Store) -> None:
-        """Baseline + every published revision → a new engine, swapped in whole (caller holds the write lock)."""
-        knowledge, referrals = await self.baseline()
-        overrides = await store.effective_overrides()
-        version = self.live.current.version + 1
-        config = self.config
-
-        def build() -> Engine:
-            try:
-                merged, directory = apply_overrides(knowledge, referrals, overrides)
-            except KnowledgeError as exc:  # checked before writing, so only another process can cause it
-                log.error("published revisions are invalid, serving the bundled knowledge: %s", exc.report())
-                merged, directory = knowledge, referrals
-            return Engine.build(merged, directory, config.matching, config.default_region, version=version)
-
-        self.live.swap(await asyncio.to_thread(build))
-        log.info("moderation: engine version %d is live", version)
 
     # -- review ------------------------------------------------------------------------------------------------
 
@@ -1142,38 +970,32 @@ class Moderation:
         lines.append(describe_change(revision.kind, old, revision.content))
         return "\n".join(lines)
 
-    async def _baseline_content(self, kind: str, key: str) -> dict[str, Any] | None:
-        knowledge, referrals = await self.baseline()
-        if kind == "entry":
-            entry = knowledge.get(key)
-            return entry.to_data() if entry is not None else None
-        return next((r for r in referrals.to_data()["regions"] if r["code"] == key), None)
+    async def _baseline_content(self, kind: str, key: str) -> Content | None:
+        return await self.revisions.bundled(kind, key)
 
     @_answers
     async def approve(self, user_id: int, revision_id: int) -> Say:
+        """A reviewer publishes someone else's pending change (checked as a whole first); its author is told."""
         reviewer = self._require(user_id, reviewer="approve changes")
-        store = self._require_store()
+        self._require_store()
         try:
-            async with self._write_lock:
-                revision = await store.get_revision(revision_id)
-                if revision.status is not RevisionStatus.PENDING:
-                    raise ModerationError(f"Revision {revision.rev} of {revision.key} is already {revision.status}.")
-                if revision.author_id == reviewer.id:
-                    raise ModerationError(SELF_APPROVAL)
-                await self._check_effective(store, revision.kind, revision.key, revision.content)
-                revision = await store.approve(revision_id, reviewer_id=reviewer.id, reviewer_name=reviewer.name)
-                await self._reload(store)
+            revision = await self.revisions.approve(revision_id, Author(reviewer.id, reviewer.name))
         except NotFound:
             raise ModerationError("That change no longer exists.") from None
-        except PermissionError:
+        except AlreadyDecided as exc:
+            raise ModerationError(
+                f"Revision {exc.revision.rev} of {exc.revision.key} is already {exc.revision.status}."
+            ) from None
+        except SelfApproval:
             raise ModerationError(SELF_APPROVAL) from None
+        except InvalidChange as exc:
+            raise ModerationError(_invalid(exc, "Nothing was published.")) from None
         except Conflict as conflict:
             raise ModerationError(
                 f"Can't approve: revision {conflict.current_rev} was published after this change was made, so "
                 "approving would overwrite it. Reject this one and ask the author to redo it."
             ) from None
         what = Draft(revision.kind, revision.key, 0, {}).what
-        log.info("moderation: approved %s %s revision %d", revision.kind, revision.key, revision.rev)
         notice = Notice(revision.author_id, APPROVED_NOTICE.format(what=what, rev=revision.rev, reviewer=reviewer.name))
         return Say(f"✅ Approved: revision {revision.rev} of {what} is live now.", notices=(notice,))
 
@@ -1189,10 +1011,11 @@ class Moderation:
         if not own and moderator.role is not Role.REVIEWER:
             raise ModerationError(NOT_REVIEWER.format(what="reject other people's changes"))
         try:
-            revision = await store.reject(revision_id, reviewer_id=moderator.id, reviewer_name=moderator.name,
-                                          note=note)
-        except ValueError:
+            revision = await self.revisions.reject(revision_id, Author(moderator.id, moderator.name), note)
+        except AlreadyDecided:
             raise ModerationError(f"Revision {revision.rev} of {revision.key} is already {revision.status}.") from None
+        except NotFound:
+            raise ModerationError("That change no longer exists.") from None
         what = Draft(revision.kind, revision.key, 0, {}).what
         if own:
             return Say(f"Withdrawn: revision {revision.rev} of {what}.")
@@ -1239,39 +1062,30 @@ class Moderation:
 
     @_answers
     async def revert(self, user_id: int, key: str, rev: str) -> Say:
+        """A reviewer brings back published revision `rev` (0 = bundled) of an entry or region, checked first."""
         reviewer = self._require(user_id, reviewer="revert")
-        store = self._require_store()
+        self._require_store()
         kind = self._kind_of(key)
         key = self._region_code(key) if kind == "region" else key.strip()
         number = ascii_number(rev)
         if not key or number is None:
             raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled).")
         to_rev = number
-        if kind == "entry" and key not in self.live.current.knowledge.entries:
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
-        baseline = await self._baseline_content(kind, key)
+        what = Draft(kind, key, 0, {}).what
         try:
-            async with self._write_lock:
-                if to_rev == 0:
-                    content = baseline
-                else:
-                    found = [r for r in await store.history(kind, key)
-                             if r.rev == to_rev and r.status is RevisionStatus.PUBLISHED]
-                    content = found[0].content if found else None
-                if content is not None:
-                    await self._check_effective(store, kind, key, content)
-                revision = await store.revert(
-                    kind, key, to_rev, baseline_content=baseline,
-                    author_id=reviewer.id, author_name=reviewer.name,
-                )
-                await self._reload(store)
-        except NotFound:
-            raise ModerationError(f"{Draft(kind, key, 0, {}).what} has no revision {to_rev}. See /kb_history {key}.")\
-                from None
-        except ValueError as exc:
-            raise ModerationError(f"Can't revert: {exc}.") from None
-        log.info("moderation: reverted %s %s to %d as revision %d", kind, key, to_rev, revision.rev)
-        return Say(f"↩️ {Draft(kind, key, 0, {}).what} is back to revision {to_rev}, published as revision "
+            revision = await self.revisions.revert(kind, key, to_rev, Author(reviewer.id, reviewer.name))
+        except UnknownItem:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60))) from None
+        except (NoSuchRevision, NotBundled):
+            raise ModerationError(f"{what} has no revision {to_rev}. See /kb_history {key}.") from None
+        except NotPublished as exc:
+            raise ModerationError(f"Can't revert: revision {to_rev} was never published ({exc.status}); restoring "
+                                  "it would skip review.") from None
+        except InvalidChange as exc:
+            raise ModerationError(_invalid(exc, "Nothing was published.")) from None
+        if revision is None:
+            return Say(f"{what} already has the content of revision {to_rev}; nothing was changed.")
+        return Say(f"↩️ {what} is back to revision {to_rev}, published as revision "
                    f"{revision.rev}. The next question gets it.")
 
     # -- reports -----------------------------------------------------------------------------------------------
@@ -1306,3 +1120,9 @@ class Moderation:
         if self.available:
             return []
         return [Notice(m.id, STARTUP_UNAVAILABLE) for m in self.config.moderation.moderators]
+
+
+def _invalid(exc: InvalidChange, again: str) -> str:
+    """What to fix when the knowledge as a whole would not validate after a change."""
+    own = exc.key if exc.kind == "entry" else None
+    return FIX.format(problems=bullet_list(problem_messages(exc.problems, own)), again=again)

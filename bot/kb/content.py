@@ -1,0 +1,166 @@
+"""Content of one knowledge item (an entry or a referral region) as YAML-shaped data, and the rules a draft of it
+must pass. Platform-neutral: plain values in, plain values (problem texts without file names) out."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from bot.errors import KnowledgeError, Problem
+from bot.knowledge import (
+    REQUIRED_FIELDS,
+    Entry,
+    Knowledge,
+    check_entry_data,
+    check_knowledge,
+)
+from bot.referrals import ReferralDirectory, parse_referrals, validate_region_data
+from bot.text import normalize
+
+# The YAML/JSON shape of one entry (Entry.to_data()) or one region (an item of referrals.yaml's `regions`).
+Content = dict[str, Any]
+# What a revision is about. More kinds (e.g. labelled training examples) are added here and in `content_of`.
+Kind = Literal["entry", "region"]
+KINDS: tuple[Kind, ...] = ("entry", "region")
+# kind → key → content: the latest published revision of every changed item (Store.effective_overrides()).
+Overrides = dict[str, dict[str, Content]]
+
+
+def label(kind: str, key: str) -> str:
+    """"entry 'how-to-report'" or "region GB": how an item is named to moderators and in logs."""
+    return f"entry '{key}'" if kind == "entry" else f"region {key}"
+
+
+def content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, key: str) -> Content | None:
+    """The normalised content of one entry or region, or None when it does not exist."""
+    if kind == "entry":
+        entry = knowledge.entries.get(key)
+        return entry.to_data() if entry is not None else None
+    return next((r for r in referrals.to_data()["regions"] if r["code"] == key), None)
+
+
+def problem_messages(problems: list[Problem], own_id: str | None = None) -> list[str]:
+    """What to fix, without file names (a moderator has no file) and without repeating the draft's own id."""
+    prefix = f"entry '{own_id}': " if own_id else None
+    messages = []
+    for problem in problems:
+        text = problem.message
+        if prefix and text.startswith(prefix):
+            text = text[len(prefix):]
+        messages.append(text[:1].upper() + text[1:])
+    return messages
+
+
+def partial_entry(content: Content) -> Entry:
+    """An Entry from a draft that may still miss fields (a new entry is checked step by step)."""
+
+    def texts(key: str) -> tuple[str, ...]:
+        value = content.get(key) or ()
+        return tuple(v.strip() for v in value if isinstance(v, str))
+
+    return Entry(
+        id=str(content.get("id") or ""),
+        title=str(content.get("title") or "").strip(),
+        category=str(content.get("category") or ""),
+        questions=texts("questions"),
+        answer=str(content.get("answer") or "").strip(),
+        keywords=texts("keywords"),
+        related=texts("related"),
+        sources=texts("sources"),
+        reviewed=str(content.get("reviewed") or ""),
+    )
+
+
+def entry_problems(content: Content, knowledge: Knowledge, asked: frozenset[str] | None = None) -> list[str]:
+    """The `kb validate` rules for one draft entry, alone and among the others; [] when it may be published.
+
+    `asked`: the fields collected so far (a new entry, step by step); a required field not yet asked is not a
+    problem yet. None checks everything.
+    """
+    entry_id = str(content.get("id") or "")
+    problems = check_entry_data(content, "draft")
+    if asked is not None:
+        later = [f"missing required field '{key}'" for key in REQUIRED_FIELDS if key not in asked]
+        problems = [p for p in problems if not any(p.message.endswith(text) for text in later)]
+    if problems:
+        return problem_messages(problems, entry_id)
+    entry = partial_entry(content)
+    merged = knowledge.with_entries({entry.id: entry})
+    return problem_messages(check_knowledge((e, "draft", None) for e in merged.entries.values()), entry_id)
+
+
+def with_region(referrals: ReferralDirectory, content: Content) -> ReferralDirectory:
+    """The directory with one region replaced (or added); raises KnowledgeError when the result is invalid."""
+    data = referrals.to_data()
+    regions = {r["code"]: r for r in data["regions"]}
+    regions[content["code"]] = content
+    data["regions"] = list(regions.values())
+    return parse_referrals(data, "draft")
+
+
+def region_problems(content: Content, referrals: ReferralDirectory) -> list[str]:
+    """The `kb validate` rules for one region, then for the directory it would be part of; [] when valid."""
+    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members)
+    if problems:
+        return problem_messages(problems)
+    try:
+        with_region(referrals, content)
+    except KnowledgeError as exc:
+        return problem_messages(exc.problems)
+    return []
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """path → text for every leaf of a region or entry ('hotlines[1].phone' → '0800 …'), to show a change."""
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{i + 1}]"))
+        return out
+    if isinstance(value, list):
+        return {prefix: ", ".join(str(v) for v in value)}
+    return {prefix: str(value).strip()}
+
+
+def days_old(day: str | None, today: date) -> int | None:
+    """Age in days of a YYYY-MM-DD date; None when missing or unreadable."""
+    try:
+        return (today - date.fromisoformat(str(day))).days
+    except ValueError:
+        return None
+
+
+def stale_items(
+    knowledge: Knowledge, referrals: ReferralDirectory, today: date, after_days: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(entry id, reviewed) and (region code, oldest verified) older than `after_days` days, oldest first."""
+    limit = today - timedelta(days=after_days)
+    entries = [
+        (e.id, e.reviewed or "never") for e in knowledge.entries.values()
+        if not e.reviewed or days_old(e.reviewed, today) is None or date.fromisoformat(e.reviewed) < limit
+    ]
+    regions = []
+    for region in referrals.regions():
+        dates = [region.verified, *(h.verified for h in region.hotlines)]
+        if region.authority is not None:
+            dates.append(region.authority.verified)
+        oldest = min(str(d) for d in dates)
+        if days_old(oldest, today) is None or date.fromisoformat(oldest) < limit:
+            regions.append((region.code, oldest))
+    return sorted(entries, key=lambda x: x[1]), sorted(regions, key=lambda x: x[1])
+
+
+def search_entries(knowledge: Knowledge, word: str) -> list[Entry]:
+    """Entries whose id, title, questions or answer contain the word (normalised), sorted by title."""
+    wanted = normalize(word)
+    found = []
+    for entry in knowledge.entries.values():
+        haystack = " ".join([entry.id.replace("-", " "), entry.title, *entry.questions, entry.answer])
+        if not wanted or wanted in normalize(haystack):
+            found.append(entry)
+    return sorted(found, key=lambda e: e.title.casefold())

@@ -1,0 +1,319 @@
+"""The two learned models, served with numpy: a safety classifier (urgent or not) and an intent classifier over the
+entries plus "@referral", "@smalltalk:<sub-intent>" and "@off_topic".
+
+Features are TF-IDF of character 2–5-grams inside word boundaries plus word 1–2-grams, on normalised text
+(bot.text.normalize), so typos, inflections and any script cost nothing extra. The models are fitted by
+bot.training (scikit-learn, imported only there); this module reimplements scikit-learn's analyzers exactly
+(tests/test_models.py proves the vectors equal) and scores with the fitted vocabulary, idf and weights:
+
+- intent: weights held sparse by feature (CSR: feature -> classes), so a message touches only the rows of its
+  n-grams; probabilities are softmax(scores / temperature), the temperature fitted on out-of-fold predictions;
+- safety: one weight vector; p(urgent) = sigmoid(a * score + b), a and b fitted on out-of-fold scores (Platt).
+
+Calibration makes one threshold mean the same after every publish. Fitted models are cached on disk under a hash
+of everything they are trained on plus MODEL_VERSION (knowledge-derived data only, never a person's message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.text import normalize
+
+log = logging.getLogger(__name__)
+
+# Bump when features, training or the file format change: cached models of other versions are never read.
+MODEL_VERSION = 1
+CHAR_NGRAMS = (2, 5)
+WORD_NGRAMS = (1, 2)
+WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space squeeze before char_wb n-grams
+DEFAULT_CACHE_DIR = "data/cache/models"
+_MEMO_SIZE = 4
+
+
+def model_text(text: str) -> str:
+    """The text the models read: normalised (invisible characters removed, folded, contractions expanded)."""
+    return normalize(text)
+
+
+def char_wb_ngrams(text: str, lo: int = CHAR_NGRAMS[0], hi: int = CHAR_NGRAMS[1]) -> list[str]:
+    """Character n-grams inside word boundaries, padded with one space each side: scikit-learn's `char_wb`."""
+    text = _WHITE_SPACES.sub(" ", text)
+    grams: list[str] = []
+    append = grams.append
+    for word in text.split():
+        w = f" {word} "
+        w_len = len(w)
+        for n in range(lo, hi + 1):
+            offset = 0
+            append(w[0:n])
+            while offset + n < w_len:
+                offset += 1
+                append(w[offset:offset + n])
+            if offset == 0:  # the word is shorter than n: longer n-grams would repeat it
+                break
+    return grams
+
+
+def word_ngrams(text: str, lo: int = WORD_NGRAMS[0], hi: int = WORD_NGRAMS[1]) -> list[str]:
+    """Word n-grams of tokens of two or more word characters: scikit-learn's `word` analyzer."""
+    tokens = WORD_TOKEN.findall(text)
+    grams = list(tokens) if lo == 1 else []
+    for n in range(max(lo, 2), hi + 1):
+        grams.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One fitted TF-IDF vectorizer: vocabulary (n-gram -> column), idf per column, sublinear tf, l2 norm."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # float32 (columns,)
+    offset: int  # first column of this block in the joined feature space
+
+    def add(self, grams: list[str], columns: list[np.ndarray], values: list[np.ndarray]) -> None:
+        counts = Counter(g for g in grams if g in self.vocabulary)
+        if not counts:
+            return
+        cols = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+        weights = tf * self.idf[cols]
+        norm = math.sqrt(float(weights @ weights))
+        if norm:
+            columns.append(cols + self.offset)
+            values.append(weights / norm)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """The joined feature space: [char_wb block | word block], each block l2-normalised on its own."""
+
+    char: Block
+    word: Block
+
+    @property
+    def size(self) -> int:
+        return self.word.offset + len(self.word.idf)
+
+    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse feature vector of already model_text()-ed text: (columns int64, values float64)."""
+        columns: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        self.char.add(char_wb_ngrams(text), columns, values)
+        self.word.add(word_ngrams(text), columns, values)
+        if not columns:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(columns), np.concatenate(values)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentModel:
+    """Linear scores per class from sparse weights (CSR by feature), calibrated by one temperature."""
+
+    classes: tuple[str, ...]
+    indptr: np.ndarray  # int64 (features + 1,)
+    indices: np.ndarray  # int32 class of each stored weight
+    data: np.ndarray  # float32 weights
+    bias: np.ndarray  # float64 (classes,)
+    temperature: float
+
+    def probabilities(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """p(class | message) for every class, summing to 1."""
+        scores = self.bias.copy()
+        if len(columns):
+            starts = self.indptr[columns]
+            lengths = self.indptr[columns + 1] - starts
+            total = int(lengths.sum())
+            if total:
+                # Positions of every stored weight of the message's features, without a Python loop.
+                shift = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+                positions = shift + np.arange(total)
+                scores += np.bincount(self.indices[positions], self.data[positions] * np.repeat(values, lengths),
+                                      minlength=len(self.classes))
+        z = scores / self.temperature
+        z -= z.max()
+        p = np.exp(z)
+        return p / p.sum()
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyModel:
+    """One weight vector; p(urgent) by Platt scaling of the linear score."""
+
+    weights: np.ndarray  # float32 (features,)
+    bias: float
+    a: float
+    b: float
+
+    def probability(self, columns: np.ndarray, values: np.ndarray) -> float:
+        score = self.bias + (float(self.weights[columns] @ values) if len(columns) else 0.0)
+        return 1.0 / (1.0 + math.exp(-(self.a * score + self.b)))
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What the models read in one message: p(urgent) and the intent distribution, best first."""
+
+    urgent: float
+    intents: tuple[tuple[str, float], ...]  # (label, probability), best first, the top few
+
+    @property
+    def intent(self) -> str:
+        return self.intents[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.intents[0][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Models:
+    """Both fitted models over one feature space, for one knowledge version. Immutable; safe to share."""
+
+    features: Features
+    intent: IntentModel
+    safety: SafetyModel
+    key: str  # the training hash the cache file is named after
+    info: dict[str, Any]  # training figures (sizes, out-of-fold scores), for logs and the bench
+
+    def urgent_probability(self, text: str) -> float:
+        """p(urgent) of the whole message."""
+        columns, values = self.features.vector(model_text(text))
+        return self.safety.probability(columns, values)
+
+    def predict(self, text: str, intent_text: str | None = None, top: int = 3) -> Prediction:
+        """p(urgent) of `text` and the `top` intents of `intent_text` (default: the same text; the engine passes a
+        prefix for matching only)."""
+        columns, values = self.features.vector(model_text(text))
+        urgent = self.safety.probability(columns, values)
+        if intent_text is not None and intent_text != text:
+            columns, values = self.features.vector(model_text(intent_text))
+        p = self.intent.probabilities(columns, values)
+        best = np.argsort(-p)[:top]
+        return Prediction(urgent, tuple((self.intent.classes[i], float(p[i])) for i in best))
+
+
+# -- the training hash, the disk cache and the in-process memo -----------------------------------------------------
+
+
+def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], params: dict[str, Any]) -> str:
+    """sha256 over MODEL_VERSION, the training parameters and every training pair, in order."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"version": MODEL_VERSION, "params": params}, sort_keys=True).encode())
+    for text, label in intent_pairs:
+        digest.update(f"i\x00{label}\x00{text}\x01".encode())
+    for text, urgent in safety_pairs:
+        digest.update(f"s\x00{int(urgent)}\x00{text}\x01".encode())
+    return digest.hexdigest()
+
+
+def to_arrays(models: Models) -> dict[str, np.ndarray]:
+    """The arrays a cache file holds."""
+    f = models.features
+    return {
+        "char_terms": np.array(sorted(f.char.vocabulary, key=f.char.vocabulary.__getitem__), dtype=str),
+        "char_idf": f.char.idf,
+        "word_terms": np.array(sorted(f.word.vocabulary, key=f.word.vocabulary.__getitem__), dtype=str),
+        "word_idf": f.word.idf,
+        "intent_classes": np.array(models.intent.classes, dtype=str),
+        "intent_indptr": models.intent.indptr,
+        "intent_indices": models.intent.indices,
+        "intent_data": models.intent.data,
+        "intent_bias": models.intent.bias,
+        "intent_temperature": np.array([models.intent.temperature]),
+        "safety_weights": models.safety.weights,
+        "safety_scalars": np.array([models.safety.bias, models.safety.a, models.safety.b]),
+        "info": np.array(json.dumps(models.info)),
+    }
+
+
+def from_arrays(arrays: Any, key: str) -> Models:
+    char_terms = arrays["char_terms"].tolist()
+    word_terms = arrays["word_terms"].tolist()
+    char = Block(dict(zip(char_terms, range(len(char_terms)), strict=True)), arrays["char_idf"], 0)
+    word = Block(dict(zip(word_terms, range(len(word_terms)), strict=True)), arrays["word_idf"], len(char_terms))
+    scalars = arrays["safety_scalars"]
+    return Models(
+        features=Features(char, word),
+        intent=IntentModel(
+            classes=tuple(arrays["intent_classes"].tolist()),
+            indptr=arrays["intent_indptr"],
+            indices=arrays["intent_indices"],
+            data=arrays["intent_data"],
+            bias=arrays["intent_bias"],
+            temperature=float(arrays["intent_temperature"][0]),
+        ),
+        safety=SafetyModel(arrays["safety_weights"], float(scalars[0]), float(scalars[1]), float(scalars[2])),
+        key=key,
+        info=json.loads(str(arrays["info"])),
+    )
+
+
+def save(models: Models, folder: Path) -> Path:
+    """Write the cache file atomically (a reader never sees half of it); returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{models.key}.npz"
+    tmp = folder / f".{models.key}.{os.getpid()}.{threading.get_ident()}.tmp.npz"
+    np.savez(tmp, **to_arrays(models))
+    os.replace(tmp, path)
+    return path
+
+
+def load(folder: Path, key: str) -> Models | None:
+    """The cached models of `key`, or None when absent or unreadable (then they are trained again)."""
+    path = folder / f"{key}.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return from_arrays(arrays, key)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("model cache file unreadable (%s); training again", type(exc).__name__)
+        return None
+
+
+_memo: OrderedDict[str, Models] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def models_for(knowledge: Any, cache_dir: str | Path | None = DEFAULT_CACHE_DIR) -> Models:
+    """The fitted models of a knowledge version: from this process's memo, else the disk cache, else trained (and
+    cached). `cache_dir` None disables the disk cache. Raises nothing for a well-formed Knowledge."""
+    from bot import training  # light: scikit-learn itself is imported only inside training.fit
+
+    intent_pairs = knowledge.training_phrasings()
+    safety_pairs = knowledge.safety_examples()
+    key = training_key(intent_pairs, safety_pairs, training.PARAMS)
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None:
+            _memo.move_to_end(key)
+            return found
+    folder = Path(cache_dir) if cache_dir else None
+    models = load(folder, key) if folder else None
+    if models is None:
+        models = training.fit(intent_pairs, safety_pairs, key)
+        if folder:
+            try:
+                save(models, folder)
+            except OSError as exc:
+                log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+    with _memo_lock:
+        _memo[key] = models
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return models

@@ -1,0 +1,91 @@
+"""The learned models: the numpy analyzer equals scikit-learn's, the disk cache round-trips, a changed knowledge
+retrains, and training is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import models as models_module
+from bot.config import bundled_knowledge_dir
+from bot.knowledge import Knowledge, load_knowledge
+from bot.models import model_text, models_for
+from bot.training import _vectorizers, features_of
+
+TEXTS = [
+    "He took my passport and I can't leave!!",
+    "what is sex traf\u200bficking",
+    "they lo\u00adcked me in",
+    "Мене привезли нібито на роботу, забрали документи",
+    "นายจ้างยึดพาสปอร์ตของฉัน",
+    "老板把我的护照收走了",
+    "a  b   c x",
+    "😭😭 pls he locked the door again 🔒",
+    "Épouse, café — naïve résumé",
+    "",
+    "ab",
+]
+
+
+def test_numpy_analyzer_equals_scikit_learn() -> None:
+    """The serving vector of any text equals scikit-learn's TF-IDF (char_wb 2-5 | word 1-2) to float precision."""
+    from scipy import sparse
+
+    corpus = [model_text(t) for t in TEXTS[:6]] + [model_text(q) for q in ("how do traffickers recruit", "is it a crime")]
+    char, word = _vectorizers()
+    char.fit(corpus)
+    word.fit(corpus)
+    features = features_of(char, word)
+    probes = [model_text(t) for t in TEXTS] + ["traffickers recruit crime passport", "unseen words only zzqx"]
+    expected = sparse.hstack([char.transform(probes), word.transform(probes)]).toarray()
+    for row, text in enumerate(probes):
+        got = np.zeros(features.size)
+        columns, values = features.vector(text)
+        np.add.at(got, columns, values)
+        np.testing.assert_allclose(got, expected[row], rtol=1e-5, atol=1e-6, err_msg=repr(text))
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return load_knowledge(bundled_knowledge_dir())
+
+
+def test_warm_cache_gives_identical_predictions(knowledge: Knowledge, tmp_path: Path) -> None:
+    trained = models_for(knowledge, tmp_path)  # memo or trained; written to tmp_path either way when trained
+    models_module.save(trained, tmp_path)
+    loaded = models_module.load(tmp_path, trained.key)
+    assert loaded is not None and loaded is not trained
+    for text in TEXTS + ["what is trafficking", "hotline number", "hello there"]:
+        a, b = trained.predict(text), loaded.predict(text)
+        assert a.urgent == pytest.approx(b.urgent, abs=1e-9)
+        assert [label for label, _ in a.intents] == [label for label, _ in b.intents]
+        np.testing.assert_allclose([p for _, p in a.intents], [p for _, p in b.intents], atol=1e-9)
+
+
+def test_a_changed_knowledge_changes_the_key_and_retrains(knowledge: Knowledge, tmp_path: Path) -> None:
+    base = models_for(knowledge, tmp_path)
+    changed = knowledge.with_examples({("en", "urgent"): (*knowledge.examples[("en", "urgent")],
+                                                           "the van is back and they are taking us somewhere")})
+    retrained = models_for(changed, tmp_path)
+    assert retrained.key != base.key
+    assert (tmp_path / f"{retrained.key}.npz").is_file()
+    # The same knowledge again comes from memory or disk: same key, same object or an equal one.
+    assert models_for(changed, tmp_path).key == retrained.key
+
+
+def test_an_unreadable_cache_file_is_trained_again(knowledge: Knowledge, tmp_path: Path) -> None:
+    base = models_for(knowledge, None)
+    (tmp_path / f"{base.key}.npz").write_bytes(b"not a numpy file")
+    assert models_module.load(tmp_path, base.key) is None
+
+
+def test_probabilities_are_calibrated_shapes(knowledge: Knowledge) -> None:
+    models = models_for(knowledge, None)
+    prediction = models.predict("what are the signs of trafficking", top=5)
+    assert 0.0 <= prediction.urgent <= 1.0
+    assert len(prediction.intents) == 5 and prediction.intents[0][1] >= prediction.intents[-1][1]
+    probabilities = models.intent.probabilities(*models.features.vector(model_text("signs")))
+    assert probabilities.sum() == pytest.approx(1.0)
+    assert models.info["temperature"] > 0

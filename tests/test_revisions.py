@@ -1,0 +1,107 @@
+"""bot.kb.revisions: the one revision service behind Telegram moderation and `awarebot kb`, over a real Store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, ModerationConfig, Moderator, Role
+from bot.engine import Engine, LiveEngine
+from bot.kb.revisions import (
+    AlreadyDecided,
+    Author,
+    InvalidChange,
+    NoSuchRevision,
+    NotBundled,
+    NotPublished,
+    RevisionService,
+    SelfApproval,
+    UnknownItem,
+)
+from bot.store import Conflict, Store
+from handlers.kbchat import Moderation
+
+ENTRY = "what-is-sex-trafficking"
+ERIN, RITA = Author(1, "Erin"), Author(2, "Rita")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store(tmp_path / "db.sqlite3") as s:
+        yield s
+
+
+def changed(service_content: dict, n: int) -> dict:
+    return {**service_content, "answer": f"A changed answer about trafficking, number {n}.\n"}
+
+
+async def test_publish_checks_the_whole_swaps_the_engine_and_refuses_stale_bases(
+    bundled_engine: Engine, store: Store
+) -> None:
+    live = LiveEngine(bundled_engine)
+    service = RevisionService(Config(), lambda: store, live)
+    rev, content = await service.current("entry", ENTRY)  # type: ignore[misc]
+    assert rev == 0
+    first = await service.propose("entry", ENTRY, changed(content, 1), base_rev=0, author=ERIN, publish=True)
+    assert first.rev == 1 and "number 1" in live.current.entry_reply(ENTRY).text
+    with pytest.raises(Conflict):  # made from revision 0, but 1 was published since
+        await service.propose("entry", ENTRY, changed(content, 2), base_rev=0, author=ERIN, publish=True)
+    with pytest.raises(InvalidChange) as caught:
+        await service.propose("entry", ENTRY, {**content, "questions": []}, base_rev=1, author=ERIN, publish=True)
+    assert caught.value.problems and (await service.head("entry", ENTRY)).rev == 1  # type: ignore[union-attr]
+
+
+async def test_review_needs_another_reviewer_and_happens_once(bundled_engine: Engine, store: Store) -> None:
+    service = RevisionService(Config(), lambda: store, LiveEngine(bundled_engine))
+    _, content = await service.current("entry", ENTRY)  # type: ignore[misc]
+    pending = await service.propose("entry", ENTRY, changed(content, 1), base_rev=0, author=RITA, publish=False)
+    with pytest.raises(SelfApproval):
+        await service.approve(pending.id, RITA)
+    approved = await service.approve(pending.id, ERIN)
+    assert approved.rev == pending.rev
+    with pytest.raises(AlreadyDecided):
+        await service.approve(pending.id, ERIN)
+    with pytest.raises(AlreadyDecided):
+        await service.reject(pending.id, ERIN)
+
+
+async def test_revert_rules_are_the_same_for_every_front_end(bundled_engine: Engine, store: Store) -> None:
+    service = RevisionService(Config(), lambda: store, LiveEngine(bundled_engine))
+    _, content = await service.current("entry", ENTRY)  # type: ignore[misc]
+    await service.propose("entry", ENTRY, changed(content, 1), base_rev=0, author=ERIN, publish=True)
+    pending = await service.propose("entry", ENTRY, changed(content, 2), base_rev=1, author=ERIN, publish=False)
+    with pytest.raises(NotPublished):
+        await service.revert("entry", ENTRY, pending.rev, RITA)
+    with pytest.raises(NoSuchRevision) as missing:
+        await service.revert("entry", ENTRY, 9, RITA)
+    assert missing.value.known == [0, 1, 2]
+    with pytest.raises(UnknownItem):
+        await service.revert("entry", "no-such-entry", 0, RITA)
+    assert await service.revert("entry", ENTRY, 1, RITA) is None  # already in effect: nothing written
+    back = await service.revert("entry", ENTRY, 0, RITA)
+    assert back is not None and back.rev == 3
+    assert service.live is not None and service.live.current.entry_reply(ENTRY).text == \
+        bundled_engine.entry_reply(ENTRY).text
+
+
+async def test_revert_to_the_bundled_yaml_of_a_new_entry_is_refused(bundled_engine: Engine, store: Store) -> None:
+    service = RevisionService(Config(), lambda: store, LiveEngine(bundled_engine))
+    _, content = await service.current("entry", ENTRY)  # type: ignore[misc]
+    questions = [f"a quokka question number {n}" for n in range(1, 9)]
+    new = {**changed(content, 1), "id": "brand-new-entry", "title": "A quokka test entry", "questions": questions}
+    await service.propose("entry", "brand-new-entry", new, base_rev=0, author=ERIN, publish=True)
+    with pytest.raises(NotBundled):
+        await service.revert("entry", "brand-new-entry", 0, RITA)
+
+
+async def test_telegram_moderation_writes_through_the_same_service(tmp_path: Path, bundled_engine: Engine,
+                                                                   store: Store) -> None:
+    config = replace(Config(), moderation=ModerationConfig(require_review=False, moderators=(
+        Moderator(2, "Rita", Role.REVIEWER),)))
+    moderation = Moderation(config, LiveEngine(bundled_engine), lambda: store)
+    said = await moderation.revert(2, ENTRY, "0")
+    assert "already has the content of revision 0" in said.body  # the service's no-op rule, in chat words
+    assert await store.history("entry", ENTRY) == []

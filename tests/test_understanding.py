@@ -1,0 +1,141 @@
+"""Understanding v2 (issue 8): the small inputs that failed before, held-out regression floors, the held-out
+manifest and leakage guards, and the referral block on every reply."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import pytest
+
+from bench.sets import HELDOUT_DIR, heldout_sets
+from bot.config import bundled_knowledge_dir
+from bot.engine import Engine
+from bot.knowledge import load_knowledge
+from bot.replies import ReplyKind
+from bot.text import normalize
+
+LONG = ("I want to tell you about my week, my work and my family, and how tired I am of everything. " * 27
+        + "he is outside the door now and has my passport")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "entry"),
+    [
+        ("a man from a game has my pictures and wants money or more pictures or he posts them", ReplyKind.URGENT, None),
+        ("the girl who cleans for my neighbours never leaves the house and tonight men are arriving, what do i do",
+         ReplyKind.URGENT, None),
+        ("they lo\u00adcked me in", ReplyKind.URGENT, None),
+        ("what is sex traf\u200bficking", ReplyKind.ANSWER, "what-is-sex-trafficking"),
+        ("what is trafficking", ReplyKind.ANSWER, "what-is-sex-trafficking"),
+        ("what is sex trafficking lol", ReplyKind.ANSWER, "what-is-sex-trafficking"),
+        ("i'm writing a short story about a girl recruited through a fake modelling agency, what would the first "
+         "weeks realistically look like?", ReplyKind.ANSWER, "recruitment-tactics"),
+        ("I was trafficked as a teenager and have rebuilt my life; how do other survivors deal with the stigma when "
+         "they start a new job?", ReplyKind.ANSWER, "stigma-and-reintegration"),
+        ("hello there", ReplyKind.SMALLTALK, None),
+        ("ok cool thank you", ReplyKind.SMALLTALK, None),
+        ("who made you?", ReplyKind.SMALLTALK, None),
+        (LONG, ReplyKind.URGENT, None),
+    ],
+)
+def test_small_inputs_that_failed_before(bundled_engine: Engine, text: str, kind: ReplyKind, entry: str | None) -> None:
+    reply = bundled_engine.respond(text, "US")
+    assert reply.kind is kind
+    if entry:
+        assert reply.entry_id == entry
+
+
+def test_the_long_message_is_over_the_match_limit() -> None:
+    from bot.engine import MAX_MATCH_CHARS
+
+    assert len(LONG) > 2500 > MAX_MATCH_CHARS
+
+
+def test_someone_worried_about_another_gets_the_referral_first(bundled_engine: Engine) -> None:
+    reply = bundled_engine.respond("my daughter has an older boyfriend who buys her gifts, what signs should i look for",
+                                   "US")
+    assert reply.kind is ReplyKind.ANSWER and reply.referral_first
+    assert reply.text.startswith(reply.referral)
+    assert "not your fault" not in reply.text
+
+
+def test_unsure_reply_puts_numbers_first_and_offers_three_ways(bundled_engine: Engine) -> None:
+    reply = bundled_engine._unsure("US", ("signs-of-trafficking",))
+    assert reply.kind is ReplyKind.UNSURE and reply.text.startswith(reply.referral)
+    assert [b.action for b in reply.buttons] == ["urgent", "entry:how-to-help-someone", "entry:signs-of-trafficking"]
+    assert bundled_engine.urgent_reply("US").kind is ReplyKind.URGENT
+
+
+def test_urgent_text_mentions_a_text_line_only_where_there_is_one(bundled_engine: Engine) -> None:
+    from bot.engine import URGENT, URGENT_CALL_ONLY
+
+    for code in [r.code for r in bundled_engine.referrals.regions()]:
+        region = bundled_engine.referrals.get(code)
+        body = bundled_engine.urgent_reply(code).body
+        has = any(h.sms or h.web for h in region.hotlines)
+        assert body == (URGENT if has else URGENT_CALL_ONLY), code
+
+
+# -- held-out sets ---------------------------------------------------------------------------------------------
+
+
+def _manifest() -> dict[str, str]:
+    text = (HELDOUT_DIR / "README.md").read_text(encoding="utf-8")
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\| ([\w.-]+\.yaml) \|.*\| ([0-9a-f]{64}) \|$", text, re.M)}
+
+
+def test_every_heldout_file_matches_its_manifest_row() -> None:
+    manifest = _manifest()
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(HELDOUT_DIR.glob("*.yaml"))}
+    assert files, "no held-out sets"
+    assert files == manifest, "a held-out file changed, appeared or vanished without tests/heldout/README.md"
+
+
+def test_no_heldout_line_is_in_the_knowledge() -> None:
+    knowledge = load_knowledge(bundled_knowledge_dir())
+    known = {normalize(t) for t, _ in knowledge.training_phrasings()}
+    known |= {normalize(t) for t, _ in knowledge.safety_examples()}
+    known |= {normalize(t) for texts in knowledge.examples.values() for t in texts}
+    leaked = [t for s in heldout_sets() for t in s.texts() if normalize(t) in known]
+    assert leaked == []
+
+
+@pytest.fixture(scope="module")
+def heldout_scores(bundled_engine: Engine) -> dict[str, dict[str, float]]:
+    scores: dict[str, dict[str, float]] = {}
+    for labelled in heldout_sets():
+        def reply(text: str):  # noqa: ANN202
+            return bundled_engine.respond(text, "US")
+
+        def share(items, ok) -> float:  # noqa: ANN001
+            return sum(1 for item in items if ok(item)) / len(items) if items else float("nan")
+
+        scores[labelled.name] = {
+            "answers": share(labelled.answers, lambda x: (r := reply(x[0])).kind is ReplyKind.ANSWER
+                             and r.entry_id == x[1]),
+            "urgent": share(labelled.urgent, lambda t: reply(t).kind is ReplyKind.URGENT),
+            "near_miss_urgent": share(labelled.near_miss, lambda x: reply(x[0]).kind is ReplyKind.URGENT),
+            "off_topic": share(labelled.off_topic, lambda t: reply(t).kind is ReplyKind.FALLBACK),
+            "referral": share(labelled.referral, lambda t: reply(t).kind is ReplyKind.REFERRAL),
+            "every_reply_has_referral": share(labelled.texts(), lambda t: bool(reply(t).referral.strip())),
+        }
+    return scores
+
+
+# Measured on en-blind at this commit: answers 0.975, urgent 1.0, near-miss sent to urgent 0.067, off-topic 0.88,
+# referral 0.95. Floors sit below with headroom, so retraining noise does not fail the suite while a real
+# regression does.
+FLOORS = {"answers": 0.90, "urgent": 0.95, "off_topic": 0.80, "referral": 0.85}
+CEILINGS = {"near_miss_urgent": 0.15}
+
+
+def test_heldout_floors(heldout_scores: dict[str, dict[str, float]]) -> None:
+    blind = heldout_scores["en-blind"]
+    for kind, floor in FLOORS.items():
+        assert blind[kind] >= floor, (kind, blind[kind])
+    for kind, ceiling in CEILINGS.items():
+        assert blind[kind] <= ceiling, (kind, blind[kind])
+
+
+def test_every_reply_carries_the_referral(heldout_scores: dict[str, dict[str, float]]) -> None:
+    assert all(s["every_reply_has_referral"] == 1.0 for s in heldout_scores.values())
