@@ -20,7 +20,7 @@ from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
 from handlers import chats as chat_events
-from handlers import conversation, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
+from handlers import conversation, discreet, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
 from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
@@ -47,6 +47,8 @@ COMMANDS = (
     ("region", "Choose your region for local numbers"),
     ("privacy", "What is kept, and how to remove this chat"),
     ("forget", "Delete this conversation"),
+    ("exit", "Leave now: delete this chat at once"),
+    ("discreet", "Silent replies that can't be forwarded"),
     ("help", "How to use awarebot"),
 )
 # Edited messages and channel posts are never asked for (and ignored by the handlers' filters too).
@@ -63,7 +65,7 @@ CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
-FEATURES = (chat_events, forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
+FEATURES = (chat_events, forget, discreet, moderation, feedback, conversation, topics, region, inline, fallback, errors)
 
 
 def build_application(
