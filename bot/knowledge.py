@@ -21,6 +21,10 @@ REFERRALS_FILE = "referrals.yaml"
 
 MAX_ANSWER_CHARS = 1200
 MAX_TITLE_CHARS = 80
+# Ids travel in Telegram callback data (at most 64 bytes, after a prefix such as "v:u:" or "m:show:", at most 16
+# bytes) and in deep links (t.me/<bot>?start=<id>: at most 64 characters of A-Z, a-z, 0-9, _ and -; Bot API
+# "Deep linking"). An id longer than this would be cut, and the button or link would lead nowhere.
+MAX_ID_LENGTH = 48
 MAX_QUESTION_CHARS = 300
 MIN_QUESTIONS = 6
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -159,6 +163,9 @@ def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Prob
             add(key, f"{label}: unknown field '{key}' (allowed: {', '.join(ENTRY_FIELDS)})")
     if entry_id and not ID_PATTERN.match(entry_id):
         add("id", f"{label}: id must be lowercase letters, digits and single hyphens")
+    if len(entry_id.encode()) > MAX_ID_LENGTH:
+        add("id", f"{label}: id is {len(entry_id.encode())} characters; at most {MAX_ID_LENGTH}, so Telegram "
+                  "buttons and links can carry it")
     title = _as_str(data.get("title"))
     if len(title) > MAX_TITLE_CHARS:
         add("title", f"{label}: title is {len(title)} characters; at most {MAX_TITLE_CHARS}")
