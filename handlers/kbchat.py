@@ -52,6 +52,7 @@ from bot.kb.revisions import (
     UnknownItem,
 )
 from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
+from bot.markup import literal
 from bot.referrals import ReferralDirectory
 from bot.replies import Button, Reply
 from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
@@ -106,7 +107,7 @@ FIX = "Not saved yet. Please fix:\n{problems}\n{again}"
 
 EDIT_PROMPT = (
     "↑ **{title}** as people see it now (revision {rev}).\n"
-    "Send the new answer as one message. Bold stays bold (or write **like this**). Phone numbers belong in the "
+    "Send the new answer as one message. Bold stays bold (or write \\*\\*like this\\*\\*). Phone numbers belong in the "
     "referral directory, not in answers. " + TIMEOUT_NOTE
 )
 EDIT_AGAIN = "Send the corrected answer."
@@ -304,7 +305,7 @@ def change_phrasings(questions: list[str], line: str) -> list[str]:
     line = line.strip()
     op, text = line[:1], line[1:].strip()
     if not op or op not in "+-" or not text:
-        raise ModerationError(f"Start the line with + to add or - to remove a phrasing: {line[:80]!r}")
+        raise ModerationError(f"Start the line with + to add or - to remove a phrasing: {literal(repr(line[:80]))}")
     if op == "+":
         return [*questions, text]
     number = ascii_number(text)
@@ -341,6 +342,11 @@ def region_fields(content: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _quoted(text: str, limit: int) -> str:
+    """What someone typed, shortened, as light markup showing exactly those characters (never bold, never HTML)."""
+    return literal(_short(text, limit))
 
 
 def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], str, str]:
@@ -507,7 +513,7 @@ class Moderation:
         if not entry_id:
             raise ModerationError(NEED_ID)
         if not ID_PATTERN.match(entry_id):
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
         head = await self._require_store().published_head("entry", entry_id)
         if head is not None:
             return Draft("entry", entry_id, head.rev, head.content)
@@ -522,7 +528,7 @@ class Moderation:
         if not wanted:
             raise ModerationError(NEED_CODE.format(codes=", ".join(referrals.codes())))
         if wanted not in referrals.codes():
-            raise ModerationError(UNKNOWN_REGION.format(code=_short(code, 12), codes=", ".join(referrals.codes())))
+            raise ModerationError(UNKNOWN_REGION.format(code=_quoted(code, 12), codes=", ".join(referrals.codes())))
         return wanted
 
     async def _region_draft(self, code: str) -> Draft:
@@ -616,7 +622,7 @@ class Moderation:
         if not entry_id:
             raise ModerationError(NEED_ID)
         if entry is None:
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
         store = self._store()
         head = await store.published_head("entry", entry_id) if store is not None else None
         rev = head.rev if head is not None else 0
@@ -1037,7 +1043,7 @@ class Moderation:
         if kind == "region":
             key = self._region_code(key)
         elif not ID_PATTERN.match(key):
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(key, 60)))
         revisions = await store.history(kind, key)
         if kind == "entry" and not revisions and key not in self.live.current.knowledge.entries:
             raise ModerationError(UNKNOWN_ENTRY.format(id=key))
@@ -1075,7 +1081,7 @@ class Moderation:
         try:
             revision = await self.revisions.revert(kind, key, to_rev, Author(reviewer.id, reviewer.name))
         except UnknownItem:
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60))) from None
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(key, 60))) from None
         except (NoSuchRevision, NotBundled):
             raise ModerationError(f"{what} has no revision {to_rev}. See /kb_history {key}.") from None
         except NotPublished as exc:

@@ -94,3 +94,50 @@ async def test_odd_public_button_data_gets_a_kind_reply(tg, fake_api: FakeBotAPI
     await fake_api.settle()
     assert not any("something went wrong" in c.text for c in fake_api.calls_of("sendMessage", chat_id=chat))
     assert not errors_logged(caplog)
+
+
+# -- 10. moderator previews show typed text literally; 17. numbers only from the directory, however written ------
+
+
+def visible_html_ok(call) -> bool:
+    """The bot's message parses as Telegram HTML and its referral block is not swallowed by a stray bold."""
+    from fakebotapi import check_html
+
+    return check_html(call.params["text"]) is None
+
+
+@pytest.mark.parametrize("typed", ["**oops", "<b>raw</b> and **", "a ** b ** c **"])
+async def test_what_a_moderator_typed_is_shown_literally(start: Start, bot_config: Config, typed, caplog) -> None:
+    bot = await start(moderated(bot_config))
+    mod = Person(bot, REVIEWER)
+    calls = await mod.send(f"/kb_show {typed}", "In danger right now?")
+    reply = last(calls, "In danger right now?")
+    assert visible_html_ok(reply)
+    assert typed.split()[0] in reply.text  # shown as typed, asterisks and tags included
+    # The referral block under it is intact: its first line is bold, nothing else swallowed it.
+    assert "<b>In danger right now?" in reply.params["text"]
+    assert not errors_logged(caplog)
+
+
+async def test_the_edit_prompt_shows_its_example_asterisks(start: Start, bot_config: Config) -> None:
+    bot = await start(moderated(bot_config))
+    calls = await Person(bot, REVIEWER).send(f"/kb_edit {ENTRY}", "Send the new answer")
+    assert "**like this**" in last(calls, "Send the new answer").text
+
+
+@pytest.mark.parametrize("number", [
+    "0800\u200b123\u200b456",  # zero-width spaces
+    "**0800** 123 456",
+    "0800_123_456",
+    "0800/123/456",
+    "\uff10\uff18\uff10\uff10 123 456",  # fullwidth digits
+    "0\u2060800 1\u00ad23 456",  # word joiner, soft hyphen
+])
+async def test_a_phone_number_in_an_answer_is_refused_however_written(start: Start, bot_config: Config, number):
+    bot = await start(moderated(bot_config))
+    mod = Person(bot, REVIEWER)
+    await mod.send(f"/kb_edit {ENTRY}", "Send the new answer")
+    answer = f"Sex trafficking is exploitation for profit by force, fraud or coercion. Call {number} for advice."
+    calls = await mod.send(answer, "phone number")
+    assert any("phone number" in c.text for c in calls)
+    assert not any("Preview" in c.text for c in calls)
