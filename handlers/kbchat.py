@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
 from bot.markup import literal
 from bot.referrals import ReferralDirectory
 from bot.replies import Button, Reply
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
 from bot.text import ascii_number, normalize
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,16 @@ REGION_VERIFIED = "Send the **date you verified** it (YYYY-MM-DD), or `today`."
 REGION_READY = "↑ **Preview** of the hotline card with your change. {how}"
 
 PUBLISHED = "✅ Published as revision {rev} of {what}. The next question gets it; no restart needed."
+# A write that did not reach the database: say so, keep the draft and offer the same button again.
+NOT_SAVED = (
+    "⚠️ Not saved: {reason}. Nothing was published and your draft is kept; try again, or tell whoever runs "
+    "the bot."
+)
+NOT_SAVED_REASONS = {
+    "StoreUnavailable": "the database file is missing or unusable",
+    "StoreBusy": "the database is locked by another program",
+}
+NOT_SAVED_OTHER = "the database refused the write"
 SUBMITTED = "📝 Submitted as revision {rev} of {what}. A reviewer will look at it; you'll get a message."
 CONFLICT = (
     "⚠️ **Not saved: {what} changed meanwhile.** Revision {rev} was published after you started. "
@@ -905,6 +916,11 @@ class Moderation:
             return await self._conflict(moderator.id, session, conflict, region)
         except InvalidChange as exc:
             raise ModerationError(_invalid(exc, "Nothing was published.")) from None
+        except (StoreUnavailable, StoreBusy, sqlite3.Error, OSError) as exc:
+            kind = type(exc).__name__
+            log.error("moderation: %s %s not saved (%s)", draft.kind, draft.key, kind)
+            reason = NOT_SAVED_REASONS.get(kind, NOT_SAVED_OTHER)
+            return Say(NOT_SAVED.format(reason=reason), self._how()[1])
         self.sessions.drop(moderator.id)
         if publish:
             return Say(PUBLISHED.format(rev=revision.rev, what=draft.what))

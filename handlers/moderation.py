@@ -277,8 +277,9 @@ async def button(update: Update, context: Context) -> None:
     elif action.startswith(SHOW):
         await tell(context, chat_id, await service.show(user_id, action.removeprefix(SHOW), region))
     else:
+        said = await service.press(user_id, action, region)  # if this fails, the pressed buttons stay
         await edit_markup(query.message, None)  # a step's buttons work once
-        await tell(context, chat_id, await service.press(user_id, action, region))
+        await tell(context, chat_id, said)
 
 
 # -- wiring ------------------------------------------------------------------------------------------------------

@@ -141,3 +141,32 @@ async def test_a_phone_number_in_an_answer_is_refused_however_written(start: Sta
     calls = await mod.send(answer, "phone number")
     assert any("phone number" in c.text for c in calls)
     assert not any("Preview" in c.text for c in calls)
+
+
+# -- 18. confirmations mean it ------------------------------------------------------------------------------------
+
+
+async def test_a_publish_into_a_removed_data_folder_is_not_confirmed_and_keeps_the_button(
+    start: Start, bot_config: Config, fake_api: FakeBotAPI
+) -> None:
+    import shutil
+
+    bot = await start(moderated(bot_config))
+    mod = Person(bot, REVIEWER)
+    await mod.send(f"/kb_edit {ENTRY}", "Send the new answer")
+    calls = await mod.send("**Sex trafficking** is exploitation for profit by force, fraud or coercion. New.",
+                           "Preview")
+    preview = last(calls, "Preview")
+    shutil.rmtree(bot.config.database_path.parent)  # the data folder is gone under the running bot
+    calls = await mod.tap(preview, "Publish", "Not saved")
+    said = last(calls, "Not saved")
+    assert "Published" not in " ".join(c.text for c in calls)
+    assert "database file is missing" in said.text
+    assert any("Publish" in b["text"] for b in said.buttons)  # try again from here
+    assert "New." not in bot.engine.respond("what is sex trafficking", None).text  # nothing went live
+    # The draft survived: once the folder is back, the same button publishes it.
+    bot.config.database_path.parent.mkdir(parents=True)
+    await bot.app.bot_data["deps"].store.close()
+    await bot.app.bot_data["deps"].store.open()
+    calls = await mod.tap(said, "Publish", "Published")
+    assert "New." in bot.engine.respond("what is sex trafficking", None).text
