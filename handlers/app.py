@@ -20,7 +20,19 @@ from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
 from handlers import chats as chat_events
-from handlers import conversation, discreet, errors, fallback, feedback, forget, inline, logprivacy, moderation, region, topics
+from handlers import (
+    conversation,
+    discreet,
+    errors,
+    fallback,
+    feedback,
+    forget,
+    inline,
+    logprivacy,
+    moderation,
+    region,
+    topics,
+)
 from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
@@ -122,7 +134,8 @@ def build_application(
 class BoundedApplication(Application):  # type: ignore[type-arg]
     """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
     and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
-    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a TTL."""
+    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a
+    TTL."""
 
     def _mark_for_persistence_update(self, *, update: object | None = None, job: Any | None = None) -> None:
         if self.persistence is not None:
