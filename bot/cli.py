@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -35,6 +36,7 @@ def configure_logging(level: str) -> None:
 
 
 def reply_json(reply: Reply) -> str:
+    """One reply as a JSON line: {kind, entry_id, score, alternatives, region, text} (text plain, UTF-8)."""
     return json.dumps(
         {
             "kind": reply.kind.value,
@@ -42,6 +44,8 @@ def reply_json(reply: Reply) -> str:
             "score": reply.score,
             "alternatives": list(reply.alternatives),
             "region": reply.region,
+            "lang": reply.lang,
+            "detected_lang": reply.detected_lang,
             "text": reply.plain,
         },
         ensure_ascii=False,
@@ -83,33 +87,65 @@ class UsageError(Exception):
 
 
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot ask TEXT|-`: one reply, or one per line of standard input; exit 0 (2 for an unknown region)."""
     engine = asyncio.run(_engine(config, with_store=_has_database(config)))
     args.region = choose_region(engine, args.region)
     if args.text == "-":
         for line in sys.stdin:
-            reply = engine.respond(line.rstrip("\n"), args.region)
+            # Each line on its own (no priors carried over), so a batch reads like separate people.
+            reply = engine.respond(line.rstrip("\n"), args.region, args.lang)
             print(reply_json(reply) if args.json else reply_console(reply) + "\n", flush=True)
         return EXIT_OK
-    reply = engine.respond(args.text, args.region)
+    reply = engine.respond(args.text, args.region, args.lang)
     print(reply_json(reply) if args.json else reply_console(reply))
     return EXIT_OK
 
 
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot chat`: the console conversation until /quit or end of input; exit 0."""
     from bot.console import ConsoleChat
 
     engine = asyncio.run(_engine(config, with_store=_has_database(config)))
     region = choose_region(engine, args.region) or config.default_region
-    return ConsoleChat(engine, region, sys.stdin, sys.stdout).run()
+    return ConsoleChat(engine, region, sys.stdin, sys.stdout, lang=args.lang).run()
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot run`: the Telegram bot until SIGINT/SIGTERM; exit 2 without a token, 1 when Telegram refuses."""
     from handlers.app import TOKEN_HELP, run_bot
 
     if not config.telegram.token:
         print(TOKEN_HELP, file=sys.stderr)
         return EXIT_USAGE
+    hook = config.telegram.webhook
+    port = getattr(args, "port", None)
+    if port is not None:
+        hook = replace(hook, port=port)
+    health_port = getattr(args, "health_port", None)
+    if health_port is not None:
+        hook = replace(hook, health_port=health_port)
+    config = replace(config, telegram=replace(config.telegram, webhook=hook))
+    workers = getattr(args, "workers", 1) or 1
+    if workers > 1:
+        problem = workers_problem(config)
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
+        from bot.workers import supervise
+
+        return supervise(args.config, config.telegram.webhook.port, workers, config.telegram.webhook.health_port)
     return run_bot(config)  # refuses to start on broken knowledge (KnowledgeError) before touching the network
+
+
+def workers_problem(config: Config) -> str | None:
+    """Why `--workers N` cannot run with this config (None when it can)."""
+    if config.telegram.mode != "webhook":
+        return ("--workers needs webhook mode ([telegram] mode = \"webhook\"): in polling mode Telegram serves one "
+                "getUpdates consumer per bot")
+    if not config.telegram.webhook.secret_token:
+        return ("--workers needs [telegram.webhook] secret_token: every worker must check the same secret (without "
+                "one, each would register its own random secret and refuse the others' updates)")
+    return None
 
 
 def cmd_start(args: argparse.Namespace, config: Config) -> int:
@@ -118,10 +154,12 @@ def cmd_start(args: argparse.Namespace, config: Config) -> int:
         return cmd_run(args, config)
     print("No Telegram token configured: starting the offline console chat (see README to run on Telegram).\n")
     args.region = None
+    args.lang = None
     return cmd_chat(args, config)
 
 
 def cmd_kb_validate(args: argparse.Namespace, config: Config) -> int:
+    """`awarebot kb validate [DIR]`: every problem on stderr as file:line: message; exit 1 on any."""
     from bot.service import load_folder
 
     directory = Path(args.directory) if args.directory else Path(config.knowledge_dir)
@@ -156,6 +194,7 @@ async def _engine(config: Config, with_store: bool) -> Engine:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every `awarebot` command (kb tools included)."""
     parser = argparse.ArgumentParser(prog="awarebot", description="awarebot: answers about sex trafficking, with the hotline on every reply.")
     parser.add_argument("--version", action="version", version=f"awarebot {__version__}")
     parser.add_argument("--config", type=Path, help="config file (default: ./config.toml when present)")
@@ -165,14 +204,21 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question ('-' reads one per line from stdin)")
     ask.add_argument("text", help="the question, or '-' for standard input")
     ask.add_argument("--region", help="country code (e.g. US, GB) or listed country name for the referral block")
+    ask.add_argument("--lang", help="the conversation's language so far (en es fr pt uk ru ro th): a prior for "
+                     "short messages; a longer message is answered in the language it is written in")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply")
     ask.set_defaults(handler=cmd_ask)
 
     chat = sub.add_parser("chat", help="interactive console conversation (offline)")
     chat.add_argument("--region", help="country code or listed country name for the referral block")
+    chat.add_argument("--lang", help="language to start in (en es fr pt uk ru ro th); /language xx changes it")
     chat.set_defaults(handler=cmd_chat)
 
     run = sub.add_parser("run", help="start the Telegram bot")
+    run.add_argument("--port", type=int, help="webhook mode: listen on this port (overrides [telegram.webhook] port)")
+    run.add_argument("--health-port", type=int, help="webhook mode: GET /healthz on this port (0: off)")
+    run.add_argument("--workers", type=int, default=1,
+                     help="webhook mode: start N worker processes on consecutive ports from the port (default 1)")
     run.set_defaults(handler=cmd_run)
 
     start = sub.add_parser("start", help="the Telegram bot if a token is configured, else the console chat")
@@ -193,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    """Entry point of `awarebot`/`python -m bot`: parse `argv`, load the config, run the command; the exit
+    status (0 ok, 1 problem, 2 usage or config error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -202,6 +250,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_USAGE
     quiet = args.command in ("ask", "chat", "kb", "start") and not args.verbose
     configure_logging("WARNING" if quiet else config.log_level)
+    if getattr(args, "lang", None):
+        from bot.i18n import normalize_code
+
+        args.lang = normalize_code(args.lang)
     try:
         return int(args.handler(args, config))
     except UsageError as exc:

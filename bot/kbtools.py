@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, database_url
 from bot.errors import KnowledgeError, Problem
-from bot.kb.content import Overrides, content_of
+from bot.kb.content import Overrides, content_of, example_key, example_problems, kind_of_key, parse_example_key
 from bot.kb.revisions import (
     Author,
     InvalidChange,
@@ -46,9 +46,11 @@ from bot.knowledge import (
     load_knowledge,
 )
 from bot.referrals import ReferralDirectory, load_referrals
+from bot.replies import Reply
 from bot.service import apply_overrides, load_baseline, load_folder
-from bot.store import Revision, Store, StoreBusy, StoreUnavailable
-from bot.yamlio import dump_yaml
+from bot.storage import Storage, open_storage
+from bot.store import Revision, StoreBusy, StoreDown, StoreUnavailable
+from bot.yamlio import dump_yaml, load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +88,12 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _kind_of(key: str) -> str:
-    return "region" if _REGION_KEY.match(key) else "entry"
+    return kind_of_key(key)
 
 
 def _label(kind: str, key: str) -> str:
+    if kind == "example":
+        return f"examples {key}"
     return f"{kind} {key!r}" if kind == "entry" else f"region {key}"
 
 
@@ -107,13 +111,17 @@ def _print_problems(problems: Iterable[Problem | str], tail: str) -> None:
     _err(f"{_plural(len(problems), 'problem', 'problems')}; {tail}")
 
 
-def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> int:
-    """Open the configured database (created when missing), run work, always close it."""
-    path = Path(config.database_path)
+def _run_with_store(config: Config, work: Callable[[Storage], Awaitable[int]]) -> int:
+    """Open the configured database (database_url, else the SQLite file; created when missing), run work, close it.
+    On PostgreSQL a publish (kb import, kb revert) notifies the running workers, which rebuild within a second."""
 
     async def runner() -> int:
-        async with Store(path) as store:
+        store = open_storage(database_url(config))
+        await store.open()
+        try:
             return await work(store)
+        finally:
+            await store.close()
 
     try:
         return asyncio.run(runner())
@@ -123,6 +131,9 @@ def _run_with_store(config: Config, work: Callable[[Store], Awaitable[int]]) -> 
         return EXIT_PROBLEM
     except StoreBusy as exc:
         _err(f"database busy: {exc}", "Another awarebot process holds the lock; try again in a moment.")
+        return EXIT_PROBLEM
+    except StoreDown as exc:
+        _err(f"database unreachable: {exc}", "Nothing was changed; try again when the database server is up.")
         return EXIT_PROBLEM
     except CommandFailed:
         return EXIT_PROBLEM
@@ -180,12 +191,23 @@ def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Pa
     for rel, entries in sorted(groups.items()):
         header = _leading_comments(source / rel)
         files[rel] = _EXPORT_NOTE + header + dump_yaml(entries)
+    # Every language's translations, in the file of the same name as their English entry's, in the English order.
+    for lang in knowledge.content_languages():
+        translated: dict[str, list[dict]] = {}
+        for entry_id, entry in knowledge.entries.items():
+            translation = knowledge.translation(entry_id, lang)
+            if translation is not None:
+                name = Path(knowledge.files.get(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")).name
+                translated.setdefault(f"{ENTRIES_DIR}/{lang}/{name}", []).append(translation.to_data())
+        for rel, items in sorted(translated.items()):
+            files[rel] = _EXPORT_NOTE + _leading_comments(source / rel) + dump_yaml(items)
     header = _leading_comments(source / REFERRALS_FILE)
     files[REFERRALS_FILE] = _EXPORT_NOTE + header + "\n" + dump_yaml(referrals.to_data())
     return files
 
 
 def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
+    """`kb export --out DIR`: the knowledge in effect as YAML in the knowledge folder's layout; exit 1 on problems."""
     out = Path(args.out)
     source = Path(config.knowledge_dir)
     if out.exists() and not out.is_dir():
@@ -197,13 +219,14 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     baseline = load_baseline(config)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         knowledge, referrals = _effective(baseline, overrides)
         files = _export_files(knowledge, referrals, source)
         entries_dir = out / ENTRIES_DIR
         entries_dir.mkdir(parents=True, exist_ok=True)
         for rel, text in files.items():
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
             _write_text(out / rel, text)
         # A file left from an earlier export would re-import entries twice: the folder mirrors the state.
         for stale in sorted(entries_dir.glob("*.yaml")):
@@ -220,7 +243,11 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         except KnowledgeError as exc:
             _print_problems(exc.problems, f"the export in {out} does not load back (a bug: please report it)")
             return EXIT_PROBLEM
-        if dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data():
+        same_translations = {lang: dict(t) for lang, t in again.translations.items() if t} == {
+            lang: dict(t) for lang, t in knowledge.translations.items() if t
+        }
+        if (dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data()
+                or not same_translations):
             _err(f"the export in {out} does not load back to the same knowledge (a bug: please report it)")
             return EXIT_PROBLEM
         changed = len(overrides.get("entry", {})) + len(overrides.get("region", {}))
@@ -246,16 +273,81 @@ class _Folder:
     has_synonyms: bool
 
 
+# Folders of a knowledge folder that hold YAML kb import does not turn into revisions (they change in the
+# repository): translated entries (entries/<language>/), labelled training examples, the sourced reference.
+_NOT_IMPORTED = {
+    "examples": "training examples change with `kb example` or in the repository",
+    "reference": "the sourced reference is changed in the repository",
+}
+_LANGUAGE_DIR = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4})?$")
+
+
+def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]:
+    """Every file under `directory`, sorted into (read, ignored with the reason, problems).
+
+    Read: entries/*.yaml, referrals.yaml, synonyms.yaml. Ignored, each named: other files that are not YAML,
+    hidden files and folders (one line each), and YAML kb import deliberately leaves alone (translations under
+    entries/<language>/, examples/, reference/), which must still parse. Any other YAML file is a problem: its
+    content would be silently lost (e.g. a new-entries.yaml beside entries/).
+    """
+    read: list[str] = []
+    ignored: list[str] = []
+    problems: list[Problem] = []
+    grouped: dict[tuple[str, str], list[str]] = {}  # YAML left alone, by folder and reason
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        parts = rel.parts
+        if any(part.startswith(".") for part in parts):
+            if path.is_dir() and len(parts) == 1 or path.is_file() and len(parts) == 1:
+                ignored.append(f"{rel.as_posix()} (hidden)")
+            continue
+        if path.is_dir() or "__pycache__" in parts:
+            continue
+        name = rel.as_posix()
+        is_yaml = path.suffix in (".yaml", ".yml")
+        if name in (REFERRALS_FILE, SYNONYMS_FILE) or (parts[0] == ENTRIES_DIR and len(parts) == 2 and is_yaml
+                                                        and path.suffix == ".yaml"):
+            read.append(name)
+            continue
+        if not is_yaml:
+            ignored.append(f"{name} (not YAML)")
+            continue
+        if parts[0] in _NOT_IMPORTED:
+            reason = _NOT_IMPORTED[parts[0]]
+        elif parts[0] == ENTRIES_DIR and len(parts) == 3 and _LANGUAGE_DIR.match(parts[1]):
+            reason = "translations are changed in the repository"
+        else:
+            problems.append(Problem(str(path), None,
+                                    "kb import does not read this file: entries belong in entries/*.yaml, the "
+                                    "directory in referrals.yaml (move it there or out of the folder)"))
+            continue
+        try:
+            load_yaml(path)  # a broken file anywhere stops the import, even one it leaves alone
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+            continue
+        grouped.setdefault((rel.parent.as_posix(), reason), []).append(rel.name)
+    for (folder, reason), names in grouped.items():
+        ignored.append(f"{folder}/ ({_plural(len(names), 'YAML file', 'YAML files')}: {reason})")
+    return read, sorted(ignored), problems
+
+
 def _load_folder(directory: Path) -> _Folder:
-    """Validate the folder as a whole, like `kb validate`; every problem is reported, then CommandFailed."""
+    """Validate the folder as a whole, like `kb validate`, and account for every file in it (each read or named
+    as ignored); every problem is reported, then CommandFailed."""
     if not directory.is_dir():
         _err(f"{directory}: no such folder")
         raise CommandFailed
+    _, ignored, problems = survey_folder(directory)
     try:
         knowledge, referrals = load_folder(directory)
     except KnowledgeError as exc:
-        _print_problems(exc.problems, f"nothing was imported from {directory}")
+        problems = [*exc.problems, *problems]
+    if problems:
+        _print_problems(problems, f"nothing was imported from {directory}")
         raise CommandFailed from None
+    for line in ignored:
+        print(f"ignored: {line}")
     return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
 
 
@@ -306,6 +398,10 @@ def _import_problems(
         problems.append(Problem(referrals_file, None,
                                 "aliases differ from the bundled referrals.yaml; they cannot be changed by "
                                 "import (edit knowledge/referrals.yaml in the repository)"))
+    if folder.referrals.short_codes != base_referrals.short_codes:
+        problems.append(Problem(referrals_file, None,
+                                "short_codes differ from the bundled referrals.yaml; they cannot be changed by "
+                                "import (edit knowledge/referrals.yaml in the repository, with each source)"))
     if folder.has_synonyms and dict(folder.knowledge.synonyms) != dict(baseline[0].synonyms):
         problems.append(Problem(str(folder.path / SYNONYMS_FILE), None,
                                 "synonyms differ from the bundled synonyms.yaml; they cannot be changed by "
@@ -314,6 +410,8 @@ def _import_problems(
 
 
 def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
+    """`kb import DIR --by NAME`: every changed entry and region as a published revision, all or nothing,
+    after accounting for every file in DIR; exit 1 on any problem (nothing written)."""
     author = _one_line(args.by)
     if not author:
         _err("--by needs the name of the moderator responsible for the import")
@@ -326,7 +424,7 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     baseline = load_baseline(config)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         problems = _import_problems(folder, baseline, overrides)
         if problems:
@@ -371,6 +469,8 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
 def _bundled_source(config: Config, baseline: tuple[Knowledge, ReferralDirectory], kind: str, key: str) -> str | None:
     directory = Path(config.knowledge_dir)
     knowledge, referrals = baseline
+    if kind == "example":
+        return (Path(directory.name) / "examples").as_posix() + "/" if content_of(*baseline, kind, key) else None
     if kind == "entry":
         rel = knowledge.files.get(key)
         return (Path(directory.name) / rel).as_posix() if rel else None
@@ -390,12 +490,13 @@ def _format_rows(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
+    """`kb history ID`: revision 0 (bundled) and every stored revision of an entry, region or examples key."""
     key = args.id.strip()
     kind = _kind_of(key)
     baseline = load_baseline(config)
     source = _bundled_source(config, baseline, kind, key)
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         revisions = await store.history(kind, key)
         if source is None and not revisions:
             _unknown(kind, key)
@@ -426,6 +527,7 @@ def _history_row(revision: Revision) -> tuple[str, ...]:
 
 
 def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
+    """`kb revert ID REV --by NAME`: RevisionService.revert from the command line; exit 1 when refused."""
     key = args.id.strip()
     kind = _kind_of(key)
     to_rev: int = args.rev
@@ -435,7 +537,7 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
         return EXIT_PROBLEM
     note = _one_line(args.note) if args.note else ""
 
-    async def work(store: Store) -> int:
+    async def work(store: Storage) -> int:
         service = RevisionService(config, lambda: store)
         try:
             revision = await service.revert(kind, key, to_rev, Author(CLI_AUTHOR_ID, author), note)
@@ -463,6 +565,76 @@ def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
             return EXIT_OK
         what = "the bundled YAML" if to_rev == 0 else f"revision {to_rev}"
         print(f"{_label(kind, key)}: revision {revision.rev} published with the content of {what}.")
+        return EXIT_OK
+
+    return _run_with_store(config, work)
+
+
+# -- training examples -----------------------------------------------------------------------------------
+
+
+def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
+    """`kb example LANG LABEL --add TEXT … --remove TEXT … --by NAME`: one revision of those examples, published
+    at once when review is off, else waiting for a reviewer (/kb_pending in Telegram). Prints, for each added
+    line, what people get today."""
+    author = _one_line(args.by)
+    key = example_key(args.lang.strip().lower(), args.label.strip())
+    if not author:
+        _err("--by needs the name of the moderator responsible for the change")
+        return EXIT_PROBLEM
+    if parse_example_key(key) is None:
+        _err(f"{key!r} is not a language and label: e.g. `kb example en urgent`; labels: urgent, referral, "
+             "off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:KIND")
+        return EXIT_PROBLEM
+    added = [" ".join(t.split()) for t in args.add or [] if t.strip()]
+    removed = {" ".join(t.split()) for t in args.remove or [] if t.strip()}
+    if not added and not removed:
+        _err("nothing to change: give --add TEXT and/or --remove TEXT")
+        return EXIT_PROBLEM
+    publish = not config.moderation.require_review
+
+    async def work(store: Storage) -> int:
+        service = RevisionService(config, lambda: store)
+        try:
+            knowledge, referrals = await service.effective()
+        except InvalidChange as exc:
+            _print_problems(exc.problems, "the published revisions do not form valid knowledge; repair them first "
+                                          "(kb revert or kb import)")
+            return EXIT_PROBLEM
+        current = await service.current("example", key)
+        rev, content = current if current else (0, {"lang": key[:2], "label": key[3:], "texts": []})
+        missing = sorted(removed - set(content["texts"]))
+        if missing:
+            _err(*(f"not an example of {key}: {text!r}" for text in missing))
+            return EXIT_PROBLEM
+        texts = [t for t in content["texts"] if t not in removed] + [t for t in added if t not in content["texts"]]
+        new = {**content, "texts": texts}
+        problems = example_problems(new, knowledge)
+        if problems:
+            _print_problems(problems, f"nothing was written for {key}")
+            return EXIT_PROBLEM
+        from bot.engine import Engine
+
+        lang, label = parse_example_key(key) or ("", "")
+        today = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
+        learned = await asyncio.to_thread(Engine.build, knowledge.with_examples({(lang, label): tuple(texts)}),
+                                          referrals, config.matching, config.default_region)
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        for text in added:  # the preview: the reply people get today, and once the models learn the change
+            print(f"today: {text!r} → {said(today.respond(text, None))}; "
+                  f"once learned: {said(learned.respond(text, None))}")
+        try:
+            revision = await service.propose("example", key, new, base_rev=rev,
+                                             author=Author(CLI_AUTHOR_ID, author), publish=publish)
+        except InvalidChange as exc:
+            _print_problems(exc.problems, f"nothing was written for {key}")
+            return EXIT_PROBLEM
+        state = "published (the models are retrained at the next start or publish)" if publish else \
+            "waiting for review (/kb_pending in Telegram)"
+        print(f"examples {key}: revision {revision.rev} {state}.")
         return EXIT_OK
 
     return _run_with_store(config, work)
@@ -529,7 +701,7 @@ def add_kb_commands(kb_sub: Any) -> None:
             + where
         ),
     )
-    history.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    history.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     history.set_defaults(handler=cmd_kb_history)
 
     revert = kb_sub.add_parser(
@@ -541,8 +713,24 @@ def add_kb_commands(kb_sub: Any) -> None:
             "the bundled text. The result is validated with the rest of the knowledge first.\n" + where
         ),
     )
-    revert.add_argument("id", metavar="ID", help="entry id, or region code in capitals")
+    revert.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     revert.add_argument("rev", metavar="REV", type=_revision_number, help="revision to restore (0 = bundled YAML)")
     revert.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
     revert.add_argument("--note", help="note for the new revision (default: 'revert to revision REV')")
     revert.set_defaults(handler=cmd_kb_revert)
+
+    example = kb_sub.add_parser(
+        "example",
+        help="add or remove labelled training examples (e.g. en urgent --add TEXT)",
+        formatter_class=formatter,
+        description="One revision of the training examples of LANG and LABEL, reviewed like any other change\n"
+                    "(published at once when require_review is off). History and revert take LANG.LABEL,\n"
+                    "e.g. `kb history en.urgent`.\n\n" + where,
+    )
+    example.add_argument("lang", metavar="LANG", help="two-letter language, e.g. en")
+    example.add_argument("label", metavar="LABEL",
+                         help="urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:KIND")
+    example.add_argument("--add", action="append", metavar="TEXT", help="an example to add (repeatable)")
+    example.add_argument("--remove", action="append", metavar="TEXT", help="an example to remove (repeatable)")
+    example.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
+    example.set_defaults(handler=cmd_kb_example)

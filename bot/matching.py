@@ -47,6 +47,7 @@ _CACHE_LIMIT = 50_000
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """One candidate entry for a question: its id and a score on the matcher's 0-1 scale."""
     entry_id: str
     score: float
 
@@ -241,8 +242,8 @@ class Matcher:
                 continue
             weight = self.idf[term] * confidence
             vector[term] = max(vector.get(term, 0.0), weight)
-        norm = math.sqrt(sum(w * w for w in vector.values()) + unknown)
-        return {t: w / norm for t, w in vector.items()} if norm else {}
+        length = math.sqrt(sum(w * w for w in vector.values()) + unknown)
+        return {t: w / length for t, w in vector.items()} if length else {}
 
     def _accumulate(self, postings: dict[str, tuple[np.ndarray, np.ndarray]], query: Vector, size: int) -> np.ndarray:
         rows, weights = [], []
@@ -296,9 +297,11 @@ class Matcher:
         return found[1] / 100.0 if found else 0.0
 
     def best(self, text: str, norm: str | None = None) -> Match | None:
+        """The best-ranked match for `text`, or None when nothing ranks."""
         ranked = self.rank(text, limit=1, norm=norm)
         return ranked[0] if ranked else None
 
 
 def vocabulary(matcher: Matcher) -> Iterable[str]:
+    """Every stemmed term the matcher knows (its vocabulary, for typo correction and tests)."""
     return matcher.idf.keys()

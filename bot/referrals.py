@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from bot.errors import KnowledgeError, Problem
+from bot.i18n import N_, gettext
 from bot.yamlio import LineDict, LineList, load_yaml
 
 __all__ = [
@@ -32,10 +33,12 @@ __all__ = [
     "Hotline",
     "ReferralDirectory",
     "Region",
+    "ShortCode",
     "load_referrals",
     "parse_referrals",
     "referral_block",
     "referral_card",
+    "referral_provenance",
     "validate_region_data",
 ]
 
@@ -53,15 +56,37 @@ _EU_MEMBERS_DEFAULT = (
 )
 
 _REGION_REQUIRED = ("code", "name", "emergency", "emergency_source", "verified", "confidence", "hotlines")
-_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority")
+_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "research_note",
+                    "translations")
 _HOTLINE_REQUIRED = ("name", "type", "source", "verified")
 _HOTLINE_OPTIONAL = (
     "phone", "phone_note", "phone_check", "sms", "email", "web", "hours", "languages",
-    "scope", "note", "confidence", "source_date",
+    "scope", "note", "confidence", "source_date", "research_note", "translations",
 )
 _AUTHORITY_REQUIRED = ("name", "how_to_report", "source", "verified")
-_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date")
-_TOP_KEYS = ("eu_members", "aliases", "regions")
+_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "research_note",
+                       "translations")
+# Text people read must help them act; notes about the research (what a source said, how old a list is, what
+# was not re-checked) belong in `research_note`, which only moderators see (kb validate, export, /referral_edit).
+_PEOPLE_FIELDS = ("name", "note", "phone_note", "emergency_note", "hours", "languages", "scope", "how_to_report",
+                  "sms")
+_RESEARCH_WORDS = re.compile(
+    r"\b(?:sources?\s+(?:say|says|write|writes|give|gives)|a\s+(?:19|20)\d\d\s+source|re-?checked|re-?verified|"
+    r"may\s+be\s+outdated|archived|(?:19|20)\d\d\s+list|unverified|not\s+confirmed)\b",
+    re.IGNORECASE,
+)
+# The directory's own text a person reads, translatable per language next to the English it translates
+# (`translations: {uk: {name: …, note: …}}`): the translation sits with its source and verification date, and must carry
+# exactly the English field's figures (numbers are never added or dropped by a translation).
+TRANSLATABLE = {
+    "hotline": ("name", "note", "hours", "languages", "scope", "phone_note"),
+    "authority": ("name", "how_to_report", "phone_note"),
+    "region": ("emergency_note",),
+}
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_DIGIT_RUN = re.compile(r"\d+")
+_TOP_KEYS = ("eu_members", "aliases", "short_codes", "regions")
+_SHORT_CODE_KEYS = ("region", "number", "name", "source", "quote")
 
 _CODE_RE = re.compile(r"^[A-Z]{2}$")
 _PHONE_RE = re.compile(r"^\+?[0-9(][0-9 ().\-]*[0-9]$")
@@ -77,6 +102,8 @@ _TRAFFICKING_CLAIM_RE = re.compile(r"trafficking\s+(hot|help)\s*line", re.IGNORE
 
 @dataclass(frozen=True, slots=True)
 class Hotline:
+    """One help line of a region: name, type (see HOTLINE_TYPES), phone/sms/web contacts, hours, languages, a
+    scope, a note for people, and for moderators the source URL, verification date and research note."""
     name: str
     type: str
     phone: str | None
@@ -93,14 +120,19 @@ class Hotline:
     note: str | None = None
     confidence: str | None = None  # only where it differs from the region's
     source_date: str | None = None
+    research_note: str | None = None  # for moderators only: what the sources said, what was not re-checked
+    # lang -> field -> text (see TRANSLATABLE); never hashed, compared only.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def is_trafficking_line(self) -> bool:
+        """True for a line whose type is `trafficking` (only those may be called a trafficking hotline)."""
         return self.type == "trafficking"
 
 
 @dataclass(frozen=True, slots=True)
 class Authority:
+    """Where to report in a region: name, how to report (text for people), contacts, source and verification."""
     name: str
     how_to_report: str
     phone: str | None
@@ -111,10 +143,26 @@ class Authority:
     phone_check: str | None = None
     email: str | None = None
     source_date: str | None = None
+    research_note: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ShortCode:
+    """A short number libphonenumber does not list for its region, documented by a source: the page `source`
+    (an http(s) URL) and the words `quote` read there. Only listed short codes may be shown besides numbers
+    libphonenumber validates."""
+
+    region: str
+    number: str
+    name: str
+    source: str
+    quote: str
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
+    """One region of the directory: emergency number(s), help lines, the reporting authority and provenance."""
     code: str
     name: str
     emergency: str
@@ -127,6 +175,8 @@ class Region:
     emergency_also: tuple[str, ...] = ()
     emergency_note: str | None = None
     emergency_also_source: str | None = None
+    research_note: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def primary_hotline(self) -> Hotline | None:
@@ -149,6 +199,7 @@ class Region:
 
     @property
     def emergency_numbers(self) -> tuple[str, ...]:
+        """Every dialable emergency number, the main one first; () where there is none (INTL)."""
         return (self.emergency, *self.emergency_also) if self.emergency_is_number else ()
 
 
@@ -160,6 +211,7 @@ class ReferralDirectory:
         regions: Iterable[Region],
         eu_members: Iterable[str] = (),
         aliases: Mapping[str, str] | None = None,
+        short_codes: Iterable[ShortCode] = (),
     ) -> None:
         self._by_code: dict[str, Region] = {r.code: r for r in regions}
         if INTL not in self._by_code:
@@ -167,6 +219,7 @@ class ReferralDirectory:
         self._eu_members: tuple[str, ...] = tuple(eu_members)
         self._eu = frozenset(self._eu_members)
         self._aliases: dict[str, str] = dict(aliases or {})
+        self._short_codes: tuple[ShortCode, ...] = tuple(short_codes)
 
     @staticmethod
     def _normalize(code: object) -> str | None:
@@ -216,15 +269,23 @@ class ReferralDirectory:
         return [r.code for r in self.regions()]
 
     def regions(self) -> list[Region]:
+        """Every listed region, sorted by name, INTL last."""
         return sorted(self._by_code.values(), key=lambda r: (r.code == INTL, r.name.casefold()))
 
     @property
     def eu_members(self) -> tuple[str, ...]:
+        """ISO codes of EU members: an unlisted member is served the EU region."""
         return self._eu_members
 
     @property
     def aliases(self) -> dict[str, str]:
+        """Alias -> region code (e.g. UK -> GB)."""
         return dict(self._aliases)
+
+    @property
+    def short_codes(self) -> tuple[ShortCode, ...]:
+        """Documented short codes libphonenumber does not know, each with its source."""
+        return self._short_codes
 
     def __contains__(self, code: object) -> bool:
         return self._normalize(code) in self._by_code
@@ -234,15 +295,36 @@ class ReferralDirectory:
 
     def to_data(self) -> dict[str, Any]:
         """The YAML-shaped data (plain dicts, lists and strings): parse_referrals(to_data()) round-trips."""
-        return {
+        data: dict[str, Any] = {
             "eu_members": list(self._eu_members),
             "aliases": dict(self._aliases),
-            "regions": [_region_to_data(r) for r in self._by_code.values()],
         }
+        if self._short_codes:
+            data["short_codes"] = [
+                {"region": c.region, "number": c.number, "name": c.name, "source": c.source, "quote": c.quote}
+                for c in self._short_codes
+            ]
+        data["regions"] = [_region_to_data(r) for r in self._by_code.values()]
+        return data
 
 
 def _drop_none(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return {k: v for k, v in pairs if v is not None and v != ()}
+
+
+def _translations_data(translations: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]] | None:
+    return {lang: dict(fields) for lang, fields in translations.items()} or None
+
+
+def localized(item: Hotline | Authority | Region, key: str, lang: str | None) -> str | None:
+    """A directory field as a person of `lang` reads it: its translation when the directory has one, else the
+    directory's own (English) text."""
+    if lang and lang != "en":
+        translated = item.translations.get(lang, {}).get(key)
+        if translated:
+            return translated
+    value = getattr(item, key)
+    return value if isinstance(value, str) else None
 
 
 def _hotline_to_data(h: Hotline) -> dict[str, Any]:
@@ -252,7 +334,8 @@ def _hotline_to_data(h: Hotline) -> dict[str, Any]:
             ("phone_check", h.phone_check), ("sms", h.sms), ("email", h.email), ("web", h.web),
             ("hours", h.hours), ("languages", h.languages), ("scope", h.scope), ("note", h.note),
             ("confidence", h.confidence), ("source", h.source), ("source_date", h.source_date),
-            ("verified", h.verified),
+            ("verified", h.verified), ("research_note", h.research_note),
+            ("translations", _translations_data(h.translations)),
         ]
     )
 
@@ -263,7 +346,8 @@ def _authority_to_data(a: Authority) -> dict[str, Any]:
             ("name", a.name), ("how_to_report", a.how_to_report), ("phone", a.phone),
             ("phone_note", a.phone_note), ("phone_check", a.phone_check), ("web", a.web),
             ("email", a.email), ("source", a.source), ("source_date", a.source_date),
-            ("verified", a.verified),
+            ("verified", a.verified), ("research_note", a.research_note),
+            ("translations", _translations_data(a.translations)),
         ]
     )
 
@@ -274,7 +358,8 @@ def _region_to_data(r: Region) -> dict[str, Any]:
             ("code", r.code), ("name", r.name), ("emergency", r.emergency),
             ("emergency_also", list(r.emergency_also) or None), ("emergency_note", r.emergency_note),
             ("emergency_source", r.source), ("emergency_also_source", r.emergency_also_source),
-            ("verified", r.verified), ("confidence", r.confidence),
+            ("verified", r.verified), ("confidence", r.confidence), ("research_note", r.research_note),
+            ("translations", _translations_data(r.translations)),
         ]
     )
     data["hotlines"] = [_hotline_to_data(h) for h in r.hotlines]
@@ -302,11 +387,18 @@ def _as_date_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
 class _Checker:
-    def __init__(self, file: str, eu_members: Iterable[str] | None) -> None:
+    def __init__(
+        self, file: str, eu_members: Iterable[str] | None, short_codes: Iterable[ShortCode] = ()
+    ) -> None:
         self.file = file
         self.problems: list[Problem] = []
         self.eu_members = tuple(eu_members) if eu_members is not None else tuple(_EU_MEMBERS_DEFAULT)
+        self.short_codes = frozenset((c.region, _digits(c.number)) for c in short_codes)
         self.today = date.today()
 
     def add(self, line: int | None, message: str) -> None:
@@ -318,6 +410,14 @@ class _Checker:
         for key in required:
             if key not in data or data[key] is None or data[key] == "":
                 self.add(_line(data), f"{what}: missing required field `{key}`")
+        self.text(data, "research_note", what)
+        for key in _PEOPLE_FIELDS:
+            value = data.get(key)
+            found = _RESEARCH_WORDS.search(value) if isinstance(value, str) else None
+            if found is not None:
+                self.add(_line(data, key), f"{what}: `{key}` is shown to people but reads like a research note "
+                                           f"({found.group(0)!r}); move it to "
+                                           "`research_note`, which only moderators see")
         for key in data:
             if key not in required and key not in optional:
                 self.add(_line(data, key), f"{what}: unknown field `{key}` (allowed: {', '.join(required + optional)})")
@@ -390,7 +490,9 @@ class _Checker:
     # -- numbers
 
     def _number_ok(self, number: str, regions: tuple[str, ...]) -> bool:
-        """Full numbers: libphonenumber's is_valid_number; short codes: valid/possible short number."""
+        """Full numbers: libphonenumber's is_valid_number; short numbers: libphonenumber's valid short numbers of
+        the region, or a short code listed with its source under `short_codes`. A number that is merely
+        *possible* ("12345", "000000") is refused."""
         if number.startswith("+"):
             try:
                 parsed = phonenumbers.parse(number, None)
@@ -404,9 +506,9 @@ class _Checker:
                 continue
             if phonenumbers.is_valid_number_for_region(parsed, region):
                 return True
-            if shortnumberinfo.is_valid_short_number_for_region(
-                parsed, region
-            ) or shortnumberinfo.is_possible_short_number_for_region(parsed, region):
+            if shortnumberinfo.is_valid_short_number_for_region(parsed, region):
+                return True
+            if (region, _digits(number)) in self.short_codes:
                 return True
         return False
 
@@ -440,7 +542,8 @@ class _Checker:
             return
         if not ok:
             shown = "/".join(regions) if len(regions) <= 3 else "any EU member"
-            self.add(where, f"{what}: `{key}` {number!r} is not a valid number for {shown or 'any region'}")
+            self.add(where, f"{what}: `{key}` {number!r} is not a valid number for {shown or 'any region'} "
+                            "(libphonenumber), nor a short code listed with its source under `short_codes`")
 
     def manual_check(self, data: Mapping[str, Any], what: str) -> str | None:
         value = data.get("phone_check")
@@ -454,6 +557,38 @@ class _Checker:
         return value
 
     # -- parts
+
+    def translations(self, data: Mapping[str, Any], kind: str, what: str) -> None:
+        """`translations: {lang: {field: text}}`: known languages codes, translatable fields that exist in English,
+        plain text, and exactly the English field's figures."""
+        value = data.get("translations")
+        if value is None:
+            return
+        allowed = TRANSLATABLE[kind]
+        if not isinstance(value, Mapping):
+            self.add(_line(data, "translations"), f"{what}: `translations` must map a language code to fields")
+            return
+        for lang, fields in value.items():
+            where = f"{what} ({lang})"
+            if not isinstance(lang, str) or not _LANG_RE.match(lang) or lang == "en":
+                self.add(_line(value, lang), f"{what}: translation language must be a code such as uk, got {lang!r}")
+                continue
+            if not isinstance(fields, Mapping):
+                self.add(_line(value, lang), f"{where}: must map fields ({', '.join(allowed)}) to text")
+                continue
+            for key in fields:
+                if key not in allowed:
+                    self.add(_line(fields, key), f"{where}: `{key}` is not translatable (allowed: {', '.join(allowed)})")
+                    continue
+                text = self.text(fields, key, where)
+                english = data.get(key)
+                if text is None:
+                    continue
+                if not isinstance(english, str):
+                    self.add(_line(fields, key), f"{where}: `{key}` has no English text to translate")
+                elif sorted(_DIGIT_RUN.findall(text)) != sorted(_DIGIT_RUN.findall(english)):
+                    self.add(_line(fields, key), f"{where}: `{key}` must carry exactly the English figures "
+                                                 f"({', '.join(_DIGIT_RUN.findall(english)) or 'none'})")
 
     def hotline(self, data: Any, line: int | None, regions: tuple[str, ...] | None, what: str) -> None:
         if not isinstance(data, Mapping):
@@ -484,6 +619,7 @@ class _Checker:
         self.confidence(data, what)
         self.verified(data, what)
         self.source_date(data, what)
+        self.translations(data, "hotline", what)
 
     def authority(self, data: Any, line: int | None, regions: tuple[str, ...] | None, what: str) -> None:
         if not isinstance(data, Mapping):
@@ -500,6 +636,7 @@ class _Checker:
         self.email(data, what)
         self.verified(data, what)
         self.source_date(data, what)
+        self.translations(data, "authority", what)
 
     def region(self, data: Any, line: int | None) -> str | None:
         """Check one region; returns its code when the code itself is usable."""
@@ -531,6 +668,7 @@ class _Checker:
 
         for key in ("name", "emergency_note"):
             self.text(data, key, what)
+        self.translations(data, "region", what)
         self.confidence(data, what)
         self.verified(data, what)
         for key in ("emergency_source", "emergency_also_source"):
@@ -569,17 +707,56 @@ class _Checker:
 
 
 def validate_region_data(
-    data: dict, file: str = "<input>", *, eu_members: Iterable[str] | None = None
+    data: dict[str, Any], file: str = "<input>", *, eu_members: Iterable[str] | None = None,
+    short_codes: Iterable[ShortCode] = (),
 ) -> list[Problem]:
-    """Every problem with one region's dict (the rules load_referrals applies)."""
-    checker = _Checker(file, eu_members)
+    """Every problem with one region's dict (the rules load_referrals applies); `short_codes` are the directory's
+    documented short codes (a short number not listed there must be one libphonenumber validates)."""
+    checker = _Checker(file, eu_members, short_codes)
     checker.region(data, _line(data))
     return checker.problems
 
 
-def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str, ...]]:
+def _short_codes(data: Mapping[str, Any], top: _Checker) -> list[ShortCode]:
+    """The `short_codes` list: each item a region code, the number, the service's name, a source URL, a quote."""
+    items = data.get("short_codes")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        top.add(_line(data, "short_codes"), "`short_codes` must be a list of {region, number, name, source, quote}")
+        return []
+    found: list[ShortCode] = []
+    for i, item in enumerate(items):
+        where = _item_line(items, i)
+        if not isinstance(item, Mapping):
+            top.add(where, "short_codes: each item needs region, number, name, source and quote")
+            continue
+        what = f"short code {item.get('number')!r} ({item.get('region')})"
+        for key in item:
+            if key not in _SHORT_CODE_KEYS:
+                top.add(_line(item, key), f"{what}: unknown field `{key}` (allowed: {', '.join(_SHORT_CODE_KEYS)})")
+        values = {key: item.get(key) for key in _SHORT_CODE_KEYS}
+        missing = [key for key, value in values.items() if not isinstance(value, str) or not value.strip()]
+        if missing:
+            top.add(where, f"{what}: needs {', '.join(missing)} (quoted text)")
+            continue
+        region, number = str(values["region"]), str(values["number"]).strip()
+        if region not in COUNTRY_CODES:
+            top.add(_line(item, "region"), f"{what}: `region` must be an ISO 3166-1 alpha-2 code")
+        elif not _PHONE_RE.match(number) or number.startswith("+") or len(_digits(number)) > 8:
+            top.add(_line(item, "number"), f"{what}: `number` must be one short number (at most 8 digits)")
+        else:
+            top.url(item, "source", what)
+            found.append(ShortCode(region, number, str(values["name"]).strip(), str(values["source"]).strip(),
+                                   str(values["quote"]).strip()))
+    return found
+
+
+def _validate_directory(
+    data: Any, file: str
+) -> tuple[list[Problem], tuple[str, ...], tuple[ShortCode, ...]]:
     if not isinstance(data, Mapping):
-        return [Problem(file, _line(data), "top level must be a mapping with eu_members, aliases, regions")], ()
+        return [Problem(file, _line(data), "top level must be a mapping with eu_members, aliases, regions")], (), ()
     top = _Checker(file, None)
     for key in data:
         if key not in _TOP_KEYS:
@@ -599,7 +776,8 @@ def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str,
             else:
                 eu_members.append(member)
 
-    checker = _Checker(file, eu_members or None)
+    short_codes = _short_codes(data, top)
+    checker = _Checker(file, eu_members or None, short_codes)
     checker.problems = top.problems
     regions = data.get("regions")
     codes: dict[str, int | None] = {}
@@ -633,7 +811,7 @@ def _validate_directory(data: Any, file: str) -> tuple[list[Problem], tuple[str,
                     checker.add(where, f"alias {alias} is also a listed region code")
                 if not isinstance(target, str) or not (target in codes or target in COUNTRY_CODES):
                     checker.add(where, f"alias {alias!r} points to {target!r}, which is neither listed nor an ISO code")
-    return checker.problems, tuple(eu_members)
+    return checker.problems, tuple(eu_members), tuple(short_codes)
 
 
 # --------------------------------------------------------------------------- building
@@ -644,6 +822,10 @@ def _opt(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
+def _build_translations(d: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    return {lang: {k: v.strip() for k, v in fields.items()} for lang, fields in (d.get("translations") or {}).items()}
+
+
 def _build_hotline(d: Mapping[str, Any]) -> Hotline:
     return Hotline(
         name=d["name"].strip(), type=d["type"], phone=_opt(d, "phone"), sms=_opt(d, "sms"),
@@ -651,6 +833,7 @@ def _build_hotline(d: Mapping[str, Any]) -> Hotline:
         source=d["source"], verified=_as_date_text(d["verified"]), phone_note=_opt(d, "phone_note"),
         phone_check=_opt(d, "phone_check"), email=_opt(d, "email"), scope=_opt(d, "scope"),
         note=_opt(d, "note"), confidence=_opt(d, "confidence"), source_date=_opt(d, "source_date"),
+        research_note=_opt(d, "research_note"), translations=_build_translations(d),
     )
 
 
@@ -659,7 +842,8 @@ def _build_authority(d: Mapping[str, Any]) -> Authority:
         name=d["name"].strip(), how_to_report=d["how_to_report"].strip(), phone=_opt(d, "phone"),
         web=_opt(d, "web"), source=d["source"], verified=_as_date_text(d["verified"]),
         phone_note=_opt(d, "phone_note"), phone_check=_opt(d, "phone_check"), email=_opt(d, "email"),
-        source_date=_opt(d, "source_date"),
+        source_date=_opt(d, "source_date"), research_note=_opt(d, "research_note"),
+        translations=_build_translations(d),
     )
 
 
@@ -673,18 +857,20 @@ def _build_region(d: Mapping[str, Any]) -> Region:
         source=d["emergency_source"], verified=_as_date_text(d["verified"]), confidence=d["confidence"],
         emergency_also=tuple(n.strip() for n in d.get("emergency_also") or ()),
         emergency_note=_opt(d, "emergency_note"), emergency_also_source=_opt(d, "emergency_also_source"),
+        research_note=_opt(d, "research_note"), translations=_build_translations(d),
     )
 
 
 def parse_referrals(data: Any, file: str) -> ReferralDirectory:
     """Validate already-parsed data and build the directory; KnowledgeError lists every problem."""
-    problems, eu_members = _validate_directory(data, file)
+    problems, eu_members, short_codes = _validate_directory(data, file)
     if problems:
         raise KnowledgeError(problems)
     return ReferralDirectory(
         (_build_region(r) for r in data["regions"]),
         eu_members=eu_members,
         aliases={str(k): v for k, v in (data.get("aliases") or {}).items()},
+        short_codes=short_codes,
     )
 
 
@@ -709,20 +895,42 @@ def _domain(url: str) -> str:
     return host.removeprefix("www.").removeprefix("m.")
 
 
-def _sms_text(sms: str) -> str:
-    return f"text {sms}" if sms[:1].isdigit() or sms[:1] in "+(" else sms
+def _sms_text(sms: str, lang: str | None = None) -> str:
+    return gettext(lang, N_("text {number}")).format(number=sms) if sms[:1].isdigit() or sms[:1] in "+(" else sms
 
 
-def _join_or(numbers: tuple[str, ...]) -> str:
+def _join_or(numbers: tuple[str, ...], lang: str | None = None) -> str:
     if len(numbers) <= 1:
         return "".join(numbers)
-    return f"{', '.join(numbers[:-1])} or {numbers[-1]}"
+    return gettext(lang, N_("{numbers} or {last}")).format(numbers=", ".join(numbers[:-1]), last=numbers[-1])
 
 
-def _danger_line(region: Region) -> str:
+def region_name(region: Region, lang: str | None = None) -> str:
+    """The region's name in `lang`: CLDR's country name (Babel) for a country, the catalogue for EU and INTL,
+    the directory's English name otherwise."""
+    if not lang or lang == "en":
+        return region.name
+    if region.code == INTL:
+        return gettext(lang, N_("International"))
+    if region.code == EU:
+        return gettext(lang, N_("European Union – other member states"))
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(lang).territories.get(region.code)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return str(name) if name else region.name
+
+
+def _danger_line(region: Region, lang: str | None = None) -> str:
     if not region.emergency_is_number:
-        return "**In danger right now? Call your local emergency number** (112 or 911 work in many countries)."
-    return f"**In danger right now? Call {_join_or(region.emergency_numbers)}.**"
+        return gettext(lang, N_(
+            "**In danger right now? Call your local emergency number** (112 or 911 work in many countries)."
+        ))
+    return gettext(lang, N_("**In danger right now? Call {numbers}.**")).format(
+        numbers=_join_or(region.emergency_numbers, lang)
+    )
 
 
 def _short_hours(hours: str | None, limit: int = 32) -> str | None:
@@ -738,17 +946,19 @@ def _first_sentence(text: str) -> str:
     return match.group(1) if match else text
 
 
-def _report_line(region: Region, primary: Hotline | None) -> str | None:
+def _report_line(region: Region, primary: Hotline | None, lang: str | None = None) -> str | None:
     a = region.authority
     if a is None or region.code == INTL:
         return None
+    report = gettext(lang, N_("Report: {how}"))
+    name = localized(a, "name", lang)
     if a.phone and not (primary and primary.phone == a.phone):
-        return f"Report: {a.name}, {a.phone}"
+        return report.format(how=f"{name}, {a.phone}")
     if a.web and not (primary and primary.web == a.web):
-        return f"Report: {a.name}, {_short_url(a.web, 40)}"
+        return report.format(how=f"{name}, {_short_url(a.web, 40)}")
     if a.email:
-        return f"Report: {a.name}, {a.email}"
-    return f"Report: {_first_sentence(a.how_to_report)}"
+        return report.format(how=f"{name}, {a.email}")
+    return report.format(how=_first_sentence(localized(a, "how_to_report", lang) or a.how_to_report))
 
 
 def child_line(region: Region) -> Hotline | None:
@@ -759,89 +969,108 @@ def child_line(region: Region) -> Hotline | None:
     return None
 
 
-def referral_block(region: Region, for_minor: bool = False) -> str:
+def referral_block(region: Region, for_minor: bool = False, lang: str | None = None) -> str:
     """The compact block under every reply: emergency first, the main line, how to report, region.
-    `for_minor` adds the child helpline, for a young person (or about one) in danger."""
-    lines = [_danger_line(region)]
+    `for_minor` adds the child helpline, for a young person (or about one) in danger. Labels are in `lang`
+    (the catalogue); names, numbers and notes are the directory's own."""
+    lines = [_danger_line(region, lang)]
     h = region.primary_hotline
     child = child_line(region) if for_minor else None
     if h is not None:
+        h_name = localized(h, "name", lang)
         if h.phone:
-            parts = [f"{h.name}: {h.phone}"]
+            parts = [f"{h_name}: {h.phone}"]
             if h.sms:
-                parts.append(_sms_text(h.sms))
-            hours = _short_hours(h.hours)
+                parts.append(_sms_text(h.sms, lang))
+            hours = _short_hours(localized(h, "hours", lang))
             if hours:
                 parts.append(hours)
             lines.append(" · ".join(parts))
         elif h.web:
-            lead = "Find your country's hotline" if region.code == INTL else h.name
-            name = f": {h.name}, " if region.code == INTL else ": "
-            lines.append(f"{lead}{name}{_short_url(h.web)}")
+            if region.code == INTL:
+                lines.append(gettext(lang, N_("Find your country's hotline: {name}, {web}")).format(
+                    name=h_name, web=_short_url(h.web)))
+            else:
+                lines.append(f"{h_name}: {_short_url(h.web)}")
         elif h.sms:
-            lines.append(f"{h.name}: {_sms_text(h.sms)}")
+            lines.append(f"{h_name}: {_sms_text(h.sms, lang)}")
     if child is not None and child is not h:
         contact = [child.phone] if child.phone else [_short_url(child.web)] if child.web else []
         if child.sms:
-            contact.append(_sms_text(child.sms))
-        lines.append(f"Under 18: {child.name}: {' · '.join(contact)}")
-    report = _report_line(region, h)
+            contact.append(_sms_text(child.sms, lang))
+        lines.append(gettext(lang, N_("Under 18: {name}: {contact}")).format(
+            name=localized(child, "name", lang), contact=" · ".join(contact)))
+    report = _report_line(region, h, lang)
     if report:
         lines.append(report)
-    lines.append(f"(Region: {region.name})")
+    lines.append(gettext(lang, N_("(Region: {name})")).format(name=region_name(region, lang)))
     return "\n".join(lines)
 
 
-def _hotline_card(h: Hotline) -> str:
-    head = f"• **{h.name}**"
+def _hotline_card(h: Hotline, lang: str | None = None) -> str:
+    head = f"• **{localized(h, 'name', lang)}**"
     if h.scope:
-        head += f" ({h.scope})"
+        head += f" ({localized(h, 'scope', lang)})"
+    phone_note = localized(h, "phone_note", lang)
     contact = []
     if h.phone:
-        contact.append(f"{h.phone} ({h.phone_note})" if h.phone_note else h.phone)
-    elif h.phone_note:
-        contact.append(h.phone_note)
+        contact.append(f"{h.phone} ({phone_note})" if phone_note else h.phone)
+    elif phone_note:
+        contact.append(phone_note)
     if h.sms:
-        contact.append(_sms_text(h.sms))
+        contact.append(_sms_text(h.sms, lang))
     if h.email:
         contact.append(h.email)
     if h.web:
         contact.append(_short_url(h.web))
     lines = [f"{head}: {' · '.join(contact)}" if contact else head]
-    details = [x for x in (h.hours, h.languages, h.note) if x]
+    details = [x for x in (localized(h, k, lang) for k in ("hours", "languages", "note")) if x]
     if details:
         lines.append("  " + " · ".join(details))
     return "\n".join(lines)
 
 
-def referral_card(region: Region) -> str:
-    """The full card for /hotline: emergency, every line with all its contacts, how to report, provenance."""
-    out = [f"**Where to get help: {region.name}**", _danger_line(region)]
+def referral_card(region: Region, lang: str | None = None) -> str:
+    """The full card for /hotline: emergency, every line with all its contacts, how to report. Only what helps
+    people act: provenance and research notes are for moderators (`referral_provenance`). Labels in `lang`; the
+    directory's text in `lang` where it has a translation."""
+    out = [gettext(lang, N_("**Where to get help: {region}**")).format(region=region_name(region, lang)),
+           _danger_line(region, lang)]
     if region.emergency_note:
-        out.append(region.emergency_note)
+        out.append(localized(region, "emergency_note", lang) or region.emergency_note)
     out.append("")
-    out.extend(_hotline_card(h) for h in region.hotlines)
+    out.extend(_hotline_card(h, lang) for h in region.hotlines)
     a = region.authority
     if a is not None:
+        a_note = localized(a, "phone_note", lang)
         contact = []
         if a.phone:
-            contact.append(f"{a.phone} ({a.phone_note})" if a.phone_note else a.phone)
-        elif a.phone_note:
-            contact.append(a.phone_note)
+            contact.append(f"{a.phone} ({a_note})" if a_note else a.phone)
+        elif a_note:
+            contact.append(a_note)
         if a.email:
             contact.append(a.email)
         if a.web:
             contact.append(_short_url(a.web))
         out.append("")
-        out.append(f"**Report:** {a.name}" + (f": {' · '.join(contact)}" if contact else ""))
-        out.append(a.how_to_report)
+        out.append(gettext(lang, N_("**Report:** {name}")).format(name=localized(a, "name", lang))
+                   + (f": {' · '.join(contact)}" if contact else ""))
+        out.append(localized(a, "how_to_report", lang) or a.how_to_report)
+    return "\n".join(out)
+
+
+def referral_provenance(region: Region) -> str:
+    """For moderators, never people: when the region was verified, from which sources, how sure, and every
+    research note. Light markup, several lines."""
+    a = region.authority
     domains: list[str] = []
     for url in [*(h.source for h in region.hotlines), *([a.source] if a else []), region.source]:
         d = _domain(url)
         if d and d not in domains:
             domains.append(d)
-    shown = ", ".join(domains[:3]) + (f" +{len(domains) - 3} more" if len(domains) > 3 else "")
-    caveat = " Fewer sources for this region: double-check if you can." if region.confidence != "high" else ""
-    out.append("")
-    out.append(f"Verified {region.verified} from archived copies of {shown}.{caveat}")
-    return "\n".join(out)
+    lines = [f"**Provenance**: verified {region.verified} from archived copies of {', '.join(domains)}; "
+             f"confidence {region.confidence}."]
+    notes = [(region.name, region.research_note), *((h.name, h.research_note) for h in region.hotlines),
+             *([(a.name, a.research_note)] if a else [])]
+    lines += [f"• {name}: {note}" for name, note in notes if note]
+    return "\n".join(lines)

@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, check_default_region
+from bot.config import Config, check_default_region, database_url
 from bot.engine import Engine, load_folder
-from bot.errors import KnowledgeError
+from bot.errors import KnowledgeError, Problem
 from bot.knowledge import Knowledge, check_entry_data, check_knowledge, entry_from_data
 from bot.referrals import ReferralDirectory, parse_referrals
-from bot.store import Store, StoreUnavailable
+from bot.storage import Storage, open_storage
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ def apply_overrides(
     if problems:
         raise KnowledgeError(problems)
     merged = knowledge.with_entries(entries) if entries else knowledge
+    example_overrides = overrides.get("example", {})
+    if example_overrides:
+        merged, found = _with_examples(merged, example_overrides)
+        problems.extend(found)
     problems.extend(check_knowledge((e, "effective knowledge", None) for e in merged.entries.values()))
     region_overrides = overrides.get("region", {})
     if region_overrides:
@@ -51,18 +56,49 @@ def apply_overrides(
     return merged, referrals
 
 
-async def open_store(config: Config) -> Store | None:
+def _with_examples(knowledge: Knowledge, overrides: dict[str, dict[str, Any]]) -> tuple[Knowledge, list[Problem]]:
+    """The knowledge with the examples of some (lang, label) replaced by published revisions, and the problems of
+    the examples as a whole (the rules of kb validate: known entries, no repeats across labels, …)."""
+    from bot.examples import _Line, check_examples
+    from bot.kb.content import parse_example_key
+    from bot.text import normalize
+
+    problems: list[Problem] = []
+    replaced: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key, content in overrides.items():
+        parsed = parse_example_key(key)
+        texts = content.get("texts") if isinstance(content, dict) else None
+        if parsed is None or not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            problems.append(Problem(f"revision of examples '{key}'", None, "not a list of example lines"))
+            continue
+        replaced[parsed] = tuple(t.strip() for t in texts)
+    merged = knowledge.with_examples(replaced)
+    lines = [_Line(lang, label, text, f"examples {lang}.{label}", None)
+             for (lang, label), texts in merged.examples.items() for text in texts]
+    questions = {normalize(q): e.id for e in merged.entries.values() for q in e.questions}
+    problems.extend(check_examples(lines, merged.entries, questions))
+    return merged, problems
+
+
+async def open_store(config: Config) -> Storage | None:
     """Open the database; a missing or corrupt file must not stop awarebot, so report loudly and go on without."""
-    store = Store(config.database_path)
+    store, _ = await open_store_or_retry(config)
+    return store
+
+
+async def open_store_or_retry(config: Config) -> tuple[Storage | None, Storage | None]:
+    """(open store, None), or (None, store to retry) when a database server is unreachable now (the knowledge
+    sync opens it once it answers), or (None, None) when the database is unusable (a corrupt SQLite file)."""
+    store = open_storage(database_url(config))
     try:
         await store.open()
     except StoreUnavailable as exc:
         log.error("DATABASE UNAVAILABLE, serving the bundled knowledge only: %s", exc)
-        return None
-    return store
+        return None, (store if store.shared else None)
+    return store, None
 
 
-async def load_engine(config: Config, store: Store | None, version: int = 0) -> Engine:
+async def load_engine(config: Config, store: Storage | None, version: int = 0) -> Engine:
     """The engine to serve: baseline plus published revisions. Broken baseline raises; broken revisions are
     logged loudly and the baseline is served instead of half of them."""
     knowledge, referrals = load_baseline(config)

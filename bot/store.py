@@ -25,6 +25,7 @@ column (a possible leak of user text) cannot slip in unnoticed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -43,7 +44,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-KINDS: frozenset[str] = frozenset({"entry", "region"})
+# entry: an entry id; region: an ISO code; example: "<lang>.<label>" of labelled training examples (bot/examples.py).
+KINDS: frozenset[str] = frozenset({"entry", "region", "example"})
+# The content of one revision: plain JSON-shaped data (dicts, lists, strings, numbers), stored as JSON text.
+Content = dict[str, Any]
 EVENTS: frozenset[str] = frozenset({"served", "fallback", "urgent", "referral"})
 
 # Keys and entry ids are curated identifiers ("what-is-trafficking", "DE", "US-CA"). The pattern has
@@ -66,6 +70,14 @@ class StoreBusy(Exception):
     """A write (or read) still found the database locked after all retries."""
 
 
+class StoreDown(Exception):
+    """The database server cannot be reached right now (PostgreSQL stopped, restarting or unreachable).
+
+    Raised mid-run by a server-backed store; the bot keeps answering from the knowledge it has and refuses
+    moderators' edits until the server is back (the store reconnects by itself).
+    """
+
+
 class NotFound(Exception):
     """No revision with that id / number."""
 
@@ -73,7 +85,7 @@ class NotFound(Exception):
 class Conflict(Exception):
     """The revision the moderator edited is no longer the published one."""
 
-    def __init__(self, kind: str, key: str, current_rev: int, current_content: dict | None) -> None:
+    def __init__(self, kind: str, key: str, current_rev: int, current_content: Content | None) -> None:
         self.kind = kind
         self.key = key
         self.current_rev = current_rev
@@ -85,6 +97,7 @@ class Conflict(Exception):
 
 
 class RevisionStatus(StrEnum):
+    """Where a revision is: waiting for review, published, or rejected (withdrawn included)."""
     PENDING = "pending"
     PUBLISHED = "published"
     REJECTED = "rejected"
@@ -92,12 +105,14 @@ class RevisionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Revision:
+    """One stored revision: kind ('entry', 'region', 'example'), key, its number (rev, per key from 1), the
+    revision it was made from, the full content, who wrote and reviewed it and when (ISO timestamps, UTC)."""
     id: int
     kind: str  # "entry" | "region"
     key: str
     rev: int
     base_rev: int
-    content: dict
+    content: Content  # the YAML-shaped content of the entry, region or examples
     author_id: int
     author_name: str
     created_at: str
@@ -158,6 +173,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (day, entry_id)
         ) WITHOUT ROWID
         """,
+    ),
+    # v3: a third kind of revision, labelled training examples ("example", key "<lang>.<label>"). SQLite cannot
+    # change a CHECK constraint, so the table is rebuilt with the same columns, rows and index.
+    (
+        """
+        CREATE TABLE revisions_v3 (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region', 'example')),
+            key         TEXT    NOT NULL CHECK (key <> ''),
+            rev         INTEGER NOT NULL CHECK (rev >= 1),
+            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
+            content     TEXT    NOT NULL,
+            author_id   INTEGER NOT NULL,
+            author_name TEXT    NOT NULL,
+            created_at  TEXT    NOT NULL,
+            note        TEXT    NOT NULL DEFAULT '',
+            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
+            reviewed_by TEXT,
+            reviewed_at TEXT,
+            reviewer_id INTEGER,
+            review_note TEXT    NOT NULL DEFAULT '',
+            UNIQUE (kind, key, rev)
+        )
+        """,
+        """
+        INSERT INTO revisions_v3 (id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+                                  status, reviewed_by, reviewed_at, reviewer_id, review_note)
+        SELECT id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+               status, reviewed_by, reviewed_at, reviewer_id, review_note FROM revisions
+        """,
+        "DROP TABLE revisions",
+        "ALTER TABLE revisions_v3 RENAME TO revisions",
+        "CREATE INDEX revisions_by_status ON revisions (status, id)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -306,7 +354,7 @@ class Store:
             await conn.execute("PRAGMA synchronous = FULL")  # a committed edit survives power loss
             for version in range(1, len(MIGRATIONS) + 1):
                 try:
-                    await self._retrying(lambda v=version: self._migrate_to(conn, v))
+                    await self._retrying(functools.partial(self._migrate_to, conn, version))
                 except sqlite3.Error as exc:  # a lock that never cleared arrives as StoreBusy
                     raise StoreUnavailable(
                         f"{where}: migration to schema version {version} failed ({exc}); "
@@ -340,11 +388,21 @@ class Store:
             raise StoreUnavailable(f"{self.path}: the database file was removed or replaced while awarebot ran")
 
     async def close(self) -> None:
+        """Close the database connection (idempotent)."""
         if self._conn is None:
             return
         conn, self._conn = self._conn, None
         async with self._lock:
             await conn.close()
+
+    @property
+    def shared(self) -> bool:
+        """False: a SQLite file is one machine's; other processes on it are seen by `published_version` polls."""
+        return False
+
+    async def listen(self, callback: Callable[[], None]) -> bool:
+        """SQLite has no push channel: always False (callers poll `published_version`)."""
+        return False
 
     async def _check(self, conn: Conn) -> None:
         """Read-only checks: is this a healthy awarebot database this code understands?"""
@@ -381,11 +439,11 @@ class Store:
 
     @staticmethod
     async def _user_version(conn: Conn) -> int:
-        rows = await conn.execute_fetchall("PRAGMA user_version")
+        rows = list(await conn.execute_fetchall("PRAGMA user_version"))
         return int(rows[0][0])
 
     async def _enable_wal(self, conn: Conn) -> None:
-        rows = await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+        rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
         mode = str(rows[0][0]).lower()
         if mode != "wal":
             raise StoreUnavailable(f"{self.path}: cannot switch to WAL (journal mode {mode})")
@@ -468,7 +526,7 @@ class Store:
 
     @staticmethod
     async def _fetch_one(conn: Conn, sql: str, params: Iterable[Any]) -> sqlite3.Row | None:
-        rows = await conn.execute_fetchall(sql, tuple(params))
+        rows = list(await conn.execute_fetchall(sql, tuple(params)))
         return rows[0] if rows else None
 
     async def _head(self, conn: Conn, kind: str, key: str) -> sqlite3.Row | None:
@@ -482,7 +540,7 @@ class Store:
             (kind, key),
         )
 
-    async def _head_rev(self, conn: Conn, kind: str, key: str) -> tuple[int, dict | None]:
+    async def _head_rev(self, conn: Conn, kind: str, key: str) -> tuple[int, Content | None]:
         row = await self._head(conn, kind, key)
         if row is None:
             return 0, None
@@ -502,7 +560,7 @@ class Store:
         *,
         kind: str,
         key: str,
-        content: dict,
+        content: Content,
         base_rev: int,
         author_id: int,
         author_name: str,
@@ -535,7 +593,7 @@ class Store:
         self,
         kind: str,
         key: str,
-        content: dict,
+        content: Content,
         *,
         base_rev: int,
         author_id: int,
@@ -618,7 +676,7 @@ class Store:
         key: str,
         to_rev: int,
         *,
-        baseline_content: dict | None,
+        baseline_content: Content | None,
         author_id: int,
         author_name: str,
         note: str = "",
@@ -682,6 +740,7 @@ class Store:
         return await self._transaction(work, write=False)
 
     async def get_revision(self, revision_id: int) -> Revision:
+        """The revision with database id `revision_id`; raises NotFound."""
         return await self._transaction(lambda conn: self._get(conn, revision_id), write=False)
 
     async def published_head(self, kind: str, key: str) -> Revision | None:
@@ -693,10 +752,11 @@ class Store:
 
         return await self._transaction(work, write=False)
 
-    async def effective_overrides(self) -> dict[str, dict[str, dict]]:
-        """{"entry": {key: content}, "region": {key: content}}: latest published per key."""
+    async def effective_overrides(self) -> dict[str, dict[str, Content]]:
+        """{"entry": {key: content}, "region": {key: content}[, "example": {key: content}]}: the latest published
+        revision per key."""
 
-        async def work(conn: Conn) -> dict[str, dict[str, dict]]:
+        async def work(conn: Conn) -> dict[str, dict[str, Content]]:
             rows = await conn.execute_fetchall(
                 """
                 SELECT r.kind, r.key, r.content FROM revisions AS r
@@ -706,16 +766,26 @@ class Store:
                 ORDER BY r.kind, r.key
                 """
             )
-            result: dict[str, dict[str, dict]] = {kind: {} for kind in sorted(KINDS)}
+            # "entry" and "region" are always there; "example" only once such a revision was published.
+            result: dict[str, dict[str, Content]] = {"entry": {}, "region": {}}
             for row in rows:
-                result[row["kind"]][row["key"]] = json.loads(row["content"])
+                result.setdefault(row["kind"], {})[row["key"]] = json.loads(row["content"])
             return result
+
+        return await self._transaction(work, write=False)
+
+    async def published_version(self) -> int:
+        """How many revisions were ever published (published rows are never unpublished, so this only grows)."""
+
+        async def work(conn: Conn) -> int:
+            row = await self._fetch_one(conn, "SELECT COUNT(*) FROM revisions WHERE status = 'published'", ())
+            return int(row[0]) if row else 0
 
         return await self._transaction(work, write=False)
 
     async def import_revisions(
         self,
-        items: list[tuple[str, str, dict]],
+        items: list[tuple[str, str, Content]],
         *,
         author_id: int,
         author_name: str,

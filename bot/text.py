@@ -103,10 +103,12 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    """The Snowball (English) stem of one lower-case word."""
     return _stemmer.stemWord(word)
 
 
 def is_latin_word(word: str) -> bool:
+    """True when `word` holds only a-z and digits (folded text; where English stemming applies)."""
     return all("a" <= ch <= "z" or ch.isdigit() for ch in word)
 
 

@@ -1,4 +1,9 @@
-"""YAML loading that remembers line numbers, so every error can name file and line."""
+"""YAML loading that remembers line numbers, so every error can name file and line.
+
+Parsing uses libyaml's C loader when PyYAML was built with it (`yaml.CSafeLoader`, about ten times faster than the
+pure-Python SafeLoader), with the same safe constructors plus line tracking; syntax errors are placed where the
+mistake is (an unclosed quote or bracket is reported on the line that opened it, not where YAML gave up).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ class LineDict(dict[str, Any]):
     key_lines: dict[str, int]
 
     def line_of(self, key: str) -> int:
+        """The 1-based line of `key`, or of the mapping itself when the key is absent."""
         return self.key_lines.get(key, self.line)
 
 
@@ -27,8 +33,12 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader (C when available) whose mappings and sequences remember their lines."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -66,15 +76,49 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
 
 
+def _unclosed_quote(text: str, problem_line: int) -> int | None:
+    """The 1-based line where a quoted text that runs on to `problem_line` was opened, if there is one.
+
+    Quoted values in the knowledge never span lines (long text uses `|` blocks), so a quoted scalar that does is a
+    quote left open: YAML reads on to the next quote character and fails there, often many lines later.
+    """
+    opened: int | None = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
+                if token.end_mark.line > token.start_mark.line and token.end_mark.line + 1 >= problem_line - 1:
+                    opened = token.start_mark.line + 1
+    except yaml.YAMLError:
+        pass
+    return opened
+
+
+def _syntax_problem(text: str, file: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """One Problem at the line where the mistake is, saying what it is and where YAML noticed it."""
+    problem_line = exc.problem_mark.line + 1 if exc.problem_mark else None
+    context_line = exc.context_mark.line + 1 if exc.context_mark else None
+    reason = exc.problem or str(exc)
+    context = exc.context or ""
+    if "quoted scalar" in context and context_line is not None:
+        return Problem(file, context_line, f"invalid YAML: a quote opened on this line is never closed ({reason})")
+    if context.startswith("while parsing a flow") and context_line is not None and context_line != problem_line:
+        return Problem(file, context_line, f"invalid YAML: a [ or {{ opened on this line is not closed where "
+                                           f"expected (YAML noticed at line {problem_line}: {reason})")
+    if problem_line is not None:
+        opened = _unclosed_quote(text, problem_line)
+        if opened is not None and opened < problem_line:
+            return Problem(file, opened, f"invalid YAML: a quote opened on this line is not closed on it (YAML read "
+                                         f"on to line {problem_line} and failed there: {reason})")
+    return Problem(file, problem_line or context_line, f"invalid YAML: {reason}")
+
+
 def parse_yaml(text: str, file: str) -> Any:
-    """Parse YAML text; a syntax error becomes a KnowledgeError naming file and line."""
+    """Parse YAML text with line tracking; a syntax error becomes a KnowledgeError with exactly one Problem, at the
+    line of the mistake (file and 1-based line)."""
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        reason = exc.problem or str(exc)
-        raise KnowledgeError([Problem(file, line, f"invalid YAML: {reason}")]) from None
+        raise KnowledgeError([_syntax_problem(text, file, exc)]) from None
     except yaml.YAMLError as exc:
         raise KnowledgeError([Problem(file, None, f"invalid YAML: {exc}")]) from None
 
@@ -89,9 +133,10 @@ def load_yaml(path: Path) -> Any:
 
 
 def dump_yaml(data: Any) -> str:
-    """Readable YAML for export: block style, key order kept, long text as literal blocks."""
+    """Readable YAML for export: block style, key order kept, long text as literal blocks. Written by libyaml's C
+    emitter when available (the same text as the pure-Python one, about six times faster)."""
 
-    class _Dumper(yaml.SafeDumper):
+    class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
         pass
 
     def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

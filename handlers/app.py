@@ -19,6 +19,9 @@ from bot import service
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
+from bot.i18n import N_, gettext, languages, load_catalogues
+from bot.store import StoreBusy, StoreDown
+from bot.sync import KnowledgeSync
 from handlers import chats as chat_events
 from handlers import (
     conversation,
@@ -28,15 +31,24 @@ from handlers import (
     feedback,
     forget,
     inline,
+    language,
     logprivacy,
     moderation,
     region,
     topics,
 )
-from handlers.delivery import ChatOrderedProcessor, ConfirmingQueue, LedgerBot, PatientRateLimiter, UpdateLedger
+from handlers.delivery import (
+    ChatOrderedProcessor,
+    ConfirmingQueue,
+    LedgerBot,
+    PatientRateLimiter,
+    SharedCapRateLimiter,
+    UpdateLedger,
+)
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
+from handlers.sharedstate import SharedChatProcessor
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +65,16 @@ awarebot needs a Telegram bot token to run on Telegram. To get one:
 To try awarebot without Telegram: awarebot chat"""
 
 COMMANDS = (
-    ("start", "What awarebot is, and choose your region"),
-    ("topics", "Browse topics"),
-    ("hotline", "Emergency numbers and hotlines"),
-    ("region", "Choose your region for local numbers"),
-    ("privacy", "What is kept, and how to remove this chat"),
-    ("forget", "Delete this conversation"),
-    ("exit", "Leave now: delete this chat at once"),
-    ("discreet", "Silent replies that can't be forwarded"),
-    ("help", "How to use awarebot"),
+    ("start", N_("What awarebot is, and choose your region")),
+    ("topics", N_("Browse topics")),
+    ("hotline", N_("Emergency numbers and hotlines")),
+    ("region", N_("Choose your region for local numbers")),
+    ("language", N_("Choose your language")),
+    ("privacy", N_("What is kept, and how to remove this chat")),
+    ("forget", N_("Delete this conversation")),
+    ("exit", N_("Leave now: delete this chat at once")),
+    ("discreet", N_("Silent replies that can't be forwarded")),
+    ("help", N_("How to use awarebot")),
 )
 # Edited messages and channel posts are never asked for (and ignored by the handlers' filters too).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -77,7 +90,10 @@ CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
-FEATURES = (chat_events, forget, discreet, moderation, feedback, conversation, topics, region, inline, fallback, errors)
+FEATURES = (
+    chat_events, forget, discreet, moderation, feedback, conversation, topics, region, language, inline, fallback,
+    errors,
+)
 
 
 def build_application(
@@ -88,12 +104,15 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     store: Any | None = None,
     chats: ChatStates | None = None,
-    rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
+    rate_limiter: BaseRateLimiter | None = None,
     open_store: bool = False,
+    shared_chats: Any | None = None,
 ) -> App:
     """The bot, fully wired. `request`s default to retrying HTTPX clients; `open_store` makes the application
-    open the database in post_init (engine reloaded with published revisions) and close it at shutdown."""
+    open the database in post_init (engine reloaded with published revisions) and close it at shutdown.
+    `shared_chats` (bot.sharedchats.SharedChats over `chats`): several workers share the chat memory in Redis."""
     logprivacy.install(config.telegram.token)
+    load_catalogues()  # a skipped catalogue build fails here, loudly, rather than on someone's message
     # Opt in to PTB's timedelta time periods (22.2+): with the old int form every flood limit warns.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     telegram = config.telegram
@@ -117,7 +136,10 @@ def build_application(
         .application_class(BoundedApplication)
         .bot(bot)
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES))
+        .concurrent_updates(
+            ChatOrderedProcessor(ledger, max_running=CONCURRENT_UPDATES) if shared_chats is None
+            else SharedChatProcessor(ledger, shared_chats, max_running=CONCURRENT_UPDATES)
+        )
         .update_queue(ConfirmingQueue(ledger))
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -125,13 +147,17 @@ def build_application(
     )
     app: App = builder.build()
     chats = chats if chats is not None else ChatStates()
-    install_deps(app.bot_data, BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store))
+    if shared_chats is not None and shared_chats.chats is not chats:
+        raise ValueError("shared_chats must be built over the same ChatStates as `chats`")
+    deps = BotDeps(live=live, config=config, chats=chats, store=store, owns_store=open_store)
+    deps.sync = KnowledgeSync(config, live, lambda: deps.store)
+    install_deps(app.bot_data, deps)
     for feature in FEATURES:
         feature.register(app)
     return app
 
 
-class BoundedApplication(Application):  # type: ignore[type-arg]
+class BoundedApplication(Application):
     """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
     and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
     awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a
@@ -146,10 +172,26 @@ async def _post_init(app: App) -> None:
     """At start: the command menu, and the database when the application owns it."""
     deps = deps_of(app.bot_data)
     if deps.owns_store and deps.store is None:
-        deps.store = await service.open_store(deps.config)
-        deps.live.swap(await service.load_engine(deps.config, deps.store, version=deps.live.current.version))
+        deps.store, retry = await service.open_store_or_retry(deps.config)
+        assert deps.sync is not None
+        if retry is not None:  # a database server that is down now: the sync opens it when it answers
+            deps.sync.retry_open(retry, lambda store: setattr(deps, "store", store))
+        if deps.store is not None:
+            try:
+                await deps.sync.refresh(force=True, first=True)
+            except (StoreDown, StoreBusy):
+                log.error("DATABASE UNREACHABLE at start: serving the bundled knowledge until it answers")
+        # Publishes by other workers (LISTEN/NOTIFY) and the periodic version check; stopped in post_shutdown.
+        deps.sync.start()
+    if deps.health is not None:
+        await deps.health.start()
     try:
+        # The default menu (English), then one per language_code: Telegram shows each person their language's.
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        for lang in languages():
+            if lang != "en":
+                commands = [BotCommand(name, gettext(lang, text)) for name, text in COMMANDS]
+                await app.bot.set_my_commands(commands, language_code=lang)
     except TelegramError as exc:  # a missing menu must not keep the hotline offline
         log.warning("could not set the command menu: %s", type(exc).__name__)
     await moderation.post_init(app, COMMANDS)  # moderators' own menus; warns them when the database is down
@@ -165,6 +207,19 @@ async def _post_stop(app: App) -> None:
 
 async def _post_shutdown(app: App) -> None:
     deps = deps_of(app.bot_data)
+    if deps.health is not None:
+        await deps.health.stop()
+    queue = app.update_queue
+    if isinstance(queue, ConfirmingQueue) and queue.shared is not None:
+        await queue.shared.close()
+    limiter = app.bot.rate_limiter
+    if isinstance(limiter, SharedCapRateLimiter):
+        await limiter.cap.close()
+    processor = app.update_processor
+    if isinstance(processor, SharedChatProcessor):
+        await processor.shared.close()
+    if deps.owns_store and deps.sync is not None:
+        await deps.sync.stop()
     if deps.owns_store and deps.store is not None:
         await deps.store.close()
 
@@ -224,6 +279,11 @@ async def check_bot_api(
     return None
 
 
+def bot_id(token: str) -> str:
+    """The bot's numeric id, the part of the token before the colon (public: it is the bot's user id)."""
+    return token.split(":", 1)[0] if token.split(":", 1)[0].isdigit() else "bot"
+
+
 def run_bot(config: Config) -> int:
     """Serve until SIGINT/SIGTERM; updates being answered are finished first. Returns an exit code."""
     telegram = config.telegram
@@ -248,12 +308,43 @@ def run_bot(config: Config) -> int:
     if problem is not None:
         log.error(problem)
         return 1
-    app = build_application(config, LiveEngine(engine), open_store=True)
+    limiter = None
+    if config.state_url.startswith("redis") and telegram.max_messages_per_second > 0:
+        # Several workers: Telegram's bulk limit counts the bot's messages, not one process's.
+        from bot.shared import SharedSendCap
+
+        cap = SharedSendCap(config.state_url, telegram.max_messages_per_second,
+                            name=f"awarebot:{bot_id(telegram.token)}:send")
+        limiter = SharedCapRateLimiter(cap, overall_max_rate=telegram.max_messages_per_second)
+    chats = ChatStates()
+    shared_chats = None
+    if config.state_url.startswith("redis"):
+        # Several workers: region, discreet flag and message ids follow the chat to whichever worker gets it.
+        from bot.sharedchats import SharedChats
+
+        shared_chats = SharedChats.from_url(config.state_url, chats, secret=telegram.token,
+                                            prefix=f"awarebot:{bot_id(telegram.token)}:chat:")
+    app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter, chats=chats,
+                            shared_chats=shared_chats)
+    hook = telegram.webhook
+    if telegram.mode == "webhook" and hook.health_port:
+        from bot.shared import connect
+        from handlers.health import HealthServer
+
+        deps = deps_of(app.bot_data)
+        deps.health = HealthServer(deps, listen=hook.listen, port=hook.health_port,
+                                   redis=connect(config.state_url) if config.state_url.startswith("redis") else None)
     try:
         if telegram.mode == "webhook":
             hook = telegram.webhook
             if isinstance(app.update_queue, ConfirmingQueue):
                 app.update_queue.waiting = True  # answer Telegram only once the update was handled
+                if config.state_url.startswith("redis"):  # several workers: a redelivered update answered once
+                    from bot.shared import SharedUpdates
+
+                    app.update_queue.shared = SharedUpdates.from_url(config.state_url, claim_ttl=hook.claim_seconds)
+                    # Update ids are numbered per bot: two bots sharing one Redis must not skip each other's.
+                    app.update_queue.shared.prefix = f"awarebot:{bot_id(telegram.token)}:update:"
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,

@@ -17,9 +17,11 @@ from telegram.ext import CallbackQueryHandler
 log = logging.getLogger(__name__)
 
 
-async def acknowledge(query: CallbackQuery, text: str | None = None) -> bool:
+async def acknowledge(query: CallbackQuery | None, text: str | None = None) -> bool:
     """Answer the tap (stops the button's spinner; `text` shows as a toast). False when Telegram refused or could
-    not be reached: logged as a kind, and the caller carries on with the content."""
+    not be reached (or there is no query): logged as a kind, and the caller carries on with the content."""
+    if query is None:
+        return False
     try:
         await query.answer(text)
     except TelegramError as exc:

@@ -248,6 +248,9 @@ class ConfirmingQueue(asyncio.Queue[object]):
         super().__init__()
         self.ledger = ledger
         self.waiting = False  # set by run_bot in webhook mode; polling puts must not wait
+        # Several workers (state_url = redis://…): claims on update ids shared by all of them (bot.shared), so an
+        # update Telegram redelivers to another worker is answered once. None: this process only.
+        self.shared: Any | None = None
 
     async def put(self, item: object) -> None:
         if not self.waiting or not isinstance(item, Update):
@@ -255,8 +258,15 @@ class ConfirmingQueue(asyncio.Queue[object]):
             return
         update_id = item.update_id
         if not self.ledger.seen(update_id):
+            if self.shared is not None and not await self.shared.claim(update_id):
+                self.ledger.skip(update_id)  # another worker answered it: remember, answer Telegram 200
+                return
             self.ledger.begin(update_id)
             await super().put(item)
+            await self.ledger.handled(update_id)
+            if self.shared is not None:
+                await self.shared.done(update_id)
+            return
         await self.ledger.handled(update_id)
 
 
@@ -267,7 +277,8 @@ class PatientRateLimiter(AIORateLimiter):
 
     def __init__(self, *args: Any, deadline: float = FLOOD_DEADLINE, min_wait: float = 0.1,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any) -> None:
-        super().__init__(*args, max_retries=0, **kwargs)
+        kwargs["max_retries"] = 0  # this class retries flood replies itself, until `deadline`
+        super().__init__(*args, **kwargs)
         self.deadline = deadline
         self.min_wait = min_wait
         self._sleep = sleep
@@ -308,3 +319,26 @@ class PatientRateLimiter(AIORateLimiter):
                     await self._sleep(seconds)
                 finally:
                     self._retry_after_event.set()
+
+
+class SharedCapRateLimiter(PatientRateLimiter):
+    """PatientRateLimiter whose bulk cap is shared by every worker (bot.shared.SharedSendCap, Redis + `limits`):
+    each request to a chat first takes one slot of the common window, then goes through this worker's own
+    python-telegram-bot limits (per-group cap, flood waits), which stay in force if Redis goes away."""
+
+    def __init__(self, cap: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cap = cap
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if data.get("chat_id") is not None:  # what Telegram's bulk limit counts (AIORateLimiter's rule too)
+            await self.cap.acquire()
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

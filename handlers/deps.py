@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.chatstate import ChatStates
 from bot.config import Config
 from bot.engine import LiveEngine
+from bot.sync import KnowledgeSync
 from handlers.counting import CountBuffer
 
 _KEY = "deps"
@@ -26,6 +27,10 @@ class BotDeps:
     store: Any | None = None
     # True when the application opens the store in post_init and closes it at shutdown (run_bot).
     owns_store: bool = False
+    # Rebuilds the live engine after a publish here or on another worker (built with the application).
+    sync: KnowledgeSync | None = None
+    # GET /healthz (handlers.health.HealthServer) in webhook mode with a health_port; started in post_init.
+    health: Any | None = None
     # Usage counts and votes on their way to the store (never on the reply path).
     counts: CountBuffer = field(init=False)
 
@@ -65,7 +70,7 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict
 
 CONTEXT_TYPES = ContextTypes(context=Context)
 # The application as build_application makes it (what each feature's `register(app)` receives).
-App = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+App = Application[Any, Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 
 def install(bot_data: dict[Any, Any], deps: BotDeps) -> None:

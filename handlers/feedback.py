@@ -14,17 +14,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application
 
-from bot.usage import stats_event
+from bot.i18n import N_, gettext
 from bot.replies import Reply, ReplyKind
-from handlers.buttons import ButtonHandler, ID, exact, acknowledge
+from bot.usage import stats_event
+from handlers.buttons import ID, ButtonHandler, acknowledge, exact
 from handlers.deps import Context
 
 log = logging.getLogger(__name__)
 
 UP, DOWN = "v:u:", "v:d:"
 PREFIX = "v:"
-UP_LABEL, DOWN_LABEL = "👍 Helpful", "👎 Not really"
-THANKS = "Thank you. Only the vote is counted, not who sent it."
+UP_LABEL, DOWN_LABEL = N_("👍 Helpful"), N_("👎 Not really")
+THANKS = N_("Thank you. Only the vote is counted, not who sent it.")
 
 
 def vote_row(context: Context, reply: Reply) -> list[InlineKeyboardButton] | None:
@@ -34,7 +35,8 @@ def vote_row(context: Context, reply: Reply) -> list[InlineKeyboardButton] | Non
     up, down = f"{UP}{reply.entry_id}", f"{DOWN}{reply.entry_id}"
     if len(up.encode()) > 64:
         return None
-    return [InlineKeyboardButton(UP_LABEL, callback_data=up), InlineKeyboardButton(DOWN_LABEL, callback_data=down)]
+    return [InlineKeyboardButton(gettext(reply.lang, UP_LABEL), callback_data=up),
+            InlineKeyboardButton(gettext(reply.lang, DOWN_LABEL), callback_data=down)]
 
 
 def with_votes(context: Context, reply: Reply, markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
@@ -73,11 +75,13 @@ async def vote(update: Update, context: Context) -> None:
             await store.record_vote(entry_id, up)
 
         context.deps.counts.add(write)
-    await acknowledge(query, THANKS)
+    from handlers.render import chat_lang
+
+    await acknowledge(query, gettext(chat_lang(context, update), THANKS))
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [
-            [b for b in row if not (b.callback_data or "").startswith(PREFIX)]
+            [b for b in row if not str(b.callback_data or "").startswith(PREFIX)]
             for row in message.reply_markup.inline_keyboard
         ]
         kept = [row for row in rows if row]
@@ -88,5 +92,5 @@ async def vote(update: Update, context: Context) -> None:
                 raise
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     app.add_handler(ButtonHandler(vote, f"(?:{exact(UP)}|{exact(DOWN)}){ID}"))

@@ -29,10 +29,15 @@ from typing import Any, ParamSpec
 
 from bot.config import Config, Moderator, Role
 from bot.engine import Engine, LiveEngine
+from bot.errors import KnowledgeError
 from bot.kb.content import (
     Content,
     entry_problems,
+    example_key,
+    example_problems,
     flatten,
+    label,
+    parse_example_key,
     partial_entry,
     problem_messages,
     region_problems,
@@ -52,11 +57,13 @@ from bot.kb.revisions import (
     SelfApproval,
     UnknownItem,
 )
-from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
+from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge
 from bot.markup import literal
-from bot.referrals import ReferralDirectory
+from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreUnavailable
+from bot.storage import Storage
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, StoreBusy, StoreDown, StoreUnavailable
+from bot.sync import KnowledgeSync
 from bot.text import ascii_number, normalize
 
 log = logging.getLogger(__name__)
@@ -93,6 +100,11 @@ UNAVAILABLE = (
     "answering from the bundled knowledge only. People are still answered, with their hotline. Please tell "
     "whoever runs the server (the log says what is wrong)."
 )
+DATABASE_DOWN = (
+    "⚠️ **Editing is paused: the database cannot be reached right now.** Nothing was changed. People are still "
+    "answered from the knowledge already loaded, with their hotline. awarebot reconnects by itself: please try "
+    "again in a minute, and tell whoever runs the server if it lasts."
+)
 STARTUP_UNAVAILABLE = (
     "⚠️ **awarebot started without its moderation database.** It is answering from the bundled knowledge, so "
     "published edits are not shown and editing is unavailable until the database is fixed (see the server log)."
@@ -124,6 +136,20 @@ PHRASE_USAGE = (
     + TIMEOUT_NOTE
 )
 PHRASE_AGAIN = "Send + phrasing to add or - phrasing to remove."
+EXAMPLES_USAGE = (
+    "**Training examples {key}** (revision {rev}): messages the models learn should be treated as **{label}**.\n"
+    "{texts}\n\nSend `+ example` to add one (written for the purpose, never a real person's message), or "
+    "`- example` (or `- number`) to remove one. " + TIMEOUT_NOTE
+)
+EXAMPLES_NEED = (
+    "Which examples? /kb_examples LANG LABEL, e.g. /kb_examples en urgent + he has my passport and i can't leave. "
+    "Labels: urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:greeting…"
+)
+EXAMPLES_READY = (
+    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Preview**, reply today → once learned:\n{today}\n"
+    "The models are retrained when this is published. {how}\nSend more + or - lines to change it again."
+)
+EXAMPLES_AGAIN = "Send + example to add or - example to remove."
 PHRASE_READY = (
     "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
 )
@@ -163,6 +189,7 @@ NOT_SAVED = (
 NOT_SAVED_REASONS = {
     "StoreUnavailable": "the database file is missing or unusable",
     "StoreBusy": "the database is locked by another program",
+    "StoreDown": "the database server is unreachable",
 }
 NOT_SAVED_OTHER = "the database refused the write"
 SUBMITTED = "📝 Submitted as revision {rev} of {what}. A reviewer will look at it; you'll get a message."
@@ -188,6 +215,7 @@ class ModerationError(Exception):
 
 
 class Step(StrEnum):
+    """Where a draft is: which text or button the moderator's next message answers."""
     ANSWER = "answer"  # /kb_edit and the new-entry answer
     PHRASES = "phrases"
     ID = "id"
@@ -204,8 +232,10 @@ class Step(StrEnum):
 
 
 class Flow(StrEnum):
+    """Which kind of change a draft is: an answer, phrasings, examples, a new entry or a region."""
     EDIT = "edit"
     PHRASE = "phrase"
+    EXAMPLES = "examples"
     NEW = "new"
     REGION = "region"
 
@@ -225,18 +255,22 @@ class Draft:
 
     @property
     def what(self) -> str:
-        return f"entry '{self.key}'" if self.kind == "entry" else f"region {self.key}"
+        """How the item is named to moderators: "entry 'x'", "region GB" or "examples en.urgent"."""
+        return label(self.kind, self.key)
 
     def replace(self, content: dict[str, Any]) -> Draft:
+        """The same draft with new `content` (drafts are never mutated, so a preview stays what was shown)."""
         return dataclasses.replace(self, content=content)
 
 
 @dataclass(slots=True)
 class Session:
+    """One moderator's draft in progress: the flow, the step, the draft and what it started from."""
     flow: Flow
     step: Step
     draft: Draft
     field: str | None = None  # /referral_edit: the field being changed
+    before: dict[str, Any] | None = None  # /kb_examples: the content the draft started from
     before_field: dict[str, Any] | None = None  # region content before the field change (to undo a step)
     touched: float = 0.0
 
@@ -268,6 +302,7 @@ class Sessions:
         self._sessions: dict[int, Session] = {}
 
     def get(self, user_id: int) -> Session | None:
+        """The moderator's session, or None when there is none or it expired (then it is dropped)."""
         session = self._sessions.get(user_id)
         if session is not None and self._clock() - session.touched > self.ttl:
             del self._sessions[user_id]
@@ -275,11 +310,13 @@ class Sessions:
         return session
 
     def put(self, user_id: int, session: Session) -> Session:
+        """Store `session` for the moderator and restart its timeout; returns it."""
         session.touched = self._clock()
         self._sessions[user_id] = session
         return session
 
     def drop(self, user_id: int) -> bool:
+        """Forget the moderator's session; True when there was one."""
         return self._sessions.pop(user_id, None) is not None
 
     def awaiting_text(self, user_id: int) -> bool:
@@ -300,6 +337,8 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
             return await method(*args, **kwargs)
         except ModerationError as exc:
             return Say(str(exc))
+        except (StoreDown, StoreBusy):  # a database server went away (or a file stayed locked): refuse clearly
+            return Say(DATABASE_DOWN)
 
     return wrapper
 
@@ -308,6 +347,7 @@ def _answers(method: Callable[P, Awaitable[Say]]) -> Callable[P, Awaitable[Say]]
 
 
 def bullet_list(items: list[str]) -> str:
+    """Items as '• item' lines."""
     return "\n".join(f"• {item}" for item in items)
 
 
@@ -332,6 +372,7 @@ def change_phrasings(questions: list[str], line: str) -> list[str]:
 
 
 def numbered(items: list[str]) -> str:
+    """Items as '1. item' lines."""
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
 
 
@@ -378,6 +419,11 @@ def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], st
 
 def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """What a revision changes, for the reviewer: lists as +/- lines, the answer in full, other fields old → new."""
+    if kind == "example":
+        before, after = list((old or {}).get("texts") or []), list(new.get("texts") or [])
+        changes = [f"+ example: {t}" for t in after if t not in before]
+        changes += [f"− example: {t}" for t in before if t not in after]
+        return "\n".join(changes) or "No change."
     if old is None:
         entry = partial_entry(new) if kind == "entry" else None
         if entry is not None:
@@ -399,10 +445,10 @@ def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) 
         if str(old.get("answer", "")).strip() != str(new.get("answer", "")).strip():
             lines.append(f"New answer:\n{str(new.get('answer', '')).strip()}")
         return "\n".join(lines) or "No change."
-    before, after = flatten(old), flatten(new)
-    for path in [*after, *(p for p in before if p not in after)]:
-        if before.get(path) != after.get(path):
-            lines.append(f"{path}: {before.get(path, '—')} → {after.get(path, '—')}")
+    old_leaves, new_leaves = flatten(old), flatten(new)
+    for path in [*new_leaves, *(p for p in old_leaves if p not in new_leaves)]:
+        if old_leaves.get(path) != new_leaves.get(path):
+            lines.append(f"{path}: {old_leaves.get(path, '—')} → {new_leaves.get(path, '—')}")
     return "\n".join(lines) or "No change."
 
 
@@ -461,28 +507,33 @@ class Moderation:
         self,
         config: Config,
         live: LiveEngine,
-        store: Callable[[], Store | None],
+        store: Callable[[], Storage | None],
         *,
         sessions: Sessions | None = None,
         today: Callable[[], date] = date.today,
+        sync: KnowledgeSync | None = None,
     ) -> None:
         self.config = config
         self.live = live
         self._store = store
         self.sessions = sessions or Sessions()
         self._today = today
-        # Every write goes through the one revision service the command line uses too.
-        self.revisions = RevisionService(config, store, live, today=today)
+        # Every write goes through the one revision service the command line uses too; its rebuilds go through
+        # the application's knowledge sync (which also brings in other workers' publishes).
+        self.revisions = RevisionService(config, store, live, today=today, sync=sync)
 
     # -- who ---------------------------------------------------------------------------------------------------
 
     def moderator(self, user_id: int) -> Moderator | None:
+        """The configured moderator with Telegram user id `user_id`, or None."""
         return next((m for m in self.config.moderation.moderators if m.id == user_id), None)
 
     def is_moderator(self, user_id: int) -> bool:
+        """True when `user_id` is a configured moderator (editor or reviewer)."""
         return self.moderator(user_id) is not None
 
     def is_reviewer(self, user_id: int) -> bool:
+        """True when `user_id` is a configured reviewer."""
         return self.config.moderation.role_of(user_id) is Role.REVIEWER
 
     @property
@@ -499,7 +550,7 @@ class Moderation:
             raise ModerationError(NOT_REVIEWER.format(what=reviewer))
         return moderator
 
-    def _require_store(self) -> Store:
+    def _require_store(self) -> Storage:
         try:
             return self.revisions.store()
         except NoDatabase:
@@ -552,30 +603,48 @@ class Moderation:
             raise ModerationError(UNKNOWN_REGION.format(code=code, codes=", ".join(regions)))
         return Draft("region", code, 0, regions[code])
 
+    async def _example_draft(self, key: str) -> Draft:
+        parsed = parse_example_key(key)
+        if parsed is None:
+            raise ModerationError(EXAMPLES_NEED)
+        if parsed[1].startswith(("answer:", "near_miss:")) and \
+                parsed[1].split(":", 1)[1] not in self.live.current.knowledge.entries:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(parsed[1].split(":", 1)[1], 60)))
+        self._require_store()
+        current = await self.revisions.current("example", key)
+        if current is None:  # a (language, label) without examples yet
+            return Draft("example", key, 0, {"lang": parsed[0], "label": parsed[1], "texts": []})
+        return Draft("example", key, current[0], current[1])
+
     async def _draft_of(self, kind: str, key: str) -> Draft:
+        if kind == "example":
+            return await self._example_draft(key)
         return await (self._entry_draft(key) if kind == "entry" else self._region_draft(key))
 
     def _kind_of(self, key: str) -> str:
-        """History and revert take an entry id or a region code (entry ids win: they are lower case)."""
+        """History and revert take an entry id, a region code or an examples key (entry ids win: lower case)."""
         key = key.strip()
         if key in self.live.current.knowledge.entries:
             return "entry"
+        if parse_example_key(key):
+            return "example"
         return "region" if REGION_KEY.match(key.upper()) else "entry"
 
     # -- previews ----------------------------------------------------------------------------------------------
 
-    async def preview(self, draft: Draft, region: str | None) -> Reply:
-        """The draft exactly as people will see it, from a throwaway engine (the live one is not touched)."""
+    async def preview(self, draft: Draft, region: str | None) -> Reply | None:
+        """The draft exactly as people will see it, from a throwaway engine (the live one is not touched); None for
+        examples, which change what the models learn, not a card (their preview is what people get today)."""
         current = self.live.current
+        if draft.kind == "example":
+            return None
         if draft.kind == "region":
-            # Knowledge is unchanged, so the live matcher still fits it.
+            # Knowledge is unchanged, so the live models still fit it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
             return engine.hotline_reply(draft.key)
         entry = partial_entry(draft.content)
-        engine = await asyncio.to_thread(
-            Engine.build, current.knowledge.with_entries({entry.id: entry}), current.referrals,
-            current.matching, current.default_region, current.version,
-        )
+        # The card needs the entry and the referrals only: the live models serve the preview (no retraining).
+        engine = dataclasses.replace(current, knowledge=current.knowledge.with_entries({entry.id: entry}))
         return engine.entry_reply(entry.id, region)
 
     async def _ready(self, session: Session, region: str | None) -> Say:
@@ -586,6 +655,8 @@ class Moderation:
         if session.flow is Flow.PHRASE:
             questions = numbered(list(draft.content["questions"]))
             return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
+        if session.flow is Flow.EXAMPLES:
+            return Say(await self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
             return Say(
                 REGION_READY.format(how=how),
@@ -598,6 +669,7 @@ class Moderation:
 
     @_answers
     async def menu(self, user_id: int) -> Say:
+        """/kb: the moderator's role, whether review is on, what waits, and every command."""
         moderator = self._require(user_id)
         review = "on: every change waits for another reviewer" if not self.publishes_directly() else "off"
         lines = [f"**Moderation** — {moderator.name}, {moderator.role}. Review is {review}."]
@@ -610,9 +682,10 @@ class Moderation:
         lines += [
             "",
             "/kb_list [word] — browse or search entries",
-            "/kb_show ID — an entry and its phrasings",
+            "/kb_show ID [LANG] — an entry and its phrasings (LANG: its translation, as people of that language see it)",
             "/kb_edit ID — change an answer",
             "/kb_phrase ID + text (or - text) — add or remove a phrasing",
+            "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
             "/kb_new — a new entry, step by step",
             "/referral_edit CC — a region's numbers",
             "/kb_history ID — revisions, with author and time",
@@ -626,7 +699,9 @@ class Moderation:
         return Say("\n".join(lines))
 
     @_answers
-    async def show(self, user_id: int, entry_id: str, region: str | None) -> Say:
+    async def show(self, user_id: int, entry_id: str, region: str | None, lang: str = "") -> Say:
+        """/kb_show ID [LANG]: the entry as people see it (preview; in LANG: as a person of that language sees it),
+        then its id, revision, phrasings (in LANG: the translation's) and links."""
         self._require(user_id)
         engine = self.live.current
         entry = engine.knowledge.get(entry_id)
@@ -634,6 +709,8 @@ class Moderation:
             raise ModerationError(NEED_ID)
         if entry is None:
             raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
+        if lang and lang != "en":
+            return self._show_translation(entry, lang.lower(), region)
         store = self._store()
         head = await store.published_head("entry", entry_id) if store is not None else None
         rev = head.rev if head is not None else 0
@@ -646,8 +723,27 @@ class Moderation:
         )
         return Say(body, preview=engine.entry_reply(entry_id, region))
 
+    def _show_translation(self, entry: Entry, lang: str, region: str | None) -> Say:
+        engine = self.live.current
+        if lang not in engine.languages():
+            raise ModerationError(f"No language '{_short(lang, 10)}'. Languages: {', '.join(engine.languages())}.")
+        translated = engine.knowledge.translation(entry.id, lang)
+        preview = engine.entry_reply(entry.id, region, lang)
+        if translated is None:
+            body = (f"↑ **{entry.title}** — id {entry.id} has no {lang} translation yet: people writing in {lang} "
+                    f"get the English answer with one line saying so (preview above).")
+            return Say(body, preview=preview)
+        stale = " — **older than the English entry** (/kb_stale)" if translated.source_reviewed < entry.reviewed else ""
+        body = (
+            f"↑ **{translated.title}** — id {entry.id} in {lang} · reviewed {translated.reviewed} · follows the "
+            f"English of {translated.source_reviewed or '?'}{stale}\n"
+            f"**Phrasings** ({len(translated.questions)}):\n{numbered(list(translated.questions))}"
+        )
+        return Say(body, preview=preview)
+
     @_answers
     async def list_entries(self, user_id: int, word: str = "", page: int = 0) -> Say:
+        """/kb_list [word]: entries (all, or mentioning the word) as buttons, a page at a time."""
         self._require(user_id)
         if len(word.encode()) > MAX_SEARCH_BYTES:
             raise ModerationError("Search with one shorter word, e.g. /kb_list border.")
@@ -670,6 +766,7 @@ class Moderation:
 
     @_answers
     async def start_edit(self, user_id: int, entry_id: str, region: str | None) -> Say:
+        """/kb_edit ID: show the answer as people see it and wait for the new answer."""
         self._require(user_id)
         draft = await self._entry_draft(entry_id)
         self.sessions.put(user_id, Session(Flow.EDIT, Step.ANSWER, draft))
@@ -694,7 +791,62 @@ class Moderation:
         )
 
     @_answers
+    async def start_examples(self, user_id: int, lang: str, example_label: str, change: str,
+                             region: str | None) -> Say:
+        """`/kb_examples en urgent` lists those examples and waits for +/- lines; with `+ text` it goes straight on.
+        The same draft, preview, review and revert as answers; publishing retrains the models."""
+        self._require(user_id)
+        if not lang.strip() or not example_label.strip():
+            raise ModerationError(EXAMPLES_NEED)
+        draft = await self._example_draft(example_key(lang.strip().lower(), example_label.strip()))
+        session = self.sessions.put(user_id, Session(Flow.EXAMPLES, Step.PHRASES, draft, before=draft.content))
+        if change.strip():
+            return await self._example_lines(session, change, region)
+        return Say(
+            EXAMPLES_USAGE.format(key=draft.key, rev=draft.base_rev, label=draft.content["label"],
+                                  texts=numbered(list(draft.content["texts"])) or "(none yet)"),
+            (Button("Cancel", CANCEL),),
+        )
+
+    async def _example_lines(self, session: Session, text: str, region: str | None) -> Say:
+        texts = list(session.draft.content["texts"])
+        for line in (part for part in text.splitlines() if part.strip()):
+            try:
+                texts = change_phrasings(texts, line)
+            except ModerationError as exc:
+                return Say(FIX.format(problems=bullet_list([str(exc)]), again=EXAMPLES_AGAIN),
+                           (Button("Cancel", CANCEL),))
+        content = {**session.draft.content, "texts": texts}
+        problems = example_problems(content, self.live.current.knowledge)
+        if problems:
+            return Say(FIX.format(problems=bullet_list(problems), again=EXAMPLES_AGAIN), (Button("Cancel", CANCEL),))
+        session.draft = session.draft.replace(content)
+        return await self._ready(session, region)
+
+    async def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
+        """The examples after the change and, for each added one, the reply people get today and the one they
+        would get once the models learn it (from a throwaway engine trained off the event loop; publishing the
+        same content reuses those models)."""
+        texts = list(session.draft.content["texts"])
+        before = set((session.before or {}).get("texts", []))
+        current = self.live.current
+        key = (session.draft.content["lang"], session.draft.content["label"])
+        after = await asyncio.to_thread(
+            Engine.build, current.knowledge.with_examples({key: tuple(texts)}), current.referrals,
+            current.matching, current.default_region, current.version,
+        )
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        today = [f"• {_short(text, 60)}: {said(current.respond(text, region))} → {said(after.respond(text, region))}"
+                 for text in texts if text not in before]
+        return EXAMPLES_READY.format(key=session.draft.key, n=len(texts), texts=numbered(texts),
+                                     today="\n".join(today) or "• (only removals)", how=how)
+
+    @_answers
     async def start_new(self, user_id: int) -> Say:
+        """/kb_new: a new entry, one field per step (id, title, category, questions, answer, …)."""
         self._require(user_id)
         self._require_store()
         draft = Draft("entry", "", 0, {}, is_new=True)
@@ -703,6 +855,7 @@ class Moderation:
 
     @_answers
     async def start_region(self, user_id: int, code: str, region: str | None) -> Say:
+        """/referral_edit CC: the region's card, its provenance and a button per editable field."""
         self._require(user_id)
         draft = await self._region_draft(code)
         self.sessions.put(user_id, Session(Flow.REGION, Step.FIELD, draft))
@@ -710,14 +863,20 @@ class Moderation:
 
     async def _field_menu(self, draft: Draft, region: str | None) -> Say:
         buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(draft.content))
+        try:
+            shown = with_region(self.live.current.referrals, draft.content).get(draft.key)
+        except KnowledgeError:
+            shown = self.live.current.referrals.get(draft.key)
         return Say(
-            REGION_PROMPT.format(name=draft.content.get("name", draft.key), rev=draft.base_rev),
+            REGION_PROMPT.format(name=draft.content.get("name", draft.key), rev=draft.base_rev)
+            + "\n" + referral_provenance(shown),
             (*buttons, Button("Cancel", CANCEL)),
             preview=await self.preview(draft, region),
         )
 
     @_answers
     async def cancel(self, user_id: int) -> Say:
+        """/kb_cancel: drop the draft in progress; nothing is changed."""
         self._require(user_id)
         self.sessions.drop(user_id)
         return Say(CANCELLED)
@@ -737,6 +896,8 @@ class Moderation:
             return await self._answer_text(session, text, region)
         if flow is Flow.PHRASE:
             return await self._phrase_lines(session, text, region)
+        if flow is Flow.EXAMPLES:
+            return await self._example_lines(session, text, region)
         if flow is Flow.REGION:
             return await self._region_text(session, text, region)
         if step is Step.ANSWER or step is Step.CONFIRM:
@@ -916,7 +1077,7 @@ class Moderation:
             return await self._conflict(moderator.id, session, conflict, region)
         except InvalidChange as exc:
             raise ModerationError(_invalid(exc, "Nothing was published.")) from None
-        except (StoreUnavailable, StoreBusy, sqlite3.Error, OSError) as exc:
+        except (StoreUnavailable, StoreDown, StoreBusy, sqlite3.Error, OSError) as exc:
             kind = type(exc).__name__
             log.error("moderation: %s %s not saved (%s)", draft.kind, draft.key, kind)
             reason = NOT_SAVED_REASONS.get(kind, NOT_SAVED_OTHER)
@@ -938,14 +1099,17 @@ class Moderation:
             body = NEW_TAKEN.format(id=newer.key, rev=conflict.current_rev)
             return Say(body, preview=await self.preview(newer, region))
         session.draft = newer
-        redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.REGION: CONFLICT_REDO_REGION}.get(
-            session.flow, CONFLICT_REDO_ENTRY
-        )
-        session.step = {Flow.PHRASE: Step.PHRASES, Flow.REGION: Step.FIELD}.get(session.flow, Step.ANSWER)
+        redo = {Flow.PHRASE: CONFLICT_REDO_PHRASE, Flow.EXAMPLES: CONFLICT_REDO_PHRASE,
+                Flow.REGION: CONFLICT_REDO_REGION}.get(session.flow, CONFLICT_REDO_ENTRY)
+        session.step = {Flow.PHRASE: Step.PHRASES, Flow.EXAMPLES: Step.PHRASES, Flow.REGION: Step.FIELD}.get(
+            session.flow, Step.ANSWER)
+        session.before = newer.content
         body = CONFLICT.format(what=newer.what, rev=conflict.current_rev, redo=redo)
         buttons: tuple[Button, ...] = (Button("Cancel", CANCEL),)
         if session.flow is Flow.PHRASE:
             body += "\nPhrasings now:\n" + numbered(list(newer.content["questions"]))
+        if session.flow is Flow.EXAMPLES:
+            body += "\nExamples now:\n" + numbered(list(newer.content["texts"]))
         if session.flow is Flow.REGION:
             buttons = tuple(Button(label, f"{FIELD}{path}") for path, label in region_fields(newer.content)) + buttons
         return Say(body, buttons, preview=await self.preview(newer, region))
@@ -959,7 +1123,10 @@ class Moderation:
             store = self._require_store()
         except ModerationError as exc:
             return [Say(str(exc))]
-        waiting = await store.pending()
+        try:
+            waiting = await store.pending()
+        except (StoreDown, StoreBusy):
+            return [Say(DATABASE_DOWN)]
         if not waiting:
             return [Say("Nothing is waiting for review.")]
         out = [Say(f"**{len(waiting)} change(s) waiting for review**, oldest first:")]
@@ -974,7 +1141,7 @@ class Moderation:
             return (Button("✅ Approve", f"{APPROVE}{revision.id}"), Button("✖ Reject", f"{REJECT}{revision.id}"))
         return ()
 
-    async def _describe(self, store: Store, revision: Revision) -> str:
+    async def _describe(self, store: Storage, revision: Revision) -> str:
         head = await store.published_head(revision.kind, revision.key)
         current_rev = head.rev if head is not None else 0
         if head is not None:
@@ -1023,6 +1190,7 @@ class Moderation:
 
     @_answers
     async def reject(self, user_id: int, revision_id: int, note: str = "") -> Say:
+        """Reject someone's pending change (reviewers) or withdraw one's own; the author is told."""
         moderator = self._require(user_id)
         store = self._require_store()
         try:
@@ -1050,6 +1218,7 @@ class Moderation:
 
     @_answers
     async def history(self, user_id: int, key: str) -> Say:
+        """/kb_history ID: every revision of an entry, region or examples key, newest first."""
         self._require(user_id)
         store = self._require_store()
         kind = self._kind_of(key)
@@ -1058,7 +1227,7 @@ class Moderation:
             raise ModerationError(NEED_ID)
         if kind == "region":
             key = self._region_code(key)
-        elif not ID_PATTERN.match(key):
+        elif kind == "entry" and not ID_PATTERN.match(key):
             raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(key, 60)))
         revisions = await store.history(kind, key)
         if kind == "entry" and not revisions and key not in self.live.current.knowledge.entries:
@@ -1114,6 +1283,7 @@ class Moderation:
 
     @_answers
     async def stale(self, user_id: int) -> Say:
+        """/kb_stale: entries and regions not reviewed or verified within stale_after_days."""
         self._require(user_id)
         engine = self.live.current
         after = self.config.moderation.stale_after_days
@@ -1123,10 +1293,18 @@ class Moderation:
         lines += [f"• {entry_id}: reviewed {day} — /kb_edit {entry_id}" for entry_id, day in entries] or ["• none"]
         lines.append(f"**Regions** ({len(regions)}):")
         lines += [f"• {code}: oldest check {day} — /referral_edit {code}" for code, day in regions] or ["• none"]
+        stale_translations = engine.knowledge.stale_translations()
+        lines.append(f"**Translations older than their English entry** ({len(stale_translations)}):")
+        lines += [
+            f"• {t.id} ({t.lang}): follows the English of {t.source_reviewed}, English reviewed "
+            f"{engine.knowledge.entries[t.id].reviewed} — /kb_show {t.id} {t.lang}"
+            for t in stale_translations
+        ] or ["• none"]
         return Say("\n".join(lines))
 
     @_answers
     async def stats(self, user_id: int, days: str = "") -> Say:
+        """/kb_stats [days]: count-only usage (served, fallbacks, urgent, cards, votes) per day and entry."""
         self._require(user_id)
         store = self._require_store()
         asked = ascii_number(days)

@@ -22,11 +22,11 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
-from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from bot.replies import Button
 from bot.text import ascii_number
 from handlers.buttons import ButtonHandler, exact, acknowledge
 from handlers.deps import Context, deps_of
+from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ EDITOR_COMMANDS = (
     ("kb_show", "Show an entry: /kb_show ID"),
     ("kb_edit", "Change an answer: /kb_edit ID"),
     ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID + text"),
+    ("kb_examples", "Training examples: /kb_examples en urgent + text"),
     ("kb_new", "A new entry, step by step"),
     ("referral_edit", "A region's numbers: /referral_edit CC"),
     ("kb_history", "Revisions of an entry or region"),
@@ -59,6 +60,7 @@ ALL_COMMANDS = tuple(name for name, _ in REVIEWER_COMMANDS)
 
 
 def service_of(context: Context) -> Moderation:
+    """The moderators' conversation registered for this application; RuntimeError when it was not registered."""
     service = context.bot_data.get(_KEY)
     if not isinstance(service, Moderation):
         raise RuntimeError("moderation is not registered: build the application with handlers.app")
@@ -68,9 +70,15 @@ def service_of(context: Context) -> Moderation:
 # -- translating -------------------------------------------------------------------------------------------------
 
 
+# Telegram's limit for callback data (Bot API: InlineKeyboardButton.callback_data, 1-64 bytes).
+MAX_CALLBACK_BYTES = 64
+
+
 def callback_data(action: str) -> str | None:
+    """The callback data of a conversation action ("mod:publish" → "m:publish"), or None when it would exceed
+    Telegram's 64 bytes (such a button is left out rather than sent and refused)."""
     data = PREFIX + action.removeprefix(ACTION)
-    return data if len(data.encode()) <= 64 else None
+    return data if len(data.encode()) <= MAX_CALLBACK_BYTES else None
 
 
 def markup(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -88,8 +96,10 @@ def markup(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def light_markup(message: Message) -> str:
+def light_markup(message: Message | None) -> str:
     """The text a moderator sent, with Telegram bold turned back into the knowledge's **bold**."""
+    if message is None:
+        return ""
     text = message.text or ""
     bold = sorted((e for e in message.entities or () if e.type == MessageEntity.BOLD), key=lambda e: e.offset)
     if not bold:
@@ -152,10 +162,12 @@ async def list_entries(update: Update, context: Context) -> None:
 
 
 async def show_entry(update: Update, context: Context) -> None:
-    """/kb_show ID: the card as people see it, with its phrasings."""
+    """/kb_show ID [LANG]: the card as people (of that language) see it, with its phrasings."""
     chat_id = update.effective_chat.id
     entry_id = context.args[0] if context.args else ""
-    said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id))
+    args = context.args or []
+    lang = args[1] if len(args) > 1 else ""
+    said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id), lang)
     await tell(context, chat_id, said)
 
 
@@ -174,6 +186,17 @@ async def edit_phrases(update: Update, context: Context) -> None:
     entry_id, change = (args + ["", ""])[:2]
     said = await service_of(context).start_phrase(
         update.effective_user.id, entry_id, change, chat_region(context, chat_id)
+    )
+    await tell(context, chat_id, said)
+
+
+async def edit_examples(update: Update, context: Context) -> None:
+    """/kb_examples LANG LABEL [+ text | - text]: the labelled training examples of one language and label."""
+    chat_id = update.effective_chat.id
+    args = _args(update, 3)
+    lang, label, change = (args + ["", "", ""])[:3]
+    said = await service_of(context).start_examples(
+        update.effective_user.id, lang, label, change, chat_region(context, chat_id)
     )
     await tell(context, chat_id, said)
 
@@ -297,9 +320,11 @@ class _DraftWaiting(filters.MessageFilter):
         return user is not None and self.service.sessions.awaiting_text(user.id)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
+    """Moderator commands for configured moderators in private chats, a polite refusal for everyone else, draft
+    text while a draft waits for it, and the conversation's buttons."""
     deps = deps_of(app.bot_data)
-    service = Moderation(deps.config, deps.live, lambda: deps.store)
+    service = Moderation(deps.config, deps.live, lambda: deps.store, sync=deps.sync)
     app.bot_data[_KEY] = service
     ids = [m.id for m in deps.config.moderation.moderators]
     moderators = filters.User(user_id=ids, allow_empty=False)
@@ -307,7 +332,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     mine = filters.ChatType.PRIVATE & new_message & moderators
     commands = {
         "kb": menu, "kb_list": list_entries, "kb_show": show_entry, "kb_edit": edit_entry,
-        "kb_phrase": edit_phrases, "kb_new": new_entry, "referral_edit": edit_region, "kb_history": history,
+        "kb_phrase": edit_phrases, "kb_examples": edit_examples, "kb_new": new_entry, "referral_edit": edit_region, "kb_history": history,
         "kb_revert": revert, "kb_pending": pending, "kb_stale": stale, "kb_stats": stats, "kb_cancel": cancel,
     }
     for name, callback in commands.items():
@@ -317,7 +342,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(ButtonHandler(button, exact(PREFIX) + r"[\x21-\x7e]{1,62}"))
 
 
-async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:  # type: ignore[type-arg]
+async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:
     """At start: each moderator's own command menu, and a warning to them when the database is unavailable."""
     deps = deps_of(app.bot_data)
     service: Moderation = app.bot_data[_KEY]

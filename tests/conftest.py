@@ -3,17 +3,20 @@ from `build_application`, polling the fake server; see TelegramBot below). Add f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakebotapi import Call, FakeBotAPI
 
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
-from fakebotapi import Call, FakeBotAPI
 
 # Short timeouts keep fault tests fast: a hung call is given up after READ_TIMEOUT and retried after BACKOFF.
 READ_TIMEOUT = 1.0
@@ -48,9 +51,10 @@ class TelegramBot:
     """The real application (handlers.app.build_application) polling the fake Bot API, plus conveniences."""
 
     def __init__(self, server: FakeBotAPI, config: Config, engine: Engine, **build: Any) -> None:
+        from telegram.request import HTTPXRequest
+
         from handlers.app import build_application
         from handlers.request import RetryingRequest
-        from telegram.request import HTTPXRequest
 
         self.server = server
         self.config = config
@@ -67,6 +71,40 @@ class TelegramBot:
             chats=self.chats,
             **build,
         )
+
+        # Which updates the application has finished handling, so "no reply" can be proved by an event (every
+        # update pushed so far was handled, and made no call) instead of a quiet window.
+        self.pushed: set[int] = set()
+        self.handled: set[int] = set()
+        self._handled_changed = asyncio.Condition()
+        push_update = server.push_update
+
+        def push(payload: dict[str, Any]) -> dict[str, Any]:
+            update = push_update(payload)
+            self.pushed.add(update["update_id"])
+            return update
+
+        server.push_update = push  # type: ignore[method-assign]
+        process_update = self.app.process_update
+
+        async def counted(update: object) -> None:
+            try:
+                await process_update(update)
+            finally:
+                self.handled.add(getattr(update, "update_id", -1))
+                async with self._handled_changed:
+                    self._handled_changed.notify_all()
+
+        self.app.process_update = counted  # type: ignore[method-assign]
+
+    async def handled_all(self, timeout: float = 5.0) -> None:
+        """Return once the application has finished handling every update pushed so far (its Bot API calls are
+        made and answered by then). Raises AssertionError after `timeout` seconds."""
+        async with self._handled_changed:
+            try:
+                await asyncio.wait_for(self._handled_changed.wait_for(lambda: self.pushed <= self.handled), timeout)
+            except TimeoutError:
+                raise AssertionError(f"updates {sorted(self.pushed - self.handled)} were not handled") from None
 
     @property
     def engine(self) -> Engine:
@@ -124,3 +162,81 @@ async def tg(fake_api: FakeBotAPI, bot_config: Config, bundled_engine: Engine) -
     finally:
         await bot.stop()
     assert not fake_api.unhandled, f"the bot called methods the fake lacks: {fake_api.unhandled}"
+
+
+# -- real servers for the distributed mode (tests/servers.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One PostgreSQL cluster for the session (initdb ~3 s); each test gets its own database (`pg_url`).
+    Not installed is a failure naming the package, never a skip."""
+    from servers import PostgresServer, ServerMissing
+
+    try:
+        server = PostgresServer()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """One redis-server (no persistence) for the session; tests use their own key prefix or FLUSHDB."""
+    from servers import RedisServer, ServerMissing
+
+    try:
+        server = RedisServer()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+_databases = itertools.count(1)
+
+
+def _admin(url: str, statement: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test (dropped afterwards); its libpq URL."""
+    postgres_server.start()  # a test that stopped the server leaves it running again for the next one
+    name = f"t{os.getpid()}_{next(_databases)}"
+    _admin(postgres_server.url, f"CREATE DATABASE {name}")
+    yield postgres_server.url_for(name)
+    postgres_server.start()
+    _admin(postgres_server.url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage backend in turn: a fresh SQLite file, then a fresh PostgreSQL database (a real server)."""
+    if request.param == "sqlite":
+        from bot.storage import sqlite_url
+
+        return sqlite_url(tmp_path / "nested" / "dir" / "awarebot.db")
+    return str(request.getfixturevalue("pg_url"))

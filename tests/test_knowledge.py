@@ -73,12 +73,52 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert 2 <= line <= 5
 
 
+def linked(entry_id: str, related: str) -> str:
+    return GOOD_ENTRY.format(id=entry_id).replace("related: []", f"related: [{related}]")
+
+
+def test_a_quote_left_open_is_one_error_at_its_line_and_nothing_else(tmp_path: Path) -> None:
+    text = linked("alpha", "beta") + linked("beta", "gamma") + linked("gamma", "alpha")
+    lines = text.splitlines(keepends=True)
+    lines[4] = '    - "first way of asking alpha\n'  # the quote is never closed
+    broken_line = 5
+    make_dir(tmp_path, "".join(lines), "a.yaml")
+    make_dir(tmp_path, linked("delta", "beta") + linked("epsilon", "alpha"), "b.yaml")  # links into a.yaml
+    (problem,) = problems_of(tmp_path)  # no follow-on errors in b.yaml for the ids a.yaml could not give
+    assert f"a.yaml:{broken_line}:" in problem and "quote" in problem
+
+
+def test_an_over_long_answer_is_one_error_not_one_per_link_to_it(tmp_path: Path) -> None:
+    long = linked("alpha", "beta").replace("A short, kind answer.", "x" * (MAX_ANSWER_CHARS + 5))
+    make_dir(tmp_path, long + linked("beta", "alpha"), "a.yaml")
+    make_dir(tmp_path, linked("gamma", "alpha") + linked("delta", "alpha"), "b.yaml")
+    (problem,) = problems_of(tmp_path)
+    assert "a.yaml:" in problem and "characters" in problem
+
+
+def test_a_link_to_an_entry_that_does_not_exist_is_still_reported(tmp_path: Path) -> None:
+    long = linked("alpha", "beta").replace("A short, kind answer.", "x" * (MAX_ANSWER_CHARS + 5))
+    make_dir(tmp_path, long + linked("beta", "nowhere"), "a.yaml")
+    found = problems_of(tmp_path)
+    assert len(found) == 2 and any("related id 'nowhere' does not exist" in p for p in found)
+
+
+def test_the_c_loader_tracks_lines_too() -> None:
+    import yaml
+
+    from bot.yamlio import _LineLoader, parse_yaml
+
+    assert not getattr(yaml, "__with_libyaml__", False) or issubclass(_LineLoader, yaml.CSafeLoader)
+    data = parse_yaml("a: 1\nb:\n  - x\n  - y\n", "t.yaml")
+    assert data.line_of("b") == 2 and data["b"].item_lines == [3, 4]
+
+
 def test_missing_field_and_long_answer_name_their_lines(tmp_path: Path) -> None:
     text = GOOD_ENTRY.format(id="alpha").replace("  title: A test entry\n", "")
     text = text.replace("A short, kind answer.", "x" * (MAX_ANSWER_CHARS + 5))
     found = problems_of(make_dir(tmp_path, text))
     assert any("missing required field 'title'" in p and "test.yaml:1" in p for p in found)
-    answer_line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("  answer:"))
+    answer_line = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("  answer:"))
     assert any(f"test.yaml:{answer_line}" in p and "characters" in p for p in found)
 
 
@@ -107,3 +147,21 @@ def test_one_bad_file_stops_everything(tmp_path: Path) -> None:
     (tmp_path / "kb" / "entries" / "zz-broken.yaml").write_text("- id: Bad Id\n  title: x\n", encoding="utf-8")
     found = problems_of(tmp_path / "kb")
     assert any("zz-broken.yaml:1" in p for p in found)
+
+
+def test_an_unchanged_folder_is_loaded_once_and_a_changed_one_again(tmp_path: Path) -> None:
+    import os
+
+    from bot.engine import load_folder
+
+    folder = tmp_path / "kb"
+    shutil.copytree(bundled_knowledge_dir(), folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    first = load_folder(folder)
+    assert load_folder(folder) is first  # the same immutable objects, not parsed again
+    entries = folder / "entries" / "basics.yaml"
+    text = entries.read_text(encoding="utf-8")
+    entries.write_text(text.replace("title: What sex trafficking is", "title: What sex trafficking means", 1),
+                       encoding="utf-8")
+    os.utime(entries, ns=(1, 1))  # a different modification time, whatever the clock's resolution
+    again = load_folder(folder)
+    assert again is not first and again[0].get("what-is-sex-trafficking").title == "What sex trafficking means"

@@ -357,3 +357,11 @@ async def test_commands_without_their_argument_say_how(tmp_path: Path, bundled_e
         assert said.body.startswith("Which entry?")
     assert (await svc.start_region(EDITOR, "", None)).body.startswith("Which region?")
     assert "Usage: /kb_revert" in (await svc.revert(REVIEWER, "", "")).body
+
+
+async def test_region_edit_shows_moderators_the_provenance(tmp_path: Path, bundled_engine: Engine,
+                                                           store: Store) -> None:
+    svc = service(config_with(tmp_path), bundled_engine, store)
+    said = await svc.start_region(EDITOR, "PH", None)
+    assert "Provenance" in said.body and "2011 source" in said.body  # for the moderator ...
+    assert said.preview is not None and "2011 source" not in said.preview.text  # ... not in the people's card

@@ -26,7 +26,9 @@ from bot.referrals import (
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "knowledge" / "referrals.yaml"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared/reference/hotlines.yaml"
+# The sourced reference the directory is built from (a copy of shared/reference/hotlines.yaml kept in the
+# repository, so the provenance tests below run on every machine).
+REFERENCE = REPO / "knowledge" / "reference" / "hotlines.yaml"
 
 URL_KEYS = {"source", "web", "emergency_source", "emergency_also_source"}
 
@@ -43,8 +45,6 @@ def raw() -> dict:
 
 @pytest.fixture(scope="module")
 def reference() -> list[dict]:
-    if not REFERENCE.is_file():
-        pytest.skip(f"reference {REFERENCE} not present on this machine (shared/ is not checked out)")
     return yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
 
 
@@ -117,7 +117,7 @@ def test_every_region_has_emergency_source_and_verified(directory):
                 assert h.web.startswith(("http://", "https://"))
 
 
-def _library_accepts(number: str, code: str, eu_members) -> bool:
+def _library_accepts(number: str, code: str, eu_members, short_codes=()) -> bool:
     if number.startswith("+"):
         return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
     regions = eu_members if code == "EU" else (code,)
@@ -127,7 +127,7 @@ def _library_accepts(number: str, code: str, eu_members) -> bool:
             return True
         if shortnumberinfo.is_valid_short_number_for_region(parsed, region):
             return True
-        if shortnumberinfo.is_possible_short_number_for_region(parsed, region):
+        if any(c.region == region and _digits(c.number) == _digits(number) for c in short_codes):
             return True
     return False
 
@@ -146,7 +146,7 @@ def test_every_number_validates_with_libphonenumber(directory):
         numbers += [(i.phone, i.phone_check) for i in items if i.phone]
         for number, manual in numbers:
             assert re.fullmatch(r"\+?[0-9(][0-9 ().\-]*[0-9]", number), f"{region.code}: not one number: {number!r}"
-            accepted = _library_accepts(number, region.code, directory.eu_members)
+            accepted = _library_accepts(number, region.code, directory.eu_members, directory.short_codes)
             if manual:
                 assert not accepted, f"{region.code} {number}: phone_check is not needed"
             else:
@@ -169,10 +169,31 @@ def test_manual_phone_checks_are_rare_and_reasoned(directory):
         assert "libphonenumber" in reason
 
 
+def test_the_reference_copy_is_the_shared_one_when_both_are_here(reference):
+    """The copy in the repository holds exactly the shared reference's data (compared when shared/ is here too)."""
+    shared = REPO.parent.parent / "shared" / "reference" / "hotlines.yaml"
+    if not shared.is_file():
+        shared = REPO.parent / "shared" / "reference" / "hotlines.yaml"
+    assert len(reference) >= 25 and all(item.get("code") for item in reference)
+    if shared.is_file():
+        assert yaml.safe_load(shared.read_text(encoding="utf-8")) == reference
+
+
+def test_short_codes_are_in_the_reference_with_their_source(directory, reference):
+    """Every listed short code is a number of the reference for that region, and its quote is the reference's."""
+    by_code = {item["code"]: item for item in reference}
+    assert len(directory.short_codes) >= 10
+    for code in directory.short_codes:
+        texts = [str(v) for _, _, v in _walk(by_code[code.region])]
+        assert any(_digits(code.number) in _candidates(t) for t in texts), code
+        assert any(code.quote in " ".join(t.split()) for t in texts), code  # quoted as the reference quotes it
+        assert any(code.source == t for t in texts), code
+
+
 def test_no_invented_numbers(directory, raw, reference):
     """EVERY phone number, SMS line and any other number in the directory appears in the reference."""
     ref_candidates: set[str] = set()
-    for _, key, value in _walk(reference):
+    for _, _key, value in _walk(reference):
         if isinstance(value, str):
             ref_candidates |= _candidates(value)
     assert "18883737888" in ref_candidates  # the guard itself works
@@ -457,16 +478,16 @@ def test_phone_check_only_where_needed(directory):
         "libphonenumber validates '1-888-373-7888'; remove it"
     ]
     ph = next(r for r in data["regions"] if r["code"] == "PH")
-    assert validate_region_data(ph) == []
+    assert validate_region_data(ph, short_codes=directory.short_codes) == []
     del ph["hotlines"][0]["phone_check"]
-    (problem,) = validate_region_data(ph, "edit")
+    (problem,) = validate_region_data(ph, "edit", short_codes=directory.short_codes)
     assert problem.file == "edit" and "'1343' is not a valid number for PH" in problem.message
 
 
 def test_validate_region_data_for_moderator_edits(directory):
     data = directory.to_data()
     for region in data["regions"]:
-        assert validate_region_data(region) == [], region["code"]
+        assert validate_region_data(region, short_codes=directory.short_codes) == [], region["code"]
     edit = dict(next(r for r in data["regions"] if r["code"] == "US"))
     edit["verified"] = "2099-12-31"
     edit["hotlines"] = [dict(edit["hotlines"][0], phone="1-888-373-78")]
@@ -481,9 +502,9 @@ def test_validate_region_data_for_moderator_edits(directory):
 
 def test_eu_numbers_validate_against_members(directory):
     eu = next(r for r in directory.to_data()["regions"] if r["code"] == "EU")
-    assert validate_region_data(eu, eu_members=["BE"]) == []
+    assert validate_region_data(eu, eu_members=["DE"]) == []
     eu["hotlines"][0]["phone"] = "0800 1111"  # a UK number
-    assert validate_region_data(eu, eu_members=["BE"])
+    assert validate_region_data(eu, eu_members=["DE"])
 
 
 # --------------------------------------------------------------------------- rendering
@@ -542,7 +563,11 @@ def test_card_lists_every_hotline(directory):
             assert region.authority.how_to_report in card
             if region.authority.phone:
                 assert region.authority.phone in card
-        assert f"Verified {region.verified}" in card
+        assert "Verified" not in card and "archived" not in card  # provenance is for moderators
+        notes = [region.research_note, *(h.research_note for h in region.hotlines),
+                 region.authority.research_note if region.authority else None]
+        for note in filter(None, notes):
+            assert note not in card, (region.code, note)
 
 
 def test_card_us(directory):
@@ -551,4 +576,45 @@ def test_card_us(directory):
     for needle in ("1-888-373-7888", "233733", "humantraffickinghotline.org", "1-800-843-5678",
                    "1-866-347-2423", "1-802-872-6199", "not law enforcement", "24/7/365"):
         assert needle in card
-    assert "humantraffickinghotline.org" in card.splitlines()[-1]
+    assert "Verified" not in card
+
+
+def test_research_notes_reach_moderators_not_people(directory):
+    from bot.referrals import referral_provenance
+
+    ph = directory.get("PH")
+    card = referral_card(ph)
+    assert "2011 source" not in card and "may be outdated" not in card and "0945-863-2235" not in card
+    provenance = referral_provenance(ph)
+    assert "2011 source" in provenance and "0945-863-2235" in provenance and "verified 2026-11-28" in provenance
+
+
+def test_a_research_note_in_a_field_people_read_is_refused(directory):
+    ie = next(r for r in directory.to_data()["regions"] if r["code"] == "IE")
+    ie["hotlines"][0]["hours"] = "daily 9am-9pm (2019 list; may be outdated)"
+    problems = validate_region_data(ie, short_codes=directory.short_codes)
+    assert any("`hours` is shown to people but reads like a research note" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("number", ["12345", "000000", "1234"])
+def test_a_made_up_short_number_is_refused(directory, number):
+    """Merely 'possible' short numbers are refused: a number must be valid for its region or a listed short code."""
+    us = next(r for r in directory.to_data()["regions"] if r["code"] == "US")
+    us["hotlines"][0]["phone"] = number
+    problems = validate_region_data(us, short_codes=directory.short_codes)
+    assert any(f"'{number}' is not a valid number for US" in p.message for p in problems)
+
+
+def test_a_short_code_needs_its_source_and_quote(tmp_path):
+    data = yaml.safe_load(BUNDLED.read_text(encoding="utf-8"))
+    data["short_codes"][0].pop("quote")
+    data["short_codes"][1]["source"] = "not a url"
+    path = tmp_path / "referrals.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        load_referrals(path)
+    messages = [p.message for p in caught.value.problems]
+    assert any("needs quote" in m for m in messages)
+    assert any("`source` must be an http(s) URL" in m for m in messages)
+    # and the numbers those entries documented are no longer accepted
+    assert any("nor a short code listed" in m for m in messages)

@@ -105,3 +105,43 @@ async def test_telegram_moderation_writes_through_the_same_service(tmp_path: Pat
     said = await moderation.revert(2, ENTRY, "0")
     assert "already has the content of revision 0" in said.body  # the service's no-op rule, in chat words
     assert await store.history("entry", ENTRY) == []
+
+
+async def test_training_examples_are_a_revision_kind_with_preview_review_and_revert(
+    tmp_path: Path, bundled_engine: Engine, store: Store
+) -> None:
+    """'This kind of message should be urgent': drafted in chat, previewed, published (the models retrained), in
+    the history, and reverted — the same path as answers."""
+    from handlers.kbchat import PUBLISH
+
+    config = replace(Config(), moderation=ModerationConfig(require_review=False, moderators=(
+        Moderator(2, "Rita", Role.REVIEWER),)))
+    live = LiveEngine(bundled_engine)
+    moderation = Moderation(config, live, lambda: store)
+    line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
+    said = await moderation.start_examples(2, "en", "urgent", f"+ {line}", None)
+    assert "Examples en.urgent after your change" in said.body
+    today = bundled_engine.respond(line, None).kind.value
+    assert f": {today}" in said.body and "→ urgent" in said.body  # the preview: today, and once learned
+    assert "Publish" in said.buttons[0].label
+    published = await moderation.press(2, PUBLISH, None)
+    assert "Published as revision 1 of examples en.urgent" in published.body
+    assert line in live.current.knowledge.examples[("en", "urgent")]
+    assert live.current.version == bundled_engine.version + 1
+
+    history = await moderation.history(2, "en.urgent")
+    assert "History of examples en.urgent" in history.body and "Rita" in history.body
+    reverted = await moderation.revert(2, "en.urgent", "0")
+    assert "back to revision 0" in reverted.body
+    assert line not in live.current.knowledge.examples[("en", "urgent")]
+
+
+async def test_an_example_that_repeats_another_label_is_refused(bundled_engine: Engine, store: Store) -> None:
+    config = replace(Config(), moderation=ModerationConfig(require_review=False, moderators=(
+        Moderator(2, "Rita", Role.REVIEWER),)))
+    moderation = Moderation(config, LiveEngine(bundled_engine), lambda: store)
+    taken = bundled_engine.knowledge.examples[("en", "urgent")][0]
+    said = await moderation.start_examples(2, "en", "off_topic", f"+ {taken}", None)
+    assert "Not saved yet" in said.body and "also labelled 'urgent'" in said.body
+    said = await moderation.start_examples(2, "en", "answer:no-such-entry", "+ a line", None)
+    assert "no entry with the id" in said.body

@@ -1,4 +1,9 @@
-"""Tests for bot.store: revisions, concurrency, crash safety, corruption, locking, count-only stats."""
+"""Tests for the storage backends: revisions, concurrency, crash safety, corruption, locking, count-only stats.
+
+Every behaviour test takes the `store` fixture, which runs it once on SQLite (bot.store.Store) and once on a real
+PostgreSQL server (bot.pgstore.PgStore), so the two cannot drift. File-level tests (WAL, corruption, a killed
+writer, locks) are about SQLite's file and use `Store` directly; PostgreSQL's own are in tests/test_pgstore.py.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage import Storage, open_storage, sqlite_path
 from bot.store import (
     DOCUMENTED_COLUMNS,
     SCHEMA_VERSION,
@@ -51,9 +57,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path):
-    async with Store(db_path) as s:
+async def store(database_url: str):
+    """The store under test, on each backend in turn (see conftest.database_url)."""
+    s = open_storage(database_url)
+    await s.open()
+    try:
         yield s
+    finally:
+        await s.close()
 
 
 def raw(path: Path) -> sqlite3.Connection:
@@ -181,7 +192,7 @@ async def test_failed_migration_step_rolls_back(tmp_path: Path, monkeypatch) -> 
 # --- revisions ------------------------------------------------------------------------------------
 
 
-async def test_propose_publish_history_overrides(store: Store) -> None:
+async def test_propose_publish_history_overrides(store: Storage) -> None:
     r1 = await store.propose("entry", "debt-bondage", entry("debt-bondage", "v1"), base_rev=0,
                              publish=True, note="first", **ALICE)
     assert (r1.rev, r1.base_rev, r1.status) == (1, 0, RevisionStatus.PUBLISHED)
@@ -217,7 +228,7 @@ async def test_propose_publish_history_overrides(store: Store) -> None:
         await store.propose("recipe", "x", {}, base_rev=0, publish=True, **ALICE)
 
 
-async def test_approve_reject_and_four_eyes(store: Store) -> None:
+async def test_approve_reject_and_four_eyes(store: Storage) -> None:
     p = await store.propose("entry", "grooming", entry("grooming", "a"), base_rev=0,
                             publish=False, **ALICE)
     with pytest.raises(PermissionError):
@@ -247,7 +258,7 @@ async def test_approve_reject_and_four_eyes(store: Store) -> None:
     assert r.rev == 3
 
 
-async def test_conflict_on_stale_base(store: Store) -> None:
+async def test_conflict_on_stale_base(store: Storage) -> None:
     # Both moderators open the baseline (rev 0) and edit it.
     first = await store.propose("entry", "signs", entry("signs", "alice's"), base_rev=0,
                                 publish=True, **ALICE)
@@ -264,7 +275,7 @@ async def test_conflict_on_stale_base(store: Store) -> None:
         await store.propose("entry", "signs", {}, base_rev=5, publish=False, **BOB)
 
 
-async def test_simultaneous_proposals_one_wins(store: Store, db_path: Path) -> None:
+async def test_simultaneous_proposals_one_wins(store: Storage, database_url: str) -> None:
     # Same process, interleaved coroutines.
     results = await asyncio.gather(
         *(store.propose("entry", "race", entry("race", f"writer {i}"), base_rev=0, publish=True,
@@ -275,18 +286,22 @@ async def test_simultaneous_proposals_one_wins(store: Store, db_path: Path) -> N
     assert all(isinstance(r, Conflict) and r.current_rev == 1
                for r in results if isinstance(r, BaseException))
 
-    # Two connections to one file (as two bot processes would have): SQLite keeps them apart.
-    async with Store(db_path) as other:
+    # Two connections to one database (as two bot processes would have): the database keeps them apart.
+    other = open_storage(database_url)
+    await other.open()
+    try:
         results = await asyncio.gather(
             store.propose("entry", "race", entry("race", "a"), base_rev=1, publish=True, **ALICE),
             other.propose("entry", "race", entry("race", "b"), base_rev=1, publish=True, **BOB),
             return_exceptions=True,
         )
+    finally:
+        await other.close()
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Revision"]
     assert [r.rev for r in await store.history("entry", "race")] == [1, 2]
 
 
-async def test_approve_of_stale_pending_is_conflict(store: Store) -> None:
+async def test_approve_of_stale_pending_is_conflict(store: Storage) -> None:
     pending = await store.propose("entry", "signs", entry("signs", "pending"), base_rev=0,
                                   publish=False, **ALICE)
     published = await store.propose("entry", "signs", entry("signs", "direct"), base_rev=0,
@@ -299,7 +314,7 @@ async def test_approve_of_stale_pending_is_conflict(store: Store) -> None:
     assert (await store.effective_overrides())["entry"]["signs"]["answer"] == "direct"
 
 
-async def test_revert_to_baseline_and_earlier_rev(store: Store) -> None:
+async def test_revert_to_baseline_and_earlier_rev(store: Storage) -> None:
     base = entry("help", "baseline")
     await store.propose("entry", "help", entry("help", "one"), base_rev=0, publish=True, **ALICE)
     await store.propose("entry", "help", entry("help", "two"), base_rev=1, publish=True, **ALICE)
@@ -326,7 +341,7 @@ async def test_revert_to_baseline_and_earlier_rev(store: Store) -> None:
 # --- atomicity ------------------------------------------------------------------------------------
 
 
-async def test_import_is_all_or_nothing(store: Store) -> None:
+async def test_import_is_all_or_nothing(store: Storage) -> None:
     before = await store.propose("entry", "a", entry("a", "kept"), base_rev=0, publish=True, **ALICE)
     items = [
         ("entry", "a", entry("a", "imported")),
@@ -513,7 +528,7 @@ async def test_lock_held_too_long_gives_up_cleanly(tmp_path: Path) -> None:
 # --- stats and privacy ----------------------------------------------------------------------------
 
 
-async def test_stats_counts_only(store: Store) -> None:
+async def test_stats_counts_only(store: Storage) -> None:
     for _ in range(3):
         await store.count_event("served", "debt-bondage", day="2025-05-01")
     await store.count_event("served", "grooming", day="2025-05-02")
@@ -561,22 +576,67 @@ EXPECTED_SCHEMA = {
 }
 
 
-async def test_schema_matches_documented_privacy_set(store: Store, db_path: Path) -> None:
-    con = raw(db_path)
+async def actual_schema(database_url: str) -> dict[str, set[str]]:
+    """Every table and its columns, read from the database itself."""
+    if database_url.startswith("sqlite"):
+        con = raw(sqlite_path(database_url))
+        try:
+            tables = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            return {t: {c[1] for c in con.execute(f"PRAGMA table_info({t})")} for t in tables}
+        finally:
+            con.close()
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        actual = {t: {c[1] for c in con.execute(f"PRAGMA table_info({t})")} for t in tables}
+        rows = await conn.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+        )
     finally:
-        con.close()
-    assert actual == EXPECTED_SCHEMA
+        await conn.close()
+    schema: dict[str, set[str]] = {}
+    for row in rows:
+        schema.setdefault(row["table_name"], set()).add(row["column_name"])
+    return schema
+
+
+async def test_schema_matches_documented_privacy_set(store: Storage, database_url: str) -> None:
+    actual = await actual_schema(database_url)
+    # PostgreSQL keeps its schema version in a table (SQLite in the file header): a bare number.
+    expected = EXPECTED_SCHEMA if database_url.startswith("sqlite") else {**EXPECTED_SCHEMA,
+                                                                           "schema_version": {"version"}}
+    assert actual == expected
     assert {t: set(c) for t, c in DOCUMENTED_COLUMNS.items()} == EXPECTED_SCHEMA
 
 
-async def test_no_user_text_reaches_the_file(db_path: Path) -> None:
+async def everything_stored(database_url: str, request: pytest.FixtureRequest) -> bytes:
+    """Every byte the database keeps: SQLite's file (+ WAL), or PostgreSQL's whole data folder (tables, WAL)
+    after a CHECKPOINT, plus every row as text."""
+    if database_url.startswith("sqlite"):
+        path = sqlite_path(database_url)
+        return b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = []
+        for table in EXPECTED_SCHEMA:
+            rows += [str(tuple(r)) for r in await conn.fetch(f"SELECT * FROM {table}")]
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+    server = request.getfixturevalue("postgres_server")
+    files = [p for p in server.data.rglob("*") if p.is_file()]
+    return "\n".join(rows).encode() + b"".join(p.read_bytes() for p in files)
+
+
+async def test_no_user_text_reaches_the_database(database_url: str, request: pytest.FixtureRequest) -> None:
     canary = "CANARY my boss took my passport 5550123"
     user_id = 987654321987
-    async with Store(db_path) as store:
+    store = open_storage(database_url)
+    await store.open()
+    try:
         # A normal flow: the bot answered the user's message (canary) with an entry, user voted.
         await store.count_event("served", "passport-confiscation")
         await store.count_event("urgent")
@@ -591,9 +651,26 @@ async def test_no_user_text_reaches_the_file(db_path: Path) -> None:
         with pytest.raises(ValueError):
             await store.record_vote(canary, up=False)
         await store.stats()
+    finally:
+        await store.close()
 
-    blob = b"".join(p.read_bytes() for p in db_path.parent.iterdir() if p.name.startswith(db_path.name))
+    blob = await everything_stored(database_url, request)
     assert blob  # the scan looked at something
     assert b"passport-confiscation" in blob  # ... including the data we did write
     for needle in (canary, "CANARY", "5550123", str(user_id)):
         assert needle.encode() not in blob
+
+
+async def test_published_version_grows_with_every_publish(store: Storage) -> None:
+    assert await store.published_version() == 0
+    pending = await store.propose("entry", "a", entry("a", "1"), base_rev=0, publish=False, **ALICE)
+    assert await store.published_version() == 0  # pending is not served
+    await store.approve(pending.id, reviewer_id=202, reviewer_name="Bob")
+    assert await store.published_version() == 1
+    rejected = await store.propose("entry", "a", entry("a", "2"), base_rev=1, publish=False, **ALICE)
+    await store.reject(rejected.id, reviewer_id=202, reviewer_name="Bob")
+    assert await store.published_version() == 1
+    await store.revert("entry", "a", 0, baseline_content=entry("a", "0"), **BOB)
+    await store.import_revisions([("entry", "b", entry("b", "x")), ("region", "DE", {"code": "DE"})],
+                                 author_id=0, author_name="cli", note="bulk")
+    assert await store.published_version() == 4

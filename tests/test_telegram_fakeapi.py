@@ -6,7 +6,6 @@ import asyncio
 import json
 
 import httpx
-
 from fakebotapi import FakeBotAPI
 
 

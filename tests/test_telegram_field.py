@@ -7,10 +7,10 @@ import asyncio
 import logging
 
 import pytest
-
-from bot.engine import Engine
 from conftest import TelegramBot
 from fakebotapi import FakeBotAPI
+
+from bot.engine import Engine
 from handlers.delivery import PatientRateLimiter
 
 CHAT = 8080

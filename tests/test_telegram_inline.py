@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from fakebotapi import FakeBotAPI, visible_text
+
 from bot.markup import to_plain
 from bot.referrals import referral_block
-from fakebotapi import FakeBotAPI, visible_text
 
 
 def cards(call) -> list[dict]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from bot.engine import Engine
-from bot.knowledge import Entry, Knowledge
-from bot.markup import to_html, to_plain
-from bot.replies import Button
 from conftest import TelegramBot
 from fakebotapi import FakeBotAPI, check_html, utf16_len, visible_text
+
+from bot.engine import Engine
+from bot.knowledge import Entry
+from bot.markup import to_html, to_plain
+from bot.replies import Button
 from handlers.render import callback_data, compose, keyboard, split_text
 
 LIMIT = 4096
@@ -81,7 +81,7 @@ def long_engine(base: Engine) -> Engine:
         id="very-long-entry", title="A <very> long & odd entry", category="basics",
         questions=("tell me the very long entry",), answer=answer, related=("how-to-report",),
     )
-    knowledge = Knowledge(entries={**base.knowledge.entries, entry.id: entry}, synonyms=base.knowledge.synonyms)
+    knowledge = base.knowledge.with_entries({entry.id: entry})  # keeps the examples the models learn from
     return Engine.build(knowledge, base.referrals, base.matching, base.default_region)
 
 

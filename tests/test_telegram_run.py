@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakebotapi import FakeBotAPI
 
 from bot.config import Config, TelegramConfig, WebhookConfig
-from fakebotapi import FakeBotAPI
 from handlers.app import TOKEN_HELP, run_bot, webhook_url
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,6 +3,7 @@ must pass. Platform-neutral: plain values in, plain values (problem texts withou
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -19,16 +20,41 @@ from bot.text import normalize
 
 # The YAML/JSON shape of one entry (Entry.to_data()) or one region (an item of referrals.yaml's `regions`).
 Content = dict[str, Any]
-# What a revision is about. More kinds (e.g. labelled training examples) are added here and in `content_of`.
-Kind = Literal["entry", "region"]
-KINDS: tuple[Kind, ...] = ("entry", "region")
+# What a revision is about: an entry (key: its id), a referral region (key: its code), or the labelled training
+# examples of one language and label (key: "<lang>.<label>", e.g. "en.urgent", "en.answer:how-to-report").
+Kind = Literal["entry", "region", "example"]
+KINDS: tuple[Kind, ...] = ("entry", "region", "example")
+EXAMPLE_KEY = re.compile(r"^([a-z]{2})\.((?:answer|near_miss|smalltalk):[a-z0-9-]+|urgent|referral|off_topic|general)$")
 # kind → key → content: the latest published revision of every changed item (Store.effective_overrides()).
 Overrides = dict[str, dict[str, Content]]
 
 
 def label(kind: str, key: str) -> str:
-    """"entry 'how-to-report'" or "region GB": how an item is named to moderators and in logs."""
+    """"entry 'how-to-report'", "region GB" or "examples en.urgent": how an item is named to moderators and in
+    logs."""
+    if kind == "example":
+        return f"examples {key}"
     return f"entry '{key}'" if kind == "entry" else f"region {key}"
+
+
+def example_key(lang: str, example_label: str) -> str:
+    """The revision key of the examples of one language and label: ("en", "urgent") → "en.urgent"."""
+    return f"{lang}.{example_label}"
+
+
+def parse_example_key(key: str) -> tuple[str, str] | None:
+    """("en", "urgent") for "en.urgent"; None when `key` is not an examples key."""
+    found = EXAMPLE_KEY.match(key.strip())
+    return (found.group(1), found.group(2)) if found else None
+
+
+def kind_of_key(key: str) -> Kind:
+    """Which kind of item a history/revert key names: "<lang>.<label>" is examples, an ISO code (any case; entry
+    ids are lower case and never two letters) a region, anything else an entry id."""
+    key = key.strip()
+    if parse_example_key(key):
+        return "example"
+    return "region" if re.fullmatch(r"[A-Za-z]{2}|EU|INTL", key) and key.upper() == key else "entry"
 
 
 def content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, key: str) -> Content | None:
@@ -36,7 +62,31 @@ def content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, ke
     if kind == "entry":
         entry = knowledge.entries.get(key)
         return entry.to_data() if entry is not None else None
+    if kind == "example":
+        parsed = parse_example_key(key)
+        texts = knowledge.examples.get(parsed) if parsed else None
+        if parsed is None or texts is None:
+            return None
+        return {"lang": parsed[0], "label": parsed[1], "texts": list(texts)}
     return next((r for r in referrals.to_data()["regions"] if r["code"] == key), None)
+
+
+def example_problems(content: Content, knowledge: Knowledge) -> list[str]:
+    """The `kb validate` rules for the examples of one (lang, label) among all the others; [] when valid."""
+    from bot.examples import _Line, check_examples
+
+    parsed = parse_example_key(example_key(str(content.get("lang")), str(content.get("label"))))
+    texts = content.get("texts")
+    if parsed is None:
+        return ["Examples need a two-letter language and a label (urgent, referral, off_topic, general, "
+                "answer:ENTRY, near_miss:ENTRY or smalltalk:KIND)."]
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        return ["The examples must be a list of text lines."]
+    merged = knowledge.with_examples({parsed: tuple(t.strip() for t in texts)})
+    lines = [_Line(lang, lab, text, "draft", None) for (lang, lab), all_texts in merged.examples.items()
+             for text in all_texts]
+    questions = {normalize(q): e.id for e in knowledge.entries.values() for q in e.questions}
+    return problem_messages(check_examples(lines, knowledge.entries, questions))
 
 
 def problem_messages(problems: list[Problem], own_id: str | None = None) -> list[str]:
@@ -100,7 +150,8 @@ def with_region(referrals: ReferralDirectory, content: Content) -> ReferralDirec
 
 def region_problems(content: Content, referrals: ReferralDirectory) -> list[str]:
     """The `kb validate` rules for one region, then for the directory it would be part of; [] when valid."""
-    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members)
+    problems = validate_region_data(content, "draft", eu_members=referrals.eu_members,
+                                    short_codes=referrals.short_codes)
     if problems:
         return problem_messages(problems)
     try:

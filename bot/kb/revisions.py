@@ -26,13 +26,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.config import Config
-from bot.engine import Engine, LiveEngine
+from bot.engine import LiveEngine
 from bot.errors import KnowledgeError, Problem
 from bot.kb.content import Content, Overrides, content_of, label
 from bot.knowledge import Knowledge
 from bot.referrals import ReferralDirectory
 from bot.service import apply_overrides, load_baseline
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
+from bot.storage import Storage
+from bot.store import Conflict, NotFound, Revision, RevisionStatus
+from bot.sync import KnowledgeSync
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +123,11 @@ class RevisionService:
     def __init__(
         self,
         config: Config,
-        store: Callable[[], Store | None],
+        store: Callable[[], Storage | None],
         live: LiveEngine | None = None,
         *,
         today: Callable[[], date] = date.today,
+        sync: KnowledgeSync | None = None,
     ) -> None:
         self.config = config
         self.live = live
@@ -132,6 +135,9 @@ class RevisionService:
         self._store = store
         self._baseline: tuple[Knowledge, ReferralDirectory] | None = None
         self._write_lock = asyncio.Lock()
+        # Rebuilds of `live` go through one KnowledgeSync (the application's, which also brings in other workers'
+        # publishes), so a rebuild after this write and one after a notification never swap out of order.
+        self.sync = sync if sync is not None or live is None else KnowledgeSync(config, live, store)
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -140,8 +146,8 @@ class RevisionService:
         """True when the database is open (writes possible)."""
         return self._store() is not None
 
-    def store(self) -> Store:
-        """The open Store; raises NoDatabase."""
+    def store(self) -> Storage:
+        """The open storage (SQLite or PostgreSQL, see bot.storage); raises NoDatabase."""
         store = self._store()
         if store is None:
             raise NoDatabase("the moderation database is unavailable")
@@ -149,6 +155,8 @@ class RevisionService:
 
     async def baseline(self) -> tuple[Knowledge, ReferralDirectory]:
         """The bundled YAML (revision 0 of everything), loaded and validated once, off the event loop."""
+        if self.sync is not None:
+            return await self.sync.baseline()
         if self._baseline is None:
             self._baseline = await asyncio.to_thread(load_baseline, self.config)
         return self._baseline
@@ -314,21 +322,9 @@ class RevisionService:
         return content_of(*merged, kind, key)
 
     async def _reload(self) -> None:
-        """Baseline + every published revision → a new engine, swapped in whole (caller holds the write lock)."""
-        if self.live is None:
+        """Baseline + every published revision → a new engine, swapped in whole (caller holds the write lock).
+        Not forced: when this worker's own notification already brought the same version in, nothing is rebuilt."""
+        if self.sync is None:
             return
-        knowledge, referrals = await self.baseline()
-        overrides = await self.overrides()
-        version = self.live.current.version + 1
-        config = self.config
-
-        def build() -> Engine:
-            try:
-                merged, directory = apply_overrides(knowledge, referrals, overrides)
-            except KnowledgeError as exc:  # checked before writing, so only another process can cause it
-                log.error("published revisions are invalid, serving the bundled knowledge: %s", exc.report())
-                merged, directory = knowledge, referrals
-            return Engine.build(merged, directory, config.matching, config.default_region, version=version)
-
-        self.live.swap(await asyncio.to_thread(build))
-        log.info("revisions: engine version %d is live", version)
+        await self.sync.refresh()
+        log.info("revisions: engine version %d is live", self.sync.live.current.version)
