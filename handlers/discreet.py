@@ -19,52 +19,53 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, filters
 
+from bot.i18n import N_, gettext
 from handlers.buttons import ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.errors import forget_chat
 from handlers.forget import DELETE_WINDOW
-from handlers.render import DISCREET, LEAVE, chat_region, compose, deliver, send_reply
+from handlers.render import DISCREET, LEAVE, chat_lang, chat_region, compose, deliver, send_reply
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # deleteMessages takes at most 100 ids
 OFF = "off"
-DISCREET_ON = (
+DISCREET_ON = N_(
     "**Discreet mode is on.** My replies now come without sound, can't be forwarded or saved, and start with "
     "words that don't say what this chat is about. It lasts while I remember this chat (48 hours at most).\n"
     "Send /exit or tap **Leave now** to delete this conversation at once. Send /discreet off to end it."
 )
-DISCREET_OFF = "Discreet mode is off."
+DISCREET_OFF = N_("Discreet mode is off.")
 # The only word after a quick exit: a toast on the tapped button, never a message, naming nothing.
-LEFT = "Done."
-EXIT_PRIVATE_ONLY = "This works in a private chat with me."
+LEFT = N_("Done.")
+EXIT_PRIVATE_ONLY = N_("This works in a private chat with me.")
 
 
 async def discreet(update: Update, context: Context) -> None:
     """/discreet [off]."""
     chat_id = update.effective_chat.id
     on = not (context.args and context.args[0].strip().lower() == OFF)
-    await _set(context, chat_id, on)
+    await _set(context, chat_id, on, chat_lang(context, update))
 
 
 async def discreet_button(update: Update, context: Context) -> None:
     """"Discreet mode" under an urgent reply."""
     await acknowledge(update.callback_query)
-    await _set(context, update.effective_chat.id, True)
+    await _set(context, update.effective_chat.id, True, chat_lang(context, update))
 
 
-async def _set(context: Context, chat_id: int, on: bool) -> None:
+async def _set(context: Context, chat_id: int, on: bool, lang: str) -> None:
     context.deps.chats.set_discreet(chat_id, on)
     engine = context.deps.live.current
-    await send_reply(context, chat_id, compose(engine, DISCREET_ON if on else DISCREET_OFF,
-                                               chat_region(context, chat_id)), served=False)
+    body = gettext(lang, DISCREET_ON if on else DISCREET_OFF)
+    await send_reply(context, chat_id, compose(engine, body, chat_region(context, chat_id), lang=lang), served=False)
 
 
 async def exit_command(update: Update, context: Context) -> None:
     """/exit: the quick exit. In a group it only explains where it works (in neutral words)."""
     chat = update.effective_chat
     if chat.type != ChatType.PRIVATE:
-        await deliver(context, chat.id, EXIT_PRIVATE_ONLY, remember=True)
+        await deliver(context, chat.id, gettext(chat_lang(context, update), EXIT_PRIVATE_ONLY), remember=True)
         return
     await leave(context, chat.id)
 
@@ -72,7 +73,7 @@ async def exit_command(update: Update, context: Context) -> None:
 async def leave_button(update: Update, context: Context) -> None:
     """"Leave now": the quick exit from under an urgent reply."""
     query = update.callback_query
-    await acknowledge(query, LEFT)
+    await acknowledge(query, gettext(chat_lang(context, update), LEFT))
     chat = update.effective_chat
     if chat.type == ChatType.PRIVATE:
         await leave(context, chat.id)

@@ -14,7 +14,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, ChatMigrated
 
 from bot.engine import Engine
-from bot.i18n import is_supported, normalize_code
+from bot.i18n import N_, gettext, is_supported, normalize_code
 from bot.markup import to_html
 from bot.replies import Button, Reply, ReplyKind
 from handlers import feedback
@@ -38,11 +38,11 @@ Keyboard = list[list[InlineKeyboardButton]]
 # Quick exit and discreet use (handlers.discreet). Under every urgent reply: "Leave now" deletes the conversation at
 # once; "Discreet mode" makes the chat's replies silent and unforwardable.
 LEAVE, DISCREET = "q", "d"
-LEAVE_LABEL, DISCREET_LABEL = "Leave now", "Discreet mode"
+LEAVE_LABEL, DISCREET_LABEL = N_("Leave now"), N_("Discreet mode")
 # In a discreet chat every message starts with words that name no topic: lock screens and chat lists show about
 # the first 60 characters of a message. The urgent reply still starts with the numbers.
-DISCREET_LEAD = "A reply is below. Send /exit at any time to delete this chat."
-NUMBERS_LEAD = "Numbers: {numbers}"
+DISCREET_LEAD = N_("A reply is below. Send /exit at any time to delete this chat.")
+NUMBERS_LEAD = N_("Numbers: {numbers}")
 NUMBER_SEPARATOR = " · "
 # Room kept in each part of a long reply for the lead (characters).
 LEAD_ROOM = 200
@@ -152,7 +152,7 @@ async def send_reply(
     if served:
         markup = feedback.with_votes(context, reply, markup)
     if reply.kind is ReplyKind.URGENT:
-        markup = with_exit_row(markup)
+        markup = with_exit_row(markup, reply.lang)
     lead = discreet_lead(context, chat_id, reply)
     sent = await _send_parts(context, chat_id, _parts(reply, lead), markup, lead)
     if served:
@@ -160,11 +160,11 @@ async def send_reply(
     return sent
 
 
-def with_exit_row(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
-    """The keyboard with Leave now · Discreet mode added at the bottom."""
+def with_exit_row(markup: InlineKeyboardMarkup | None, lang: str | None = None) -> InlineKeyboardMarkup:
+    """The keyboard with Leave now · Discreet mode (in `lang`) added at the bottom."""
     rows = [list(r) for r in markup.inline_keyboard] if markup is not None else []
-    rows.append([InlineKeyboardButton(LEAVE_LABEL, callback_data=LEAVE),
-                 InlineKeyboardButton(DISCREET_LABEL, callback_data=DISCREET)])
+    rows.append([InlineKeyboardButton(gettext(lang, LEAVE_LABEL), callback_data=LEAVE),
+                 InlineKeyboardButton(gettext(lang, DISCREET_LABEL), callback_data=DISCREET)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -173,14 +173,15 @@ def discreet_lead(context: Context, chat_id: int, reply: Reply) -> str | None:
     region's numbers (emergency first, then hotlines; nothing else of the directory's wording), then the lead."""
     if not context.deps.chats.is_discreet(chat_id):
         return None
+    lead = gettext(reply.lang, DISCREET_LEAD)
     if reply.kind is not ReplyKind.URGENT:
-        return DISCREET_LEAD
+        return lead
     region = context.deps.live.current.referrals.get(reply.region)
     numbers = [region.emergency] if region.emergency_is_number else []
     numbers += [line.phone for line in region.hotlines if line.phone]
     if not numbers:
-        return DISCREET_LEAD
-    return NUMBERS_LEAD.format(numbers=NUMBER_SEPARATOR.join(numbers)) + "\n" + DISCREET_LEAD
+        return lead
+    return gettext(reply.lang, NUMBERS_LEAD).format(numbers=NUMBER_SEPARATOR.join(numbers)) + "\n" + lead
 
 
 def _parts(reply: Reply, lead: str | None) -> list[str]:
