@@ -120,7 +120,7 @@ SUGGESTED_TOPICS = ("what-is-sex-trafficking", "signs-of-trafficking", "how-to-r
 
 @dataclass(frozen=True, slots=True)
 class Engine:
-    """One immutable version of knowledge + matcher + referral directory. Swapped whole, never mutated."""
+    """One immutable version of knowledge + learned models + referral directory. Swapped whole, never mutated."""
 
     knowledge: Knowledge
     referrals: ReferralDirectory

@@ -364,6 +364,8 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
                 save(models, folder)
             except OSError as exc:
                 log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+    for block in (models.features.char, models.features.word):
+        _small_index(block)  # built now, at load, rather than on the first person's message
     with _memo_lock:
         _memo[key] = models
         while len(_memo) > _MEMO_SIZE:

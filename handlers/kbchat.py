@@ -59,7 +59,8 @@ from bot.kb.revisions import (
 from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreDown
+from bot.storage import Storage
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, StoreBusy, StoreDown
 from bot.sync import KnowledgeSync
 from bot.text import normalize
 
@@ -485,7 +486,7 @@ class Moderation:
         self,
         config: Config,
         live: LiveEngine,
-        store: Callable[[], Store | None],
+        store: Callable[[], Storage | None],
         *,
         sessions: Sessions | None = None,
         today: Callable[[], date] = date.today,
@@ -528,7 +529,7 @@ class Moderation:
             raise ModerationError(NOT_REVIEWER.format(what=reviewer))
         return moderator
 
-    def _require_store(self) -> Store:
+    def _require_store(self) -> Storage:
         try:
             return self.revisions.store()
         except NoDatabase:
@@ -617,7 +618,7 @@ class Moderation:
         if draft.kind == "example":
             return None
         if draft.kind == "region":
-            # Knowledge is unchanged, so the live matcher still fits it.
+            # Knowledge is unchanged, so the live models still fit it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
             return engine.hotline_reply(draft.key)
         entry = partial_entry(draft.content)
@@ -1114,7 +1115,7 @@ class Moderation:
             return (Button("✅ Approve", f"{APPROVE}{revision.id}"), Button("✖ Reject", f"{REJECT}{revision.id}"))
         return ()
 
-    async def _describe(self, store: Store, revision: Revision) -> str:
+    async def _describe(self, store: Storage, revision: Revision) -> str:
         head = await store.published_head(revision.kind, revision.key)
         current_rev = head.rev if head is not None else 0
         if head is not None:

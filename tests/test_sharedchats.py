@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from fakebotapi import FakeBotAPI
 
 from bot.chatstate import DEFAULT_TTL, ChatStates
 from bot.engine import Engine
 from bot.sharedchats import SharedChats
-from fakebotapi import FakeBotAPI
 
 TOKEN = "123456:TEST-token-secret-part"
 CHAT = 987_654_321
@@ -110,9 +110,10 @@ async def test_telegram_region_chosen_on_one_worker_is_used_by_the_other(
     handled by worker two, is answered with the United Kingdom's numbers."""
     from dataclasses import replace
 
-    from bot.referrals import referral_block
     from conftest import TelegramBot
+
     from bot.markup import to_plain
+    from bot.referrals import referral_block
 
     redis_server.start()
     prefix = f"test{next(_prefixes)}:chat:"

@@ -115,13 +115,13 @@ def heldout_counts(bundled_engine: Engine) -> dict[str, dict[str, tuple[int, int
             return sum(1 for item in items if ok(item)), len(items)
 
         counts[labelled.name] = {
-            "answers": count(labelled.answers, lambda x: replies[x[0]].kind is ReplyKind.ANSWER
+            "answers": count(labelled.answers, lambda x, replies=replies: replies[x[0]].kind is ReplyKind.ANSWER
                              and replies[x[0]].entry_id == x[1]),
-            "urgent": count(labelled.urgent, lambda t: replies[t].kind is ReplyKind.URGENT),
-            "near_miss_urgent": count(labelled.near_miss, lambda x: replies[x[0]].kind is ReplyKind.URGENT),
-            "off_topic": count(labelled.off_topic, lambda t: replies[t].kind is ReplyKind.FALLBACK),
-            "referral": count(labelled.referral, lambda t: replies[t].kind is ReplyKind.REFERRAL),
-            "smalltalk": count(labelled.smalltalk, lambda t: replies[t].kind is ReplyKind.SMALLTALK),
+            "urgent": count(labelled.urgent, lambda t, replies=replies: replies[t].kind is ReplyKind.URGENT),
+            "near_miss_urgent": count(labelled.near_miss, lambda x, replies=replies: replies[x[0]].kind is ReplyKind.URGENT),
+            "off_topic": count(labelled.off_topic, lambda t, replies=replies: replies[t].kind is ReplyKind.FALLBACK),
+            "referral": count(labelled.referral, lambda t, replies=replies: replies[t].kind is ReplyKind.REFERRAL),
+            "smalltalk": count(labelled.smalltalk, lambda t, replies=replies: replies[t].kind is ReplyKind.SMALLTALK),
             "every_reply_has_referral": count(list(replies.values()), lambda r: bool(r.referral.strip())),
         }
     return counts
