@@ -33,7 +33,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # no stubs published
 
 from bot.store import (
     DOCUMENTED_COLUMNS,
