@@ -4,19 +4,36 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check chat ask bench clean
+# Interface catalogues: .po in the repo, .mo compiled here (and by the package build, see setup.py), never committed.
+PO := $(wildcard bot/locale/*/LC_MESSAGES/awarebot.po)
+MO := $(PO:.po=.mo)
 
-$(STAMP): pyproject.toml
+.PHONY: run test check chat ask bench clean catalogues extract-messages update-catalogues
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --domain awarebot --input-file $< --output-file $@
+
+catalogues: $(MO)
+
+# For translators: collect the marked strings, then merge them into every language's .po (new ones come in empty).
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ --no-location --sort-output \
+		--project awarebot --copyright-holder "awarebot contributors" -o bot/locale/awarebot.pot .
+
+update-catalogues: extract-messages
+	$(BIN)/pybabel update --domain awarebot -i bot/locale/awarebot.pot -d bot/locale --ignore-obsolete --no-fuzzy-matching --width 120
+
+run: $(STAMP) catalogues
 	$(BIN)/awarebot start
 
 # Lint and types first (configured in pyproject.toml), then the suite.
-check: $(STAMP)
+check: $(STAMP) catalogues
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 
@@ -24,14 +41,14 @@ test: check
 	$(BIN)/python -m pytest
 
 # The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"
-chat: $(STAMP)
+chat: $(STAMP) catalogues
 	$(BIN)/awarebot chat
 
-ask: $(STAMP)
+ask: $(STAMP) catalogues
 	@test -n "$(Q)" || { echo 'usage: make ask Q="your question"' >&2; exit 2; }
 	$(BIN)/awarebot ask "$(Q)"
 
-bench: $(STAMP)
+bench: $(STAMP) catalogues
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.workers

@@ -12,5 +12,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 DATA_DIR = BENCH_DIR / "data"
-DEFAULT_BLIND = DATA_DIR / "blind.yaml"
-TESTS_DATA = REPO_DIR / "tests" / "data"
+EXAMPLES_DIR = REPO_DIR / "knowledge" / "examples"
+HELDOUT_DIR = REPO_DIR / "tests" / "heldout"
+# The dev set the baselines' cutoffs are tuned on (converted from tests/data/devset.yaml; training data now).
+DEV_EXAMPLES = EXAMPLES_DIR / "en-devset.yaml"

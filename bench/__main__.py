@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import DEFAULT_BLIND, RESULTS_DIR
+from bench import HELDOUT_DIR, RESULTS_DIR
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -16,12 +16,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, few repetitions, a few items per kind (a smoke run, not a measurement)")
     parser.add_argument("--set", dest="sets", action="append", type=Path, default=[], metavar="FILE",
-                        help=f"an extra labelled set (repeatable); default: {DEFAULT_BLIND.relative_to(Path.cwd()) if DEFAULT_BLIND.is_relative_to(Path.cwd()) else DEFAULT_BLIND} when present")
+                        help=f"an extra labelled set (repeatable), measured beside every set in {HELDOUT_DIR}")
     parser.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")), default=None,
                         help="knowledge sizes for latency, comma-separated; 0 is the bundled knowledge")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"where to write latest.md/json/png (default {RESULTS_DIR}; a temporary folder with --quick)")
-    for part in ("quality", "latency", "e2e", "startup", "bm25", "plot"):
+    for part in ("quality", "loso", "latency", "e2e", "startup", "bm25", "plot"):
         parser.add_argument(f"--no-{part}", action="store_true", help=f"skip {part}")
     return parser.parse_args(argv)
 
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         quality=not args.no_quality,
         latency=not args.no_latency,
         e2e=not args.no_e2e,
+        loso=not args.no_loso,
         startup=not args.no_startup,
         bm25=not args.no_bm25,
     )

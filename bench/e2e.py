@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import Any
 
 from bench import REPO_DIR
-from bench.sets import load_set
 
 FAKE_API = REPO_DIR / "tests" / "fakebotapi.py"
 WARMUP_UPDATES = 20
@@ -235,12 +234,12 @@ def measure_e2e(updates: int = 400, rounds: int = 3, *, engine: Any = None, log:
         import handlers.app  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any reason the harness is unusable is reported, not raised
         return {"skipped": f"Telegram harness unavailable: {type(exc).__name__}: {exc}"}
-    from bench.run import DEVSET, HOLDOUT
+    from bench.sets import heldout_sets
     from bot.config import load_config
     from bot.engine import Engine
 
     engine = engine or Engine.load(load_config(env={}))
-    texts = load_set(DEVSET).texts() + load_set(HOLDOUT).texts()
+    texts = [t for labelled in heldout_sets() for t in labelled.texts()]
     # Library logs (a retry, a flood wait) would only slow the loop down; errors still show.
     quiet = [logging.getLogger(name) for name in ("telegram", "httpx", "handlers", "bot")]
     levels = [lg.level for lg in quiet]
@@ -261,7 +260,7 @@ def measure_e2e(updates: int = 400, rounds: int = 3, *, engine: Any = None, log:
     results["description"] = (
         "Real python-telegram-bot Applications long-polling the tests' fake Bot API (tests/fakebotapi.py) on "
         "127.0.0.1, server and bot in this one process and event loop. A round pushes a burst of text messages "
-        "(dev and holdout questions), one per new private chat, and is timed until every chat got its reply. "
+        "(held-out questions), one per new private chat, and is timed until every chat got its reply. "
         f"Each round is a fresh application and fake server, warmed up with {warmup} updates, then one timed burst; "
         "rounds of the two bots without a rate limiter alternate, so both meet the same load from other processes, "
         "and their CPU time per update (the whole process: bot, server and harness) gives a throughput free of "

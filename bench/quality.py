@@ -6,7 +6,9 @@ Metrics (each a share of the kind's items, with its count and a 95% Wilson inter
 - urgent_recall: the reply is urgent;
 - near_miss_false_alarms: near misses (general questions in urgent words) answered as urgent — lower is better;
 - near_miss_top1: near misses answered with the expected entry (informative);
-- off_topic_rejection: off-topic lines that fall back.
+- off_topic_rejection: off-topic lines that fall back;
+- smalltalk: greetings, thanks, "are you a bot"… answered with a smalltalk reply;
+- referral_block: every reply of the set carries the referral block (the baselines have none).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from bench.systems import ANSWER, FALLBACK, Baseline, Decision, System
 
 METRICS = (
     "answers_top1", "referral", "urgent_recall", "near_miss_false_alarms", "near_miss_top1", "off_topic_rejection",
+    "smalltalk", "referral_block",
 )
 LOWER_IS_BETTER = frozenset({"near_miss_false_alarms"})
 # The kinds the issue names; near_miss_top1 is shown but not part of "ahead on every kind".
-HEADLINE = ("answers_top1", "referral", "urgent_recall", "near_miss_false_alarms", "off_topic_rejection")
+HEADLINE = ("answers_top1", "referral", "urgent_recall", "near_miss_false_alarms", "off_topic_rejection", "smalltalk")
 LABELS = {
     "answers_top1": "answers top-1",
     "referral": "referral accuracy",
@@ -31,6 +34,8 @@ LABELS = {
     "near_miss_false_alarms": "near-miss false alarms",
     "near_miss_top1": "near-miss top-1",
     "off_topic_rejection": "off-topic rejection",
+    "smalltalk": "smalltalk",
+    "referral_block": "referral block on the reply",
 }
 
 
@@ -76,6 +81,8 @@ def _checks(labelled: LabelledSet) -> dict[str, list[tuple[str, Callable[[Decisi
         "near_miss_false_alarms": [(t, lambda d: d.kind == "urgent") for t, _ in labelled.near_miss],
         "near_miss_top1": [(t, answered(e)) for t, e in labelled.near_miss],
         "off_topic_rejection": [(t, lambda d: d.kind == FALLBACK) for t in labelled.off_topic],
+        "smalltalk": [(t, lambda d: d.kind == "smalltalk") for t in labelled.smalltalk],
+        "referral_block": [(t, lambda d: d.has_referral) for t in dict.fromkeys(labelled.texts())],
     }
 
 

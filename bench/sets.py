@@ -102,3 +102,21 @@ def check_entries(labelled: LabelledSet, entry_ids: set[str]) -> list[str]:
 def heldout_sets(folder: Path = HELDOUT_DIR) -> list[LabelledSet]:
     """Every held-out set (tests/heldout/*.yaml), by file name."""
     return [load_set(path) for path in sorted(folder.glob("*.yaml"))]
+
+
+def examples_set(path: Path, name: str | None = None) -> LabelledSet:
+    """A knowledge/examples file read as a labelled set (answers, referral, urgent, near-miss, off-topic,
+    smalltalk flattened; `general` lines have no expected reply and are left out)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    smalltalk = data.get("smalltalk") or {}
+    return LabelledSet(
+        name=name or Path(path).stem,
+        path=str(path),
+        answers=_pairs(data.get("answers"), "answers", str(path)),
+        referral=_texts(data.get("referral"), "referral", str(path)),
+        urgent=_texts(data.get("urgent"), "urgent", str(path)),
+        near_miss=_pairs(data.get("near_miss"), "near_miss", str(path)),
+        off_topic=_texts(data.get("off_topic"), "off_topic", str(path)),
+        smalltalk=tuple(t for texts in smalltalk.values() for t in texts or ()),
+        lang=str(data.get("lang", "en")),
+    )

@@ -46,7 +46,7 @@ def synthetic_knowledge(base: Knowledge, size: int, seed: int = SEED) -> Knowled
     real = list(base.entries.values())
     if size <= len(real):
         kept = {e.id: e for e in real[:size]}
-        return Knowledge(entries=kept, synonyms=base.synonyms)
+        return Knowledge(entries=kept, synonyms=base.synonyms, examples=base.examples)
     rng = random.Random(seed)
     words_of = {e.id: [w for q in e.questions for w in q.split()] for e in real}
     taken: set[str] = {w.lower() for ws in words_of.values() for w in ws}
@@ -92,4 +92,4 @@ def synthetic_knowledge(base: Knowledge, size: int, seed: int = SEED) -> Knowled
             related=(),
         )
         entries[entry.id] = entry
-    return Knowledge(entries=entries, synonyms=base.synonyms)
+    return Knowledge(entries=entries, synonyms=base.synonyms, examples=base.examples)

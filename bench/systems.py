@@ -1,4 +1,4 @@
-"""The systems under test, behind one small interface: awarebot's engine (and its matcher), and two baselines over
+"""The systems under test, behind one small interface: awarebot's engine, and two baselines over
 the same knowledge — rapidfuzz `process.extractOne` with `WRatio`, and BM25 (the `bm25s` package) — each over all
 phrasings of all entries, answering the best phrasing's entry when its score clears a cutoff tuned on the dev set.
 
@@ -22,9 +22,10 @@ REGION = "US"
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    kind: str  # answer | referral | urgent | fallback | help | error
+    kind: str  # answer | referral | urgent | fallback | smalltalk | unsure | help | error
     entry_id: str | None = None
     score: float = 0.0
+    has_referral: bool = False  # the reply carries the region's referral block
 
 
 class System(Protocol):
@@ -54,7 +55,7 @@ class Awarebot:
 
     def decide(self, text: str) -> Decision:
         reply = self.engine.respond(text, REGION)
-        return Decision(str(reply.kind), reply.entry_id, reply.score)
+        return Decision(str(reply.kind), reply.entry_id, reply.score, bool(reply.referral.strip()))
 
 
 class Baseline:

@@ -150,9 +150,10 @@ async def _canary(pg: Any, redis_server: Any, databases: list[str]) -> dict[str,
 
 
 async def measure() -> dict[str, Any]:
+    from servers import PostgresServer, RedisServer
+
     from bot.config import Config
     from bot.engine import Engine
-    from servers import PostgresServer, RedisServer
 
     await asyncio.to_thread(Engine.load, Config())  # warms the model cache the workers read
     pg, redis_server = PostgresServer(), RedisServer()

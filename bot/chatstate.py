@@ -1,5 +1,5 @@
-"""Per-chat memory of a chat front end: region, discreet mode, a pending /forget, and the ids of messages exchanged
-(with when), which /forget and the quick exit may delete.
+"""Per-chat memory of a chat front end: region, language, discreet mode, a pending /forget, and the ids of messages
+exchanged (with when), which /forget and the quick exit may delete.
 
 In memory only (never persisted), bounded (least recently active chats are dropped first) and forgotten
 `ttl` seconds after a chat's last activity. Holds no message text: ids and timestamps only.
@@ -25,6 +25,9 @@ class ChatState:
 
     region: str | None = None
     region_set_at: float = 0.0
+    # The chat's language: the person's choice (/language) or the language of the last reply; a prior for the next.
+    language: str | None = None
+    language_set_at: float = 0.0
     # Message id of the /forget confirmation waiting for an answer.
     pending_forget: int | None = None
     # Discreet use: silent, unforwardable replies whose first words name no topic (as long as the chat is remembered).
@@ -79,6 +82,15 @@ class ChatStates:
             state.region = None
         return state.region
 
+    def language(self, chat_id: int) -> str | None:
+        """The chat's language (chosen or last used); forgotten `ttl` after it was set, like the region."""
+        state = self.get(chat_id)
+        if state is None or state.language is None:
+            return None
+        if self._clock() - state.language_set_at > self.ttl:
+            state.language = None
+        return state.language
+
     def is_discreet(self, chat_id: int) -> bool:
         """True when the chat asked for discreet replies (and is still remembered)."""
         state = self.get(chat_id)
@@ -101,6 +113,11 @@ class ChatStates:
         state = self._touch(chat_id)
         state.region, state.region_set_at = region, state.touched
 
+    def set_language(self, chat_id: int, language: str | None) -> None:
+        """Remember the chat's language (a code such as "uk"); only the code, never text."""
+        state = self._touch(chat_id)
+        if state.language != language:
+            state.language, state.language_set_at = language, state.touched
     def set_discreet(self, chat_id: int, on: bool = True) -> None:
         self._touch(chat_id).discreet = on
 

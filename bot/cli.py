@@ -44,6 +44,8 @@ def reply_json(reply: Reply) -> str:
             "score": reply.score,
             "alternatives": list(reply.alternatives),
             "region": reply.region,
+            "lang": reply.lang,
+            "detected_lang": reply.detected_lang,
             "text": reply.plain,
         },
         ensure_ascii=False,
@@ -90,10 +92,11 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     args.region = choose_region(engine, args.region)
     if args.text == "-":
         for line in sys.stdin:
-            reply = engine.respond(line.rstrip("\n"), args.region)
+            # Each line on its own (no priors carried over), so a batch reads like separate people.
+            reply = engine.respond(line.rstrip("\n"), args.region, args.lang)
             print(reply_json(reply) if args.json else reply_console(reply) + "\n", flush=True)
         return EXIT_OK
-    reply = engine.respond(args.text, args.region)
+    reply = engine.respond(args.text, args.region, args.lang)
     print(reply_json(reply) if args.json else reply_console(reply))
     return EXIT_OK
 
@@ -104,7 +107,7 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
     engine = asyncio.run(_engine(config, with_store=_has_database(config)))
     region = choose_region(engine, args.region) or config.default_region
-    return ConsoleChat(engine, region, sys.stdin, sys.stdout).run()
+    return ConsoleChat(engine, region, sys.stdin, sys.stdout, lang=args.lang).run()
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
@@ -151,6 +154,7 @@ def cmd_start(args: argparse.Namespace, config: Config) -> int:
         return cmd_run(args, config)
     print("No Telegram token configured: starting the offline console chat (see README to run on Telegram).\n")
     args.region = None
+    args.lang = None
     return cmd_chat(args, config)
 
 
@@ -200,11 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question ('-' reads one per line from stdin)")
     ask.add_argument("text", help="the question, or '-' for standard input")
     ask.add_argument("--region", help="country code (e.g. US, GB) or listed country name for the referral block")
+    ask.add_argument("--lang", help="the conversation's language so far (en es fr pt uk ru ro th): a prior for "
+                     "short messages; a longer message is answered in the language it is written in")
     ask.add_argument("--json", action="store_true", help="one JSON object per reply")
     ask.set_defaults(handler=cmd_ask)
 
     chat = sub.add_parser("chat", help="interactive console conversation (offline)")
     chat.add_argument("--region", help="country code or listed country name for the referral block")
+    chat.add_argument("--lang", help="language to start in (en es fr pt uk ru ro th); /language xx changes it")
     chat.set_defaults(handler=cmd_chat)
 
     run = sub.add_parser("run", help="start the Telegram bot")
@@ -243,6 +250,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_USAGE
     quiet = args.command in ("ask", "chat", "kb", "start") and not args.verbose
     configure_logging("WARNING" if quiet else config.log_level)
+    if getattr(args, "lang", None):
+        from bot.i18n import normalize_code
+
+        args.lang = normalize_code(args.lang)
     try:
         return int(args.handler(args, config))
     except UsageError as exc:

@@ -26,6 +26,7 @@ class KnowledgeError(Exception):
         super().__init__(self.report())
 
     def report(self) -> str:
+        """Every problem as 'file:line: message', one per line, then how many were found."""
         lines = [str(p) for p in self.problems]
         lines.append(f"{len(self.problems)} problem(s) found; knowledge not loaded.")
         return "\n".join(lines)

@@ -149,6 +149,7 @@ def parse_examples_file(data: Any, file: str, problems: list[Problem]) -> list[_
                     continue
                 for text, line in _texts(value, f"smalltalk.{sub}", file, sub_where(sub), problems):
                     lines.append(_Line(lang, f"smalltalk:{sub}", text, file, line))
+    lines.sort(key=lambda item: item.line or 0)  # file order, so "first at" names the earlier line
     return lines
 
 

@@ -46,6 +46,7 @@ from bot.knowledge import (
     load_knowledge,
 )
 from bot.referrals import ReferralDirectory, load_referrals
+from bot.replies import Reply
 from bot.service import apply_overrides, load_baseline, load_folder
 from bot.storage import Storage, open_storage
 from bot.store import Revision, StoreBusy, StoreDown, StoreUnavailable
@@ -190,6 +191,16 @@ def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Pa
     for rel, entries in sorted(groups.items()):
         header = _leading_comments(source / rel)
         files[rel] = _EXPORT_NOTE + header + dump_yaml(entries)
+    # Every language's translations, in the file of the same name as their English entry's, in the English order.
+    for lang in knowledge.content_languages():
+        translated: dict[str, list[dict]] = {}
+        for entry_id, entry in knowledge.entries.items():
+            translation = knowledge.translation(entry_id, lang)
+            if translation is not None:
+                name = Path(knowledge.files.get(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")).name
+                translated.setdefault(f"{ENTRIES_DIR}/{lang}/{name}", []).append(translation.to_data())
+        for rel, items in sorted(translated.items()):
+            files[rel] = _EXPORT_NOTE + _leading_comments(source / rel) + dump_yaml(items)
     header = _leading_comments(source / REFERRALS_FILE)
     files[REFERRALS_FILE] = _EXPORT_NOTE + header + "\n" + dump_yaml(referrals.to_data())
     return files
@@ -215,6 +226,7 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         entries_dir = out / ENTRIES_DIR
         entries_dir.mkdir(parents=True, exist_ok=True)
         for rel, text in files.items():
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
             _write_text(out / rel, text)
         # A file left from an earlier export would re-import entries twice: the folder mirrors the state.
         for stale in sorted(entries_dir.glob("*.yaml")):
@@ -231,7 +243,11 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         except KnowledgeError as exc:
             _print_problems(exc.problems, f"the export in {out} does not load back (a bug: please report it)")
             return EXIT_PROBLEM
-        if dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data():
+        same_translations = {lang: dict(t) for lang, t in again.translations.items() if t} == {
+            lang: dict(t) for lang, t in knowledge.translations.items() if t
+        }
+        if (dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data()
+                or not same_translations):
             _err(f"the export in {out} does not load back to the same knowledge (a bug: please report it)")
             return EXIT_PROBLEM
         changed = len(overrides.get("entry", {})) + len(overrides.get("region", {}))
@@ -599,10 +615,17 @@ def cmd_kb_example(args: argparse.Namespace, config: Config) -> int:
             return EXIT_PROBLEM
         from bot.engine import Engine
 
-        engine = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
-        for text in added:
-            reply = engine.respond(text, None)
-            print(f"today: {text!r} → {reply.kind.value}" + (f" ({reply.entry_id})" if reply.entry_id else ""))
+        lang, label = parse_example_key(key) or ("", "")
+        today = await asyncio.to_thread(Engine.build, knowledge, referrals, config.matching, config.default_region)
+        learned = await asyncio.to_thread(Engine.build, knowledge.with_examples({(lang, label): tuple(texts)}),
+                                          referrals, config.matching, config.default_region)
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        for text in added:  # the preview: the reply people get today, and once the models learn the change
+            print(f"today: {text!r} → {said(today.respond(text, None))}; "
+                  f"once learned: {said(learned.respond(text, None))}")
         try:
             revision = await service.propose("example", key, new, base_rev=rev,
                                              author=Author(CLI_AUTHOR_ID, author), publish=publish)

@@ -40,6 +40,18 @@ CATEGORY_TITLES: dict[str, str] = {
     "about": "About this bot",
 }
 
+# Translations of entries (knowledge/entries/<lang>/<file>.yaml): the English entry's id, title, questions and answer in
+# another language, each with its own review date and the English entry's `reviewed` it follows.
+TRANSLATION_FIELDS = ("id", "title", "questions", "answer", "reviewed", "source_reviewed")
+MIN_TRANSLATED_QUESTIONS = 8
+# Translations run longer than English (French and Portuguese by about a fifth); Telegram's limit is far above.
+MAX_TRANSLATED_ANSWER_CHARS = 1500
+NOT_REVIEWED = "not reviewed"
+LANG_DIR_PATTERN = re.compile(r"^[a-z]{2,3}$")
+# A thousands separator between digit groups ("1,000", "1 000", "1.000") is dropped before figures are compared.
+_THOUSANDS = re.compile(r"(?<=\d)[,.\s\u00a0\u202f](?=\d{3}(?!\d))")
+_DIGITS = re.compile(r"\d+")
+
 ENTRY_FIELDS = ("id", "title", "category", "questions", "keywords", "answer", "related", "sources", "reviewed")
 REQUIRED_FIELDS = ("id", "title", "category", "questions", "answer", "sources", "reviewed")
 
@@ -76,8 +88,33 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class Translation:
+    """One entry in another language. `reviewed` is a date or "not reviewed"; `source_reviewed` is the English
+    entry's `reviewed` date this translation follows (older than the English one = stale)."""
+
+    id: str
+    lang: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+    reviewed: str = NOT_REVIEWED
+    source_reviewed: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        """The YAML/JSON shape (export, revisions, previews)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "questions": list(self.questions),
+            "answer": self.answer.rstrip("\n") + "\n",
+            "reviewed": self.reviewed,
+            "source_reviewed": self.source_reviewed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
-    """One immutable version of the curated knowledge."""
+    """One immutable version of the curated knowledge: English entries and their translations."""
 
     entries: Mapping[str, Entry]
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -85,10 +122,41 @@ class Knowledge:
     files: Mapping[str, str] = field(default_factory=dict)
     # Labelled training examples: (lang, label) -> texts (see bot/examples.py).
     examples: Examples = field(default_factory=dict)
+    # lang -> entry id -> translation.
+    translations: Mapping[str, Mapping[str, Translation]] = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry | None:
         """The entry with id `entry_id`, or None."""
         return self.entries.get(entry_id)
+
+    def translation(self, entry_id: str, lang: str | None) -> Translation | None:
+        """The entry in `lang`, or None (English, or not translated yet)."""
+        if not lang:
+            return None
+        return self.translations.get(lang, {}).get(entry_id)
+
+    def content_languages(self) -> tuple[str, ...]:
+        """Languages other than English with at least one translated entry, sorted."""
+        return tuple(sorted(lang for lang, entries in self.translations.items() if entries))
+
+    def stale_translations(self) -> list[Translation]:
+        """Translations that follow an older English text than the live one (their source_reviewed date is before
+        the English entry's reviewed date), by language then id."""
+        stale = []
+        for lang in self.content_languages():
+            for entry_id, t in sorted(self.translations[lang].items()):
+                entry = self.entries.get(entry_id)
+                if entry is not None and t.source_reviewed < entry.reviewed:
+                    stale.append(t)
+        return stale
+
+    def with_translations(self, overrides: Mapping[tuple[str, str], Translation]) -> Knowledge:
+        """A new version with some translations replaced or added, keyed (lang, entry id)."""
+        merged = {lang: dict(entries) for lang, entries in self.translations.items()}
+        for (lang, entry_id), translation in overrides.items():
+            merged.setdefault(lang, {})[entry_id] = translation
+        return Knowledge(entries=self.entries, synonyms=self.synonyms, files=self.files, examples=self.examples,
+                         translations=merged)
 
     def by_category(self) -> dict[str, list[Entry]]:
         """Category id -> its entries sorted by title; categories without entries are left out."""
@@ -104,23 +172,30 @@ class Knowledge:
         files = dict(self.files)
         for entry_id, entry in overrides.items():
             files.setdefault(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
-        return Knowledge(entries=merged, synonyms=self.synonyms, files=files, examples=self.examples)
+        return Knowledge(entries=merged, synonyms=self.synonyms, files=files, examples=self.examples,
+                         translations=self.translations)
 
     def with_examples(self, overrides: Mapping[ExampleKey, tuple[str, ...]]) -> Knowledge:
         """A new version whose examples of some (lang, label) are replaced (an empty tuple removes them)."""
         merged = dict(self.examples)
         merged.update(overrides)
         return Knowledge(entries=self.entries, synonyms=self.synonyms, files=self.files,
-                         examples={k: v for k, v in merged.items() if v})
+                         examples={k: v for k, v in merged.items() if v}, translations=self.translations)
 
     def training_phrasings(self) -> list[tuple[str, str]]:
         """(text, intent label) pairs the intent classifier learns from, in a stable order: every entry's title and
-        questions (label: the entry id), then the examples that name an intent (entries, "@referral",
-        "@smalltalk:<sub-intent>", "@off_topic"). Extend here when entries gain phrasings in other languages."""
+        questions (label: the entry id), then each language's translated titles and questions (label: the English
+        entry's id), then the examples that name an intent (entries, "@referral", "@smalltalk:<sub-intent>",
+        "@off_topic")."""
         pairs: list[tuple[str, str]] = []
         for entry in self.entries.values():
             pairs.append((entry.title, entry.id))
             pairs.extend((q, entry.id) for q in entry.questions)
+        for lang in self.content_languages():
+            for entry_id, t in self.translations[lang].items():
+                if entry_id in self.entries:
+                    pairs.append((t.title, entry_id))
+                    pairs.extend((q, entry_id) for q in t.questions)
         for (_lang, label), texts in sorted(self.examples.items()):
             intent = intent_of(label)
             if intent is not None and (intent.startswith("@") or intent in self.entries):
@@ -327,6 +402,17 @@ def load_knowledge(directory: Path) -> Knowledge:
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
                 broken_ids.add(item["id"])
     problems.extend(check_knowledge(loaded, broken_ids))
+    english = {e.id: e for e, _, _ in loaded}
+    translations: dict[str, dict[str, Translation]] = {}
+    if entries_dir.is_dir():
+        for lang_dir in sorted(p for p in entries_dir.iterdir() if p.is_dir()):
+            if not LANG_DIR_PATTERN.match(lang_dir.name) or lang_dir.name == "en":
+                problems.append(Problem(str(lang_dir), None, "a translation folder is named by its language code "
+                                        "in lowercase (es, fr, uk, …), and English entries live in entries/"))
+                continue
+            found, lang_problems = load_translations(lang_dir, english)
+            problems.extend(lang_problems)
+            translations[lang_dir.name] = found
     synonyms: dict[str, tuple[str, ...]] = {}
     try:
         synonyms = load_synonyms(directory / SYNONYMS_FILE)
@@ -342,4 +428,161 @@ def load_knowledge(directory: Path) -> Knowledge:
         synonyms=synonyms,
         files={e.id: str(Path(f).relative_to(directory)) for e, f, _ in loaded},
         examples=group_examples(example_lines),
+        translations=translations,
     )
+
+
+def figures(text: str) -> list[str]:
+    """The digit sequences of a text, sorted, with thousands separators dropped ("1,000" == "1 000" == "1000";
+    "27.6" and "27,6" are both 27 and 6) and whole thousands reduced ("99 billion" written as "99,000 million" in
+    Thai, or 99 000 millions, is 99 either way). Two answers stating the same facts have the same figures."""
+    out = []
+    for number in _DIGITS.findall(_THOUSANDS.sub("", text)):
+        while len(number) > 3 and number.endswith("000"):
+            number = number[:-3]
+        out.append(number)
+    return sorted(out)
+
+
+def check_translation_data(
+    data: Any, file: str, line: int | None, english: Mapping[str, Entry], lang: str
+) -> list[Problem]:
+    """Rules for one translated entry: fields, the English id exists, enough phrasings, no phone numbers, markup,
+    length, review dates, and the same figures as the English answer (a dropped or added fact usually shows as
+    a missing or extra number)."""
+    if not isinstance(data, dict):
+        return [Problem(file, line, "a translated entry must be a mapping of fields (id, title, …)")]
+    where = data.line_of if isinstance(data, LineDict) else (lambda _key: line)
+    problems: list[Problem] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Problem(file, where(key), message))
+
+    entry_id = _as_str(data.get("id"))
+    label = f"{lang} translation of {entry_id!r}" if entry_id else f"{lang} translation"
+    for key in TRANSLATION_FIELDS:
+        if key not in data or data[key] in (None, "", []):
+            add(key, f"{label}: missing required field '{key}'")
+    for key in data:
+        if key not in TRANSLATION_FIELDS:
+            add(key, f"{label}: unknown field '{key}' (allowed: {', '.join(TRANSLATION_FIELDS)}; "
+                     "category, related and sources come from the English entry)")
+    source = english.get(entry_id) if entry_id else None
+    if entry_id and source is None:
+        add("id", f"{label}: no English entry has the id '{entry_id}'")
+    title = _as_str(data.get("title"))
+    if len(title) > MAX_TITLE_CHARS:
+        add("title", f"{label}: title is {len(title)} characters; at most {MAX_TITLE_CHARS}")
+    questions = data.get("questions")
+    if questions is not None:
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            add("questions", f"{label}: questions must be a list of text lines")
+        else:
+            if len(questions) < MIN_TRANSLATED_QUESTIONS:
+                add("questions", f"{label}: has {len(questions)} questions; at least {MIN_TRANSLATED_QUESTIONS} needed")
+            seen: set[str] = set()
+            for i, question in enumerate(questions):
+                q_line = questions.item_lines[i] if isinstance(questions, LineList) else where("questions")
+                key = " ".join(question.casefold().split())
+                if not key:
+                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is empty"))
+                elif len(question) > MAX_QUESTION_CHARS:
+                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is too long"))
+                elif key in seen:
+                    problems.append(Problem(file, q_line, f"{label}: question repeated: {question!r}"))
+                seen.add(key)
+    answer = _as_str(data.get("answer"))
+    if answer:
+        if len(answer.strip()) > MAX_TRANSLATED_ANSWER_CHARS:
+            add("answer", f"{label}: answer is {len(answer.strip())} characters; at most {MAX_TRANSLATED_ANSWER_CHARS}")
+        if has_unbalanced_markup(answer):
+            add("answer", f"{label}: answer has an unpaired ** (bold markers must come in pairs)")
+        if FORBIDDEN_MARKUP.search(answer):
+            add("answer", f"{label}: answer uses HTML tags, links or headings; use plain text and **bold** only")
+        if PHONE_LIKE.search(answer):
+            add("answer", f"{label}: answer contains a phone number; numbers belong in referrals.yaml only")
+        # A translation that follows an older English text (stale: /kb_stale lists it) is not held to the new
+        # English figures: an English correction must not wait for every language.
+        stale = source is not None and _as_str(data.get("source_reviewed")) < source.reviewed
+        if source is not None and not stale and figures(answer) != figures(source.answer):
+            ours, theirs = figures(answer), figures(source.answer)
+            missing = sorted(set(theirs) - set(ours)) or sorted(n for n in set(theirs) if theirs.count(n) > ours.count(n))
+            extra = sorted(set(ours) - set(theirs)) or sorted(n for n in set(ours) if ours.count(n) > theirs.count(n))
+            add("answer", f"{label}: the figures differ from the English answer (missing: {', '.join(missing) or '-'}; "
+                          f"added: {', '.join(extra) or '-'}); a translation carries exactly the English facts")
+    reviewed = _as_str(data.get("reviewed"))
+    if reviewed and reviewed != NOT_REVIEWED:
+        problems.extend(_check_date(reviewed, f"{label}: reviewed", lambda: where("reviewed"), file,
+                                    f" or '{NOT_REVIEWED}'"))
+    source_reviewed = _as_str(data.get("source_reviewed"))
+    if source_reviewed:
+        problems.extend(_check_date(source_reviewed, f"{label}: source_reviewed", lambda: where("source_reviewed"),
+                                    file, ""))
+        if source is not None and source_reviewed > source.reviewed:
+            add("source_reviewed", f"{label}: source_reviewed {source_reviewed} is after the English entry's "
+                                   f"reviewed date {source.reviewed}")
+    return problems
+
+
+def _check_date(value: str, label: str, line: Any, file: str, alternative: str) -> list[Problem]:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return [Problem(file, line(), f"{label} must be a date like 2026-11-28{alternative}")]
+    if day > dt.date.today() + dt.timedelta(days=1):
+        return [Problem(file, line(), f"{label} date {value} is in the future")]
+    return []
+
+
+def translation_from_data(data: Mapping[str, Any], lang: str) -> Translation:
+    """Build a Translation from data that passed check_translation_data."""
+    return Translation(
+        id=_as_str(data["id"]),
+        lang=lang,
+        title=_as_str(data["title"]).strip(),
+        questions=tuple(q.strip() for q in data["questions"]),
+        answer=_as_str(data["answer"]).strip(),
+        reviewed=_as_str(data["reviewed"]),
+        source_reviewed=_as_str(data["source_reviewed"]),
+    )
+
+
+def load_translations(lang_dir: Path, english: Mapping[str, Entry]) -> tuple[dict[str, Translation], list[Problem]]:
+    """One language's translation files: the translations that passed, and every problem (file and line)."""
+    lang = lang_dir.name
+    problems: list[Problem] = []
+    found: dict[str, Translation] = {}
+    where_first: dict[str, str] = {}
+    phrasing_owner: dict[str, str] = {}
+    for path in sorted(lang_dir.glob("*.yaml")):
+        file = str(path)
+        try:
+            data = load_yaml(path)
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+            continue
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            problems.append(Problem(file, getattr(data, "line", 1), "a translation file must be a list of entries"))
+            continue
+        for i, item in enumerate(data):
+            line = data.item_lines[i] if isinstance(data, LineList) else None
+            item_problems = check_translation_data(item, file, line, english, lang)
+            problems.extend(item_problems)
+            if item_problems:
+                continue
+            translation = translation_from_data(item, lang)
+            if translation.id in found:
+                problems.append(Problem(file, line, f"{lang}: duplicate translation of '{translation.id}' "
+                                                    f"(first at {where_first[translation.id]})"))
+                continue
+            for question in translation.questions:
+                key = " ".join(question.casefold().split())
+                owner = phrasing_owner.setdefault(key, translation.id)
+                if owner != translation.id:
+                    problems.append(Problem(file, line, f"{lang} translation of '{translation.id}': question "
+                                                        f"{question!r} is also a question of '{owner}'"))
+            found[translation.id] = translation
+            where_first[translation.id] = f"{file}:{line}"
+    return found, problems

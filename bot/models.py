@@ -35,12 +35,12 @@ from bot.text import normalize
 log = logging.getLogger(__name__)
 
 # Bump when features, training or the file format change: cached models of other versions are never read.
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 CHAR_NGRAMS = (2, 5)
 WORD_NGRAMS = (1, 2)
 WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space squeeze before char_wb n-grams
-DEFAULT_CACHE_DIR = "data/cache/models"
+DEFAULT_CACHE_DIR = None  # callers pass MatchingConfig.model_cache_dir
 _MEMO_SIZE = 4
 
 
@@ -79,23 +79,75 @@ def word_ngrams(text: str, lo: int = WORD_NGRAMS[0], hi: int = WORD_NGRAMS[1]) -
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One fitted TF-IDF vectorizer: vocabulary (n-gram -> column), idf per column, sublinear tf, l2 norm."""
+    """One fitted TF-IDF vectorizer: vocabulary, idf per column, sublinear tf, l2 norm. The vocabulary is a sorted
+    numpy string array searched with searchsorted (a few MB where a dict of the same n-grams takes tens)."""
 
-    vocabulary: dict[str, int]
+    terms: np.ndarray  # sorted unicode array of the vocabulary
+    columns: np.ndarray  # int64: the column of each sorted term
     idf: np.ndarray  # float32 (columns,)
     offset: int  # first column of this block in the joined feature space
 
+    @classmethod
+    def from_vocabulary(cls, vocabulary: dict[str, int], idf: np.ndarray, offset: int) -> Block:
+        terms = sorted(vocabulary)
+        array = np.array(terms, dtype=str) if terms else np.array([], dtype="<U1")
+        columns = np.fromiter((vocabulary[t] for t in terms), dtype=np.int64, count=len(terms))
+        return cls(array, columns, idf, offset)
+
+    def __len__(self) -> int:
+        return len(self.idf)
+
+    def lookup(self, grams: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, counts) of the grams that are in the vocabulary."""
+        index = _small_index(self)
+        if index is not None:  # a small vocabulary: a dict is ~2.5x faster than searching the string array
+            counts = Counter(g for g in grams if g in index)
+            if not counts:
+                return np.zeros(0, dtype=np.int64), np.zeros(0)
+            cols = np.fromiter((index[g] for g in counts), dtype=np.int64, count=len(counts))
+            return cols, np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        counts = Counter(g for g in grams if len(g) <= self.terms.dtype.itemsize // 4)
+        if not counts or not len(self.terms):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        keys = np.array(list(counts), dtype=self.terms.dtype)
+        found = np.searchsorted(self.terms, keys)
+        found[found == len(self.terms)] = 0
+        hit = self.terms[found] == keys
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        return self.columns[found[hit]], tf[hit]
+
     def add(self, grams: list[str], columns: list[np.ndarray], values: list[np.ndarray]) -> None:
-        counts = Counter(g for g in grams if g in self.vocabulary)
-        if not counts:
+        cols, tf = self.lookup(grams)
+        if not len(cols):
             return
-        cols = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-        weights = tf * self.idf[cols]
+        weights = (1.0 + np.log(tf)) * self.idf[cols]
         norm = math.sqrt(float(weights @ weights))
         if norm:
             columns.append(cols + self.offset)
             values.append(weights / norm)
+
+
+# Vocabularies up to this many terms are also held as a dict (about 100 bytes a term) for speed; larger ones (tens
+# of thousands of entries) are only searched in their sorted array, to keep memory down.
+SMALL_VOCABULARY = 100_000
+# id(terms array) -> (that array, its dict). Holding the array keeps its id from being reused by another object.
+_indexes: dict[int, tuple[np.ndarray, dict[str, int]]] = {}
+_indexes_lock = threading.Lock()
+
+
+def _small_index(block: Block) -> dict[str, int] | None:
+    """The dict form of a small block's vocabulary, built once per block (keyed by the identity of its array)."""
+    if len(block.terms) > SMALL_VOCABULARY:
+        return None
+    found = _indexes.get(id(block.terms))
+    if found is not None and found[0] is block.terms:
+        return found[1]
+    index = dict(zip(block.terms.tolist(), block.columns.tolist(), strict=True))
+    with _indexes_lock:
+        if len(_indexes) >= 16:  # a few knowledge versions at most; older ones are rebuilt on demand
+            _indexes.clear()
+        _indexes[id(block.terms)] = (block.terms, index)
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +159,7 @@ class Features:
 
     @property
     def size(self) -> int:
-        return self.word.offset + len(self.word.idf)
+        return self.word.offset + len(self.word)
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Sparse feature vector of already model_text()-ed text: (columns int64, values float64)."""
@@ -225,9 +277,11 @@ def to_arrays(models: Models) -> dict[str, np.ndarray]:
     """The arrays a cache file holds."""
     f = models.features
     return {
-        "char_terms": np.array(sorted(f.char.vocabulary, key=f.char.vocabulary.__getitem__), dtype=str),
+        "char_terms": f.char.terms,
+        "char_columns": f.char.columns,
         "char_idf": f.char.idf,
-        "word_terms": np.array(sorted(f.word.vocabulary, key=f.word.vocabulary.__getitem__), dtype=str),
+        "word_terms": f.word.terms,
+        "word_columns": f.word.columns,
         "word_idf": f.word.idf,
         "intent_classes": np.array(models.intent.classes, dtype=str),
         "intent_indptr": models.intent.indptr,
@@ -242,10 +296,8 @@ def to_arrays(models: Models) -> dict[str, np.ndarray]:
 
 
 def from_arrays(arrays: Any, key: str) -> Models:
-    char_terms = arrays["char_terms"].tolist()
-    word_terms = arrays["word_terms"].tolist()
-    char = Block(dict(zip(char_terms, range(len(char_terms)), strict=True)), arrays["char_idf"], 0)
-    word = Block(dict(zip(word_terms, range(len(word_terms)), strict=True)), arrays["word_idf"], len(char_terms))
+    char = Block(arrays["char_terms"], arrays["char_columns"], arrays["char_idf"], 0)
+    word = Block(arrays["word_terms"], arrays["word_columns"], arrays["word_idf"], len(arrays["char_idf"]))
     scalars = arrays["safety_scalars"]
     return Models(
         features=Features(char, word),
@@ -290,7 +342,7 @@ _memo: OrderedDict[str, Models] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
-def models_for(knowledge: Any, cache_dir: str | Path | None = DEFAULT_CACHE_DIR) -> Models:
+def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
     """The fitted models of a knowledge version: from this process's memo, else the disk cache, else trained (and
     cached). `cache_dir` None disables the disk cache. Raises nothing for a well-formed Knowledge."""
     from bot import training  # light: scikit-learn itself is imported only inside training.fit
@@ -312,6 +364,8 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = DEFAULT_CACHE_DIR)
                 save(models, folder)
             except OSError as exc:
                 log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+    for block in (models.features.char, models.features.word):
+        _small_index(block)  # built now, at load, rather than on the first person's message
     with _memo_lock:
         _memo[key] = models
         while len(_memo) > _MEMO_SIZE:

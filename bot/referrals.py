@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from bot.errors import KnowledgeError, Problem
+from bot.i18n import N_, gettext
 from bot.yamlio import LineDict, LineList, load_yaml
 
 __all__ = [
@@ -55,14 +56,16 @@ _EU_MEMBERS_DEFAULT = (
 )
 
 _REGION_REQUIRED = ("code", "name", "emergency", "emergency_source", "verified", "confidence", "hotlines")
-_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "research_note")
+_REGION_OPTIONAL = ("emergency_also", "emergency_note", "emergency_also_source", "authority", "research_note",
+                    "translations")
 _HOTLINE_REQUIRED = ("name", "type", "source", "verified")
 _HOTLINE_OPTIONAL = (
     "phone", "phone_note", "phone_check", "sms", "email", "web", "hours", "languages",
-    "scope", "note", "confidence", "source_date", "research_note",
+    "scope", "note", "confidence", "source_date", "research_note", "translations",
 )
 _AUTHORITY_REQUIRED = ("name", "how_to_report", "source", "verified")
-_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "research_note")
+_AUTHORITY_OPTIONAL = ("phone", "phone_note", "phone_check", "web", "email", "source_date", "research_note",
+                       "translations")
 # Text people read must help them act; notes about the research (what a source said, how old a list is, what
 # was not re-checked) belong in `research_note`, which only moderators see (kb validate, export, /referral_edit).
 _PEOPLE_FIELDS = ("name", "note", "phone_note", "emergency_note", "hours", "languages", "scope", "how_to_report",
@@ -72,6 +75,16 @@ _RESEARCH_WORDS = re.compile(
     r"may\s+be\s+outdated|archived|(?:19|20)\d\d\s+list|unverified|not\s+confirmed)\b",
     re.IGNORECASE,
 )
+# The directory's own text a person reads, translatable per language next to the English it translates
+# (`translations: {uk: {name: …, note: …}}`): the translation sits with its source and verification date, and must carry
+# exactly the English field's figures (numbers are never added or dropped by a translation).
+TRANSLATABLE = {
+    "hotline": ("name", "note", "hours", "languages", "scope", "phone_note"),
+    "authority": ("name", "how_to_report", "phone_note"),
+    "region": ("emergency_note",),
+}
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_DIGIT_RUN = re.compile(r"\d+")
 _TOP_KEYS = ("eu_members", "aliases", "short_codes", "regions")
 _SHORT_CODE_KEYS = ("region", "number", "name", "source", "quote")
 
@@ -108,6 +121,8 @@ class Hotline:
     confidence: str | None = None  # only where it differs from the region's
     source_date: str | None = None
     research_note: str | None = None  # for moderators only: what the sources said, what was not re-checked
+    # lang -> field -> text (see TRANSLATABLE); never hashed, compared only.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def is_trafficking_line(self) -> bool:
@@ -129,6 +144,7 @@ class Authority:
     email: str | None = None
     source_date: str | None = None
     research_note: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +176,7 @@ class Region:
     emergency_note: str | None = None
     emergency_also_source: str | None = None
     research_note: str | None = None
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def primary_hotline(self) -> Hotline | None:
@@ -295,6 +312,21 @@ def _drop_none(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return {k: v for k, v in pairs if v is not None and v != ()}
 
 
+def _translations_data(translations: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]] | None:
+    return {lang: dict(fields) for lang, fields in translations.items()} or None
+
+
+def localized(item: Hotline | Authority | Region, key: str, lang: str | None) -> str | None:
+    """A directory field as a person of `lang` reads it: its translation when the directory has one, else the
+    directory's own (English) text."""
+    if lang and lang != "en":
+        translated = item.translations.get(lang, {}).get(key)
+        if translated:
+            return translated
+    value = getattr(item, key)
+    return value if isinstance(value, str) else None
+
+
 def _hotline_to_data(h: Hotline) -> dict[str, Any]:
     return _drop_none(
         [
@@ -303,6 +335,7 @@ def _hotline_to_data(h: Hotline) -> dict[str, Any]:
             ("hours", h.hours), ("languages", h.languages), ("scope", h.scope), ("note", h.note),
             ("confidence", h.confidence), ("source", h.source), ("source_date", h.source_date),
             ("verified", h.verified), ("research_note", h.research_note),
+            ("translations", _translations_data(h.translations)),
         ]
     )
 
@@ -314,6 +347,7 @@ def _authority_to_data(a: Authority) -> dict[str, Any]:
             ("phone_note", a.phone_note), ("phone_check", a.phone_check), ("web", a.web),
             ("email", a.email), ("source", a.source), ("source_date", a.source_date),
             ("verified", a.verified), ("research_note", a.research_note),
+            ("translations", _translations_data(a.translations)),
         ]
     )
 
@@ -325,6 +359,7 @@ def _region_to_data(r: Region) -> dict[str, Any]:
             ("emergency_also", list(r.emergency_also) or None), ("emergency_note", r.emergency_note),
             ("emergency_source", r.source), ("emergency_also_source", r.emergency_also_source),
             ("verified", r.verified), ("confidence", r.confidence), ("research_note", r.research_note),
+            ("translations", _translations_data(r.translations)),
         ]
     )
     data["hotlines"] = [_hotline_to_data(h) for h in r.hotlines]
@@ -523,6 +558,38 @@ class _Checker:
 
     # -- parts
 
+    def translations(self, data: Mapping[str, Any], kind: str, what: str) -> None:
+        """`translations: {lang: {field: text}}`: known languages codes, translatable fields that exist in English,
+        plain text, and exactly the English field's figures."""
+        value = data.get("translations")
+        if value is None:
+            return
+        allowed = TRANSLATABLE[kind]
+        if not isinstance(value, Mapping):
+            self.add(_line(data, "translations"), f"{what}: `translations` must map a language code to fields")
+            return
+        for lang, fields in value.items():
+            where = f"{what} ({lang})"
+            if not isinstance(lang, str) or not _LANG_RE.match(lang) or lang == "en":
+                self.add(_line(value, lang), f"{what}: translation language must be a code such as uk, got {lang!r}")
+                continue
+            if not isinstance(fields, Mapping):
+                self.add(_line(value, lang), f"{where}: must map fields ({', '.join(allowed)}) to text")
+                continue
+            for key in fields:
+                if key not in allowed:
+                    self.add(_line(fields, key), f"{where}: `{key}` is not translatable (allowed: {', '.join(allowed)})")
+                    continue
+                text = self.text(fields, key, where)
+                english = data.get(key)
+                if text is None:
+                    continue
+                if not isinstance(english, str):
+                    self.add(_line(fields, key), f"{where}: `{key}` has no English text to translate")
+                elif sorted(_DIGIT_RUN.findall(text)) != sorted(_DIGIT_RUN.findall(english)):
+                    self.add(_line(fields, key), f"{where}: `{key}` must carry exactly the English figures "
+                                                 f"({', '.join(_DIGIT_RUN.findall(english)) or 'none'})")
+
     def hotline(self, data: Any, line: int | None, regions: tuple[str, ...] | None, what: str) -> None:
         if not isinstance(data, Mapping):
             self.add(line, f"{what}: must be a mapping with name, type, phone/sms/web, source, verified")
@@ -552,6 +619,7 @@ class _Checker:
         self.confidence(data, what)
         self.verified(data, what)
         self.source_date(data, what)
+        self.translations(data, "hotline", what)
 
     def authority(self, data: Any, line: int | None, regions: tuple[str, ...] | None, what: str) -> None:
         if not isinstance(data, Mapping):
@@ -568,6 +636,7 @@ class _Checker:
         self.email(data, what)
         self.verified(data, what)
         self.source_date(data, what)
+        self.translations(data, "authority", what)
 
     def region(self, data: Any, line: int | None) -> str | None:
         """Check one region; returns its code when the code itself is usable."""
@@ -599,6 +668,7 @@ class _Checker:
 
         for key in ("name", "emergency_note"):
             self.text(data, key, what)
+        self.translations(data, "region", what)
         self.confidence(data, what)
         self.verified(data, what)
         for key in ("emergency_source", "emergency_also_source"):
@@ -752,6 +822,10 @@ def _opt(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
+def _build_translations(d: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    return {lang: {k: v.strip() for k, v in fields.items()} for lang, fields in (d.get("translations") or {}).items()}
+
+
 def _build_hotline(d: Mapping[str, Any]) -> Hotline:
     return Hotline(
         name=d["name"].strip(), type=d["type"], phone=_opt(d, "phone"), sms=_opt(d, "sms"),
@@ -759,7 +833,7 @@ def _build_hotline(d: Mapping[str, Any]) -> Hotline:
         source=d["source"], verified=_as_date_text(d["verified"]), phone_note=_opt(d, "phone_note"),
         phone_check=_opt(d, "phone_check"), email=_opt(d, "email"), scope=_opt(d, "scope"),
         note=_opt(d, "note"), confidence=_opt(d, "confidence"), source_date=_opt(d, "source_date"),
-        research_note=_opt(d, "research_note"),
+        research_note=_opt(d, "research_note"), translations=_build_translations(d),
     )
 
 
@@ -769,6 +843,7 @@ def _build_authority(d: Mapping[str, Any]) -> Authority:
         web=_opt(d, "web"), source=d["source"], verified=_as_date_text(d["verified"]),
         phone_note=_opt(d, "phone_note"), phone_check=_opt(d, "phone_check"), email=_opt(d, "email"),
         source_date=_opt(d, "source_date"), research_note=_opt(d, "research_note"),
+        translations=_build_translations(d),
     )
 
 
@@ -782,7 +857,7 @@ def _build_region(d: Mapping[str, Any]) -> Region:
         source=d["emergency_source"], verified=_as_date_text(d["verified"]), confidence=d["confidence"],
         emergency_also=tuple(n.strip() for n in d.get("emergency_also") or ()),
         emergency_note=_opt(d, "emergency_note"), emergency_also_source=_opt(d, "emergency_also_source"),
-        research_note=_opt(d, "research_note"),
+        research_note=_opt(d, "research_note"), translations=_build_translations(d),
     )
 
 
@@ -820,20 +895,42 @@ def _domain(url: str) -> str:
     return host.removeprefix("www.").removeprefix("m.")
 
 
-def _sms_text(sms: str) -> str:
-    return f"text {sms}" if sms[:1].isdigit() or sms[:1] in "+(" else sms
+def _sms_text(sms: str, lang: str | None = None) -> str:
+    return gettext(lang, N_("text {number}")).format(number=sms) if sms[:1].isdigit() or sms[:1] in "+(" else sms
 
 
-def _join_or(numbers: tuple[str, ...]) -> str:
+def _join_or(numbers: tuple[str, ...], lang: str | None = None) -> str:
     if len(numbers) <= 1:
         return "".join(numbers)
-    return f"{', '.join(numbers[:-1])} or {numbers[-1]}"
+    return gettext(lang, N_("{numbers} or {last}")).format(numbers=", ".join(numbers[:-1]), last=numbers[-1])
 
 
-def _danger_line(region: Region) -> str:
+def region_name(region: Region, lang: str | None = None) -> str:
+    """The region's name in `lang`: CLDR's country name (Babel) for a country, the catalogue for EU and INTL,
+    the directory's English name otherwise."""
+    if not lang or lang == "en":
+        return region.name
+    if region.code == INTL:
+        return gettext(lang, N_("International"))
+    if region.code == EU:
+        return gettext(lang, N_("European Union – other member states"))
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(lang).territories.get(region.code)
+    except (ValueError, UnknownLocaleError):
+        name = None
+    return str(name) if name else region.name
+
+
+def _danger_line(region: Region, lang: str | None = None) -> str:
     if not region.emergency_is_number:
-        return "**In danger right now? Call your local emergency number** (112 or 911 work in many countries)."
-    return f"**In danger right now? Call {_join_or(region.emergency_numbers)}.**"
+        return gettext(lang, N_(
+            "**In danger right now? Call your local emergency number** (112 or 911 work in many countries)."
+        ))
+    return gettext(lang, N_("**In danger right now? Call {numbers}.**")).format(
+        numbers=_join_or(region.emergency_numbers, lang)
+    )
 
 
 def _short_hours(hours: str | None, limit: int = 32) -> str | None:
@@ -849,17 +946,19 @@ def _first_sentence(text: str) -> str:
     return match.group(1) if match else text
 
 
-def _report_line(region: Region, primary: Hotline | None) -> str | None:
+def _report_line(region: Region, primary: Hotline | None, lang: str | None = None) -> str | None:
     a = region.authority
     if a is None or region.code == INTL:
         return None
+    report = gettext(lang, N_("Report: {how}"))
+    name = localized(a, "name", lang)
     if a.phone and not (primary and primary.phone == a.phone):
-        return f"Report: {a.name}, {a.phone}"
+        return report.format(how=f"{name}, {a.phone}")
     if a.web and not (primary and primary.web == a.web):
-        return f"Report: {a.name}, {_short_url(a.web, 40)}"
+        return report.format(how=f"{name}, {_short_url(a.web, 40)}")
     if a.email:
-        return f"Report: {a.name}, {a.email}"
-    return f"Report: {_first_sentence(a.how_to_report)}"
+        return report.format(how=f"{name}, {a.email}")
+    return report.format(how=_first_sentence(localized(a, "how_to_report", lang) or a.how_to_report))
 
 
 def child_line(region: Region) -> Hotline | None:
@@ -870,83 +969,93 @@ def child_line(region: Region) -> Hotline | None:
     return None
 
 
-def referral_block(region: Region, for_minor: bool = False) -> str:
+def referral_block(region: Region, for_minor: bool = False, lang: str | None = None) -> str:
     """The compact block under every reply: emergency first, the main line, how to report, region.
-    `for_minor` adds the child helpline, for a young person (or about one) in danger."""
-    lines = [_danger_line(region)]
+    `for_minor` adds the child helpline, for a young person (or about one) in danger. Labels are in `lang`
+    (the catalogue); names, numbers and notes are the directory's own."""
+    lines = [_danger_line(region, lang)]
     h = region.primary_hotline
     child = child_line(region) if for_minor else None
     if h is not None:
+        h_name = localized(h, "name", lang)
         if h.phone:
-            parts = [f"{h.name}: {h.phone}"]
+            parts = [f"{h_name}: {h.phone}"]
             if h.sms:
-                parts.append(_sms_text(h.sms))
-            hours = _short_hours(h.hours)
+                parts.append(_sms_text(h.sms, lang))
+            hours = _short_hours(localized(h, "hours", lang))
             if hours:
                 parts.append(hours)
             lines.append(" · ".join(parts))
         elif h.web:
-            lead = "Find your country's hotline" if region.code == INTL else h.name
-            name = f": {h.name}, " if region.code == INTL else ": "
-            lines.append(f"{lead}{name}{_short_url(h.web)}")
+            if region.code == INTL:
+                lines.append(gettext(lang, N_("Find your country's hotline: {name}, {web}")).format(
+                    name=h_name, web=_short_url(h.web)))
+            else:
+                lines.append(f"{h_name}: {_short_url(h.web)}")
         elif h.sms:
-            lines.append(f"{h.name}: {_sms_text(h.sms)}")
+            lines.append(f"{h_name}: {_sms_text(h.sms, lang)}")
     if child is not None and child is not h:
         contact = [child.phone] if child.phone else [_short_url(child.web)] if child.web else []
         if child.sms:
-            contact.append(_sms_text(child.sms))
-        lines.append(f"Under 18: {child.name}: {' · '.join(contact)}")
-    report = _report_line(region, h)
+            contact.append(_sms_text(child.sms, lang))
+        lines.append(gettext(lang, N_("Under 18: {name}: {contact}")).format(
+            name=localized(child, "name", lang), contact=" · ".join(contact)))
+    report = _report_line(region, h, lang)
     if report:
         lines.append(report)
-    lines.append(f"(Region: {region.name})")
+    lines.append(gettext(lang, N_("(Region: {name})")).format(name=region_name(region, lang)))
     return "\n".join(lines)
 
 
-def _hotline_card(h: Hotline) -> str:
-    head = f"• **{h.name}**"
+def _hotline_card(h: Hotline, lang: str | None = None) -> str:
+    head = f"• **{localized(h, 'name', lang)}**"
     if h.scope:
-        head += f" ({h.scope})"
+        head += f" ({localized(h, 'scope', lang)})"
+    phone_note = localized(h, "phone_note", lang)
     contact = []
     if h.phone:
-        contact.append(f"{h.phone} ({h.phone_note})" if h.phone_note else h.phone)
-    elif h.phone_note:
-        contact.append(h.phone_note)
+        contact.append(f"{h.phone} ({phone_note})" if phone_note else h.phone)
+    elif phone_note:
+        contact.append(phone_note)
     if h.sms:
-        contact.append(_sms_text(h.sms))
+        contact.append(_sms_text(h.sms, lang))
     if h.email:
         contact.append(h.email)
     if h.web:
         contact.append(_short_url(h.web))
     lines = [f"{head}: {' · '.join(contact)}" if contact else head]
-    details = [x for x in (h.hours, h.languages, h.note) if x]
+    details = [x for x in (localized(h, k, lang) for k in ("hours", "languages", "note")) if x]
     if details:
         lines.append("  " + " · ".join(details))
     return "\n".join(lines)
 
 
-def referral_card(region: Region) -> str:
+def referral_card(region: Region, lang: str | None = None) -> str:
     """The full card for /hotline: emergency, every line with all its contacts, how to report. Only what helps
-    people act: provenance and research notes are for moderators (`referral_provenance`)."""
-    out = [f"**Where to get help: {region.name}**", _danger_line(region)]
+    people act: provenance and research notes are for moderators (`referral_provenance`). Labels in `lang`; the
+    directory's text in `lang` where it has a translation."""
+    out = [gettext(lang, N_("**Where to get help: {region}**")).format(region=region_name(region, lang)),
+           _danger_line(region, lang)]
     if region.emergency_note:
-        out.append(region.emergency_note)
+        out.append(localized(region, "emergency_note", lang) or region.emergency_note)
     out.append("")
-    out.extend(_hotline_card(h) for h in region.hotlines)
+    out.extend(_hotline_card(h, lang) for h in region.hotlines)
     a = region.authority
     if a is not None:
+        a_note = localized(a, "phone_note", lang)
         contact = []
         if a.phone:
-            contact.append(f"{a.phone} ({a.phone_note})" if a.phone_note else a.phone)
-        elif a.phone_note:
-            contact.append(a.phone_note)
+            contact.append(f"{a.phone} ({a_note})" if a_note else a.phone)
+        elif a_note:
+            contact.append(a_note)
         if a.email:
             contact.append(a.email)
         if a.web:
             contact.append(_short_url(a.web))
         out.append("")
-        out.append(f"**Report:** {a.name}" + (f": {' · '.join(contact)}" if contact else ""))
-        out.append(a.how_to_report)
+        out.append(gettext(lang, N_("**Report:** {name}")).format(name=localized(a, "name", lang))
+                   + (f": {' · '.join(contact)}" if contact else ""))
+        out.append(localized(a, "how_to_report", lang) or a.how_to_report)
     return "\n".join(out)
 
 

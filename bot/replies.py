@@ -22,7 +22,8 @@ class ReplyKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A suggested next step. `action` is platform-neutral: `entry:<id>`, `hotline`, `topics`, `region`, `help`."""
+    """A suggested next step. `action` is platform-neutral: `entry:<id>`, `hotline`, `topics`, `region`, `help`,
+    `language`, `lang:<code>`."""
 
     label: str
     action: str
@@ -41,6 +42,10 @@ class Reply:
     score: float = 0.0
     alternatives: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = field(default=())
+    # The language the reply is written in (one awarebot speaks), and what the message was detected as (None when
+    # it was too short to tell, or the reply was not to a message): "ar" with lang "en" means no Arabic content.
+    lang: str = "en"
+    detected_lang: str | None = None
     # The referral block goes first (urgent and unsure replies always; an answer to someone worried about another).
     referral_first: bool = False
 

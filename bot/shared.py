@@ -134,7 +134,7 @@ class SharedSendCap:
         # Our own pool (limits uses it as given), so close() can release its connections.
         self.pool = aioredis.ConnectionPool.from_url(url, socket_timeout=REDIS_TIMEOUT,
                                                      socket_connect_timeout=REDIS_TIMEOUT)
-        # limits types its options as scalars but passes connection_pool on to redis-py as documented.
+        # limits types **options as scalars; a connection pool is what its redispy implementation accepts.
         self.storage = RedisStorage(uri, implementation="redispy", connection_pool=self.pool)  # type: ignore[arg-type]
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.item = RateLimitItemPerSecond(max(1, round(per_second)))

@@ -12,7 +12,7 @@ Updates of one chat are handled one at a time within a worker (ChatOrderedProces
 the same chat handled at the same moment may race, and the later save wins (a person types one message at a time).
 
 What is stored, under keys named by a keyed hash of the chat id (BLAKE2b keyed with the bot token: the chat id
-itself is not in Redis, and the keys mean nothing without the token): a hash with the region and when it was chosen,
+itself is not in Redis, and the keys mean nothing without the token): a hash with the region and language and when they were chosen,
 the discreet flag, the pending /forget confirmation's message id and the last activity time; and a sorted set of the
 message ids /forget and the quick exit may delete (score: when). Never message text.
 
@@ -86,6 +86,8 @@ class SharedChats:
         state = ChatState(
             region=fields.get("region") or None,
             region_set_at=self._to_local(float(fields.get("region_set_at", 0))),
+            language=fields.get("language") or None,
+            language_set_at=self._to_local(float(fields.get("language_set_at", 0))),
             pending_forget=int(fields["pending_forget"]) if fields.get("pending_forget") else None,
             discreet=fields.get("discreet") == "1",
             messages=deque((int(member), self._to_local(score)) for member, score in messages),
@@ -105,6 +107,8 @@ class SharedChats:
                     pipe.hset(key, mapping={
                         "region": state.region or "",
                         "region_set_at": self._to_wall(state.region_set_at),
+                        "language": state.language or "",
+                        "language_set_at": self._to_wall(state.language_set_at),
                         "pending_forget": "" if state.pending_forget is None else str(state.pending_forget),
                         "discreet": "1" if state.discreet else "0",
                         "touched": self._to_wall(state.touched),

@@ -19,6 +19,7 @@ from bot import service
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
+from bot.i18n import N_, gettext, languages, load_catalogues
 from bot.store import StoreBusy, StoreDown
 from bot.sync import KnowledgeSync
 from handlers import chats as chat_events
@@ -29,6 +30,7 @@ from handlers import (
     feedback,
     forget,
     inline,
+    language,
     logprivacy,
     moderation,
     region,
@@ -43,9 +45,9 @@ from handlers.delivery import (
     UpdateLedger,
 )
 from handlers.deps import CONTEXT_TYPES, App, BotDeps, deps_of
-from handlers.sharedstate import SharedChatProcessor
 from handlers.deps import install as install_deps
 from handlers.request import RetryingRequest
+from handlers.sharedstate import SharedChatProcessor
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +64,14 @@ awarebot needs a Telegram bot token to run on Telegram. To get one:
 To try awarebot without Telegram: awarebot chat"""
 
 COMMANDS = (
-    ("start", "What awarebot is, and choose your region"),
-    ("topics", "Browse topics"),
-    ("hotline", "Emergency numbers and hotlines"),
-    ("region", "Choose your region for local numbers"),
-    ("privacy", "What is kept, and how to remove this chat"),
-    ("forget", "Delete this conversation"),
-    ("help", "How to use awarebot"),
+    ("start", N_("What awarebot is, and choose your region")),
+    ("topics", N_("Browse topics")),
+    ("hotline", N_("Emergency numbers and hotlines")),
+    ("region", N_("Choose your region for local numbers")),
+    ("language", N_("Choose your language")),
+    ("privacy", N_("What is kept, and how to remove this chat")),
+    ("forget", N_("Delete this conversation")),
+    ("help", N_("How to use awarebot")),
 )
 # Edited messages and channel posts are never asked for (and ignored by the handlers' filters too).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
@@ -84,7 +87,9 @@ CONCURRENT_UPDATES = 64
 # Feature modules, in order: a handler earlier in the list wins. Later features (was-this-helpful votes,
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
-FEATURES = (chat_events, forget, moderation, feedback, conversation, topics, region, inline, fallback, errors)
+FEATURES = (
+    chat_events, forget, moderation, feedback, conversation, topics, region, language, inline, fallback, errors
+)
 
 
 def build_application(
@@ -103,6 +108,7 @@ def build_application(
     open the database in post_init (engine reloaded with published revisions) and close it at shutdown.
     `shared_chats` (bot.sharedchats.SharedChats over `chats`): several workers share the chat memory in Redis."""
     logprivacy.install(config.telegram.token)
+    load_catalogues()  # a skipped catalogue build fails here, loudly, rather than on someone's message
     # Opt in to PTB's timedelta time periods (22.2+): with the old int form every flood limit warns.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     telegram = config.telegram
@@ -175,7 +181,12 @@ async def _post_init(app: App) -> None:
     if deps.health is not None:
         await deps.health.start()
     try:
+        # The default menu (English), then one per language_code: Telegram shows each person their language's.
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        for lang in languages():
+            if lang != "en":
+                commands = [BotCommand(name, gettext(lang, text)) for name, text in COMMANDS]
+                await app.bot.set_my_commands(commands, language_code=lang)
     except TelegramError as exc:  # a missing menu must not keep the hotline offline
         log.warning("could not set the command menu: %s", type(exc).__name__)
     await moderation.post_init(app, COMMANDS)  # moderators' own menus; warns them when the database is down

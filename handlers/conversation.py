@@ -7,27 +7,40 @@ import dataclasses
 from telegram import InlineKeyboardButton, Message, MessageEntity, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.replies import ReplyKind
+from bot.i18n import N_, gettext
+from bot.replies import Reply, ReplyKind
 from handlers import region as region_feature
 from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import ENTRY, HELP, HOTLINE, URGENT, chat_region, compose, keyboard, send_reply
+from handlers.render import (
+    ENTRY,
+    HELP,
+    HOTLINE,
+    URGENT,
+    chat_lang,
+    chat_region,
+    compose,
+    keyboard,
+    send_reply,
+    user_language,
+)
 
 # Said on Telegram only: what the platform keeps and how to clear it (the rest is the bot-privacy entry).
 PRIVACY_ENTRY = "bot-privacy"
-PRIVACY_TELEGRAM = (
+PRIVACY_TELEGRAM = N_(
     "**On Telegram:** Telegram's own servers keep this chat until you delete it (see telegram.org/privacy).\n"
     "**To remove this conversation:** send /forget (I delete the messages I'm allowed to, from the last "
     "48 hours, and forget your region), or delete the chat in Telegram."
 )
-PRIVACY_FALLBACK = (
+PRIVACY_FALLBACK = N_(
     "**What this bot keeps about you**\n"
     "• Nothing personal: your messages are answered and not stored, and what you type is never logged.\n"
     "• Your region, if you choose one, only in memory, for at most 48 hours.\n"
     "• Anonymous counts only: which topics were shown, never who asked."
 )
-DEEP_LINK_HOTLINE, DEEP_LINK_REGION = "hotline", "region"
-PRIVATE_CHAT_LABEL = "Talk to me privately"
+# t.me/<bot>?start=hotline | region | lang-xx | <entry id>
+DEEP_LINK_HOTLINE, DEEP_LINK_REGION, DEEP_LINK_LANGUAGE = "hotline", "region", "lang-"
+PRIVATE_CHAT_LABEL = N_("Talk to me privately")
 
 
 async def start(update: Update, context: Context) -> None:
@@ -36,22 +49,28 @@ async def start(update: Update, context: Context) -> None:
     engine = context.deps.live.current
     region = chat_region(context, chat_id)
     payload = context.args[0] if context.args else ""
+    if payload.startswith(DEEP_LINK_LANGUAGE) and payload.removeprefix(DEEP_LINK_LANGUAGE) in engine.languages():
+        context.deps.chats.set_language(chat_id, payload.removeprefix(DEEP_LINK_LANGUAGE))
+        payload = ""
+    lang = chat_lang(context, update)
     if payload == DEEP_LINK_HOTLINE:
-        await send_reply(context, chat_id, engine.hotline_reply(region))
+        await send_reply(context, chat_id, engine.hotline_reply(region, lang))
     elif payload == DEEP_LINK_REGION:
-        await region_feature.send_picker(context, chat_id)
+        await region_feature.send_picker(context, chat_id, lang)
     elif payload in engine.knowledge.entries:
-        await send_reply(context, chat_id, engine.entry_reply(payload, region))
+        await send_reply(context, chat_id, engine.entry_reply(payload, region, lang))
     elif region is None:
-        await send_reply(context, chat_id, engine.welcome_reply(region), region_feature.picker_markup(engine, 0))
+        await send_reply(context, chat_id, engine.welcome_reply(region, lang),
+                         region_feature.picker_markup(engine, 0, lang))
     else:
-        await send_reply(context, chat_id, engine.welcome_reply(region))
+        await send_reply(context, chat_id, engine.welcome_reply(region, lang))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """What awarebot can do."""
     chat_id = update.effective_chat.id
-    await send_reply(context, chat_id, context.deps.live.current.help_reply(chat_region(context, chat_id)))
+    reply = context.deps.live.current.help_reply(chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
 
 
 async def hotline(update: Update, context: Context) -> None:
@@ -60,7 +79,8 @@ async def hotline(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     engine = context.deps.live.current
     asked = engine.referrals.lookup(" ".join(context.args)) if context.args else None
-    await send_reply(context, chat_id, engine.hotline_reply(asked or chat_region(context, chat_id)))
+    await send_reply(context, chat_id, engine.hotline_reply(asked or chat_region(context, chat_id),
+                                                            chat_lang(context, update)))
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -68,29 +88,42 @@ async def privacy(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     engine = context.deps.live.current
     region = chat_region(context, chat_id)
+    lang = chat_lang(context, update)
     if PRIVACY_ENTRY in engine.knowledge.entries:  # moderators keep this entry up to date
-        reply = engine.entry_reply(PRIVACY_ENTRY, region)
+        reply = engine.entry_reply(PRIVACY_ENTRY, region, lang)
     else:
-        reply = compose(engine, PRIVACY_FALLBACK, region)
-    await send_reply(context, chat_id, dataclasses.replace(reply, body=f"{reply.body}\n\n{PRIVACY_TELEGRAM}"))
+        reply = compose(engine, gettext(lang, PRIVACY_FALLBACK), region, lang=lang)
+    body = f"{reply.body}\n\n{gettext(lang, PRIVACY_TELEGRAM)}"
+    await send_reply(context, chat_id, dataclasses.replace(reply, body=body))
 
 
 async def ask(update: Update, context: Context) -> None:
     """A question in own words, in a private chat."""
     chat_id = update.effective_chat.id
-    reply = context.deps.live.current.respond(said(update.effective_message), chat_region(context, chat_id))
+    reply = respond(context, update, said(update.effective_message))
     await send_reply(context, chat_id, reply)
+
+
+def respond(context: Context, update: Update, text: str) -> Reply:
+    """The engine's reply to `text` in this chat (region and language priors); the reply's language becomes the
+    chat's language (memory only, like the region)."""
+    chat_id = update.effective_chat.id
+    reply = context.deps.live.current.respond(
+        text, chat_region(context, chat_id), chat_lang(context, update), user_language=user_language(update)
+    )
+    context.deps.chats.set_language(chat_id, reply.lang)
+    return reply
 
 
 async def ask_in_group(update: Update, context: Context) -> None:
     """A question addressed to the bot in a group: answered without quoting it; urgent → also a private door."""
     chat_id = update.effective_chat.id
     text = _without_mentions(update.effective_message, context.bot.username)  # type: ignore[arg-type]
-    reply = context.deps.live.current.respond(text, chat_region(context, chat_id))
+    reply = respond(context, update, text)
     extra = None
     if reply.kind is ReplyKind.URGENT:
         link = f"https://t.me/{context.bot.username}?start={DEEP_LINK_HOTLINE}"
-        extra = [[InlineKeyboardButton(PRIVATE_CHAT_LABEL, url=link)]]
+        extra = [[InlineKeyboardButton(gettext(reply.lang, PRIVATE_CHAT_LABEL), url=link)]]
     await send_reply(context, chat_id, reply, keyboard(reply.buttons, extra=extra))
 
 
@@ -100,7 +133,8 @@ async def entry_button(update: Update, context: Context) -> None:
     await acknowledge(query)
     chat_id = update.effective_chat.id
     entry_id = query.data.removeprefix(ENTRY)
-    await send_reply(context, chat_id, context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id)))
+    reply = context.deps.live.current.entry_reply(entry_id, chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
 
 
 async def hotline_button(update: Update, context: Context) -> None:
@@ -113,7 +147,8 @@ async def urgent_button(update: Update, context: Context) -> None:
     """"I need help now" under an unsure reply: the urgent card."""
     await update.callback_query.answer()
     chat_id = update.effective_chat.id
-    await send_reply(context, chat_id, context.deps.live.current.urgent_reply(chat_region(context, chat_id)))
+    reply = context.deps.live.current.urgent_reply(chat_region(context, chat_id), chat_lang(context, update))
+    await send_reply(context, chat_id, reply)
 
 
 async def help_button(update: Update, context: Context) -> None:

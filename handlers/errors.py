@@ -18,7 +18,7 @@ from telegram.error import Forbidden, RetryAfter
 
 from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import chat_region, send_reply
+from handlers.render import chat_lang, chat_region, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or chat.type == ChatType.CHANNEL or update.edited_message is not None:
         return
     try:
-        reply = context.deps.live.current.error_reply(chat_region(context, chat.id))
+        reply = context.deps.live.current.error_reply(chat_region(context, chat.id), chat_lang(context, update))
         await send_reply(context, chat.id, reply)
     except Forbidden:
         forget_chat(context, chat.id)

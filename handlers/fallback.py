@@ -8,12 +8,13 @@ import dataclasses
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot.i18n import N_, gettext
 from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import chat_region, send_reply
+from handlers.render import chat_lang, chat_region, send_reply
 
-UNKNOWN_COMMAND = "I don't know that command."
-STALE_BUTTON = "This button is no longer available."
+UNKNOWN_COMMAND = N_("I don't know that command.")
+STALE_BUTTON = N_("This button is no longer available.")
 
 PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 # Stickers, photos, voice notes, documents, locations…: not text, not a service message. A caption is text.
@@ -22,21 +23,25 @@ NOT_TEXT = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
 
 async def not_text(update: Update, context: Context) -> None:
     """Answer a caption as a question; anything without words gets the engine's "send text" reply."""
+    from handlers.conversation import respond
+
     chat_id = update.effective_chat.id
     caption = update.effective_message.caption or ""
-    await send_reply(context, chat_id, context.deps.live.current.respond(caption, chat_region(context, chat_id)))
+    await send_reply(context, chat_id, respond(context, update, caption))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command awarebot doesn't have, in a private chat: what it can do instead."""
     chat_id = update.effective_chat.id
-    reply = context.deps.live.current.help_reply(chat_region(context, chat_id))
-    await send_reply(context, chat_id, dataclasses.replace(reply, body=f"{UNKNOWN_COMMAND}\n\n{reply.body}"))
+    lang = chat_lang(context, update)
+    reply = context.deps.live.current.help_reply(chat_region(context, chat_id), lang)
+    body = f"{gettext(lang, UNKNOWN_COMMAND)}\n\n{reply.body}"
+    await send_reply(context, chat_id, dataclasses.replace(reply, body=body))
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """A button no handler knows (an old message, an older version): answer it so the spinner stops."""
-    await acknowledge(update.callback_query, STALE_BUTTON)
+    await acknowledge(update.callback_query, gettext(chat_lang(context, update), STALE_BUTTON))
 
 
 def register(app: App) -> None:

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.i18n import N_, gettext
 from bot.replies import Reply, ReplyKind
 from bot.usage import stats_event
 from handlers.buttons import acknowledge
@@ -23,8 +24,8 @@ log = logging.getLogger(__name__)
 
 UP, DOWN = "v:u:", "v:d:"
 PREFIX = "v:"
-UP_LABEL, DOWN_LABEL = "👍 Helpful", "👎 Not really"
-THANKS = "Thank you. Only the vote is counted, not who sent it."
+UP_LABEL, DOWN_LABEL = N_("👍 Helpful"), N_("👎 Not really")
+THANKS = N_("Thank you. Only the vote is counted, not who sent it.")
 
 
 def vote_row(context: Context, reply: Reply) -> list[InlineKeyboardButton] | None:
@@ -34,7 +35,8 @@ def vote_row(context: Context, reply: Reply) -> list[InlineKeyboardButton] | Non
     up, down = f"{UP}{reply.entry_id}", f"{DOWN}{reply.entry_id}"
     if len(up.encode()) > 64:
         return None
-    return [InlineKeyboardButton(UP_LABEL, callback_data=up), InlineKeyboardButton(DOWN_LABEL, callback_data=down)]
+    return [InlineKeyboardButton(gettext(reply.lang, UP_LABEL), callback_data=up),
+            InlineKeyboardButton(gettext(reply.lang, DOWN_LABEL), callback_data=down)]
 
 
 def with_votes(context: Context, reply: Reply, markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
@@ -71,7 +73,9 @@ async def vote(update: Update, context: Context) -> None:
             await store.record_vote(entry_id, up)
 
         context.deps.counts.add(write)
-    await acknowledge(query, THANKS)
+    from handlers.render import chat_lang
+
+    await acknowledge(query, gettext(chat_lang(context, update), THANKS))
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [

@@ -11,9 +11,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.i18n import N_, gettext
 from handlers.buttons import acknowledge
 from handlers.deps import App, Context
-from handlers.render import chat_region, compose, deliver, edit_reply, keyboard, menu_buttons, send_reply
+from handlers.render import (
+    chat_lang,
+    chat_region,
+    compose,
+    deliver,
+    edit_reply,
+    keyboard,
+    menu_buttons,
+    send_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,16 +31,18 @@ CONFIRM, CANCEL = "f:y", "f:n"
 BATCH = 100  # deleteMessages takes at most 100 ids
 # The Bot API deletes messages younger than 48 hours only; keep a margin for clock drift and slow batches.
 DELETE_WINDOW = 48 * 3600.0 - 300.0
-PROMPT = (
+PROMPT = N_(
     "**Delete this conversation?**\n"
     "I'll delete the messages of this chat that Telegram lets me delete (those from the last 48 hours) "
     "and forget your region. Older messages stay until you delete the chat in Telegram."
 )
-CANCELLED = "Okay, nothing was deleted."
+CANCELLED = N_("Okay, nothing was deleted.")
+DELETE_LABEL = N_("Delete conversation")
+CANCEL_LABEL = N_("Cancel")
 # The one message without a referral block: it is all that stays on a phone that may be checked, so it must
 # not reveal what the conversation was about.
-DONE = "Done."
-EXPIRED = "This button has expired. Send /forget again."
+DONE = N_("Done.")
+EXPIRED = N_("This button has expired. Send /forget again.")
 
 
 async def remember_incoming(update: Update, context: Context) -> None:
@@ -42,11 +54,13 @@ async def forget(update: Update, context: Context) -> None:
     """/forget: ask first; deleting is not undoable."""
     chat_id = update.effective_chat.id
     engine = context.deps.live.current
+    lang = chat_lang(context, update)
     markup = InlineKeyboardMarkup([
-        [InlineKeyboardButton("Delete conversation", callback_data=CONFIRM)],
-        [InlineKeyboardButton("Cancel", callback_data=CANCEL)],
+        [InlineKeyboardButton(gettext(lang, DELETE_LABEL), callback_data=CONFIRM)],
+        [InlineKeyboardButton(gettext(lang, CANCEL_LABEL), callback_data=CANCEL)],
     ])
-    sent = await send_reply(context, chat_id, compose(engine, PROMPT, chat_region(context, chat_id)), markup)
+    reply = compose(engine, gettext(lang, PROMPT), chat_region(context, chat_id), lang=lang)
+    sent = await send_reply(context, chat_id, reply, markup)
     context.deps.chats.set_pending_forget(chat_id, sent[-1].message_id)
 
 
@@ -55,8 +69,9 @@ async def confirm(update: Update, context: Context) -> None:
     query = update.callback_query
     chat_id = update.effective_chat.id
     chats = context.deps.chats
+    lang = chat_lang(context, update)  # read before the chat's memory is dropped
     if query.message is None or chats.pop_pending_forget(chat_id) != query.message.message_id:
-        await acknowledge(query, EXPIRED)
+        await acknowledge(query, gettext(lang, EXPIRED))
         return
     await acknowledge(query)
     ids = chats.recent_messages(chat_id, DELETE_WINDOW)
@@ -70,7 +85,7 @@ async def confirm(update: Update, context: Context) -> None:
             log.warning("forget: a batch of %d could not be deleted (%s)", len(batch), type(exc).__name__)
     chats.forget(chat_id)
     log.info("forget: %d message(s) deleted, %d failed", len(ids) - failed, failed)
-    await deliver(context, chat_id, DONE, remember=False)  # not remembered: the chat's state is gone
+    await deliver(context, chat_id, gettext(lang, DONE), remember=False)  # not remembered: the chat's state is gone
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -79,7 +94,9 @@ async def cancel(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     context.deps.chats.pop_pending_forget(chat_id)
     engine = context.deps.live.current
-    reply = compose(engine, CANCELLED, chat_region(context, chat_id), menu_buttons(engine))
+    lang = chat_lang(context, update)
+    reply = compose(engine, gettext(lang, CANCELLED), chat_region(context, chat_id), menu_buttons(engine, lang),
+                    lang=lang)
     await edit_reply(context, query.message, reply, keyboard(reply.buttons))
 
 

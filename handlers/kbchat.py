@@ -56,10 +56,11 @@ from bot.kb.revisions import (
     SelfApproval,
     UnknownItem,
 )
-from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Knowledge
+from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store, StoreBusy, StoreDown
+from bot.storage import Storage
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, StoreBusy, StoreDown
 from bot.sync import KnowledgeSync
 from bot.text import normalize
 
@@ -142,7 +143,7 @@ EXAMPLES_NEED = (
     "Labels: urgent, referral, off_topic, general, answer:ENTRY, near_miss:ENTRY, smalltalk:greeting…"
 )
 EXAMPLES_READY = (
-    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Today** (before the models learn them):\n{today}\n"
+    "**Examples {key} after your change** ({n}):\n{texts}\n\n**Preview**, reply today → once learned:\n{today}\n"
     "The models are retrained when this is published. {how}\nSend more + or - lines to change it again."
 )
 EXAMPLES_AGAIN = "Send + example to add or - example to remove."
@@ -485,7 +486,7 @@ class Moderation:
         self,
         config: Config,
         live: LiveEngine,
-        store: Callable[[], Store | None],
+        store: Callable[[], Storage | None],
         *,
         sessions: Sessions | None = None,
         today: Callable[[], date] = date.today,
@@ -528,7 +529,7 @@ class Moderation:
             raise ModerationError(NOT_REVIEWER.format(what=reviewer))
         return moderator
 
-    def _require_store(self) -> Store:
+    def _require_store(self) -> Storage:
         try:
             return self.revisions.store()
         except NoDatabase:
@@ -617,14 +618,12 @@ class Moderation:
         if draft.kind == "example":
             return None
         if draft.kind == "region":
-            # Knowledge is unchanged, so the live matcher still fits it.
+            # Knowledge is unchanged, so the live models still fit it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
             return engine.hotline_reply(draft.key)
         entry = partial_entry(draft.content)
-        engine = await asyncio.to_thread(
-            Engine.build, current.knowledge.with_entries({entry.id: entry}), current.referrals,
-            current.matching, current.default_region, current.version,
-        )
+        # The card needs the entry and the referrals only: the live models serve the preview (no retraining).
+        engine = dataclasses.replace(current, knowledge=current.knowledge.with_entries({entry.id: entry}))
         return engine.entry_reply(entry.id, region)
 
     async def _ready(self, session: Session, region: str | None) -> Say:
@@ -636,7 +635,7 @@ class Moderation:
             questions = numbered(list(draft.content["questions"]))
             return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
         if session.flow is Flow.EXAMPLES:
-            return Say(self._examples_ready(session, region, how), buttons)
+            return Say(await self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
             return Say(
                 REGION_READY.format(how=how),
@@ -662,7 +661,7 @@ class Moderation:
         lines += [
             "",
             "/kb_list [word] — browse or search entries",
-            "/kb_show ID — an entry and its phrasings",
+            "/kb_show ID [LANG] — an entry and its phrasings (LANG: its translation, as people of that language see it)",
             "/kb_edit ID — change an answer",
             "/kb_phrase ID + text (or - text) — add or remove a phrasing",
             "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
@@ -679,8 +678,9 @@ class Moderation:
         return Say("\n".join(lines))
 
     @_answers
-    async def show(self, user_id: int, entry_id: str, region: str | None) -> Say:
-        """/kb_show ID: the entry as people see it (preview), then its id, revision, phrasings and links."""
+    async def show(self, user_id: int, entry_id: str, region: str | None, lang: str = "") -> Say:
+        """/kb_show ID [LANG]: the entry as people see it (preview; in LANG: as a person of that language sees it),
+        then its id, revision, phrasings (in LANG: the translation's) and links."""
         self._require(user_id)
         engine = self.live.current
         entry = engine.knowledge.get(entry_id)
@@ -688,6 +688,8 @@ class Moderation:
             raise ModerationError(NEED_ID)
         if entry is None:
             raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
+        if lang and lang != "en":
+            return self._show_translation(entry, lang.lower(), region)
         store = self._store()
         head = await store.published_head("entry", entry_id) if store is not None else None
         rev = head.rev if head is not None else 0
@@ -699,6 +701,24 @@ class Moderation:
             f"/kb_edit {entry.id} · /kb_phrase {entry.id} · /kb_history {entry.id}"
         )
         return Say(body, preview=engine.entry_reply(entry_id, region))
+
+    def _show_translation(self, entry: Entry, lang: str, region: str | None) -> Say:
+        engine = self.live.current
+        if lang not in engine.languages():
+            raise ModerationError(f"No language '{_short(lang, 10)}'. Languages: {', '.join(engine.languages())}.")
+        translated = engine.knowledge.translation(entry.id, lang)
+        preview = engine.entry_reply(entry.id, region, lang)
+        if translated is None:
+            body = (f"↑ **{entry.title}** — id {entry.id} has no {lang} translation yet: people writing in {lang} "
+                    f"get the English answer with one line saying so (preview above).")
+            return Say(body, preview=preview)
+        stale = " — **older than the English entry** (/kb_stale)" if translated.source_reviewed < entry.reviewed else ""
+        body = (
+            f"↑ **{translated.title}** — id {entry.id} in {lang} · reviewed {translated.reviewed} · follows the "
+            f"English of {translated.source_reviewed or '?'}{stale}\n"
+            f"**Phrasings** ({len(translated.questions)}):\n{numbered(list(translated.questions))}"
+        )
+        return Say(body, preview=preview)
 
     @_answers
     async def list_entries(self, user_id: int, word: str = "", page: int = 0) -> Say:
@@ -782,16 +802,24 @@ class Moderation:
         session.draft = session.draft.replace(content)
         return await self._ready(session, region)
 
-    def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
-        """The examples after the change, and for each added one what people get today (reply kind, entry)."""
+    async def _examples_ready(self, session: Session, region: str | None, how: str) -> str:
+        """The examples after the change and, for each added one, the reply people get today and the one they
+        would get once the models learn it (from a throwaway engine trained off the event loop; publishing the
+        same content reuses those models)."""
         texts = list(session.draft.content["texts"])
         before = set((session.before or {}).get("texts", []))
-        engine = self.live.current
-        today = []
-        for text in (t for t in texts if t not in before):
-            reply = engine.respond(text, region)
-            about = f" ({reply.entry_id})" if reply.entry_id else ""
-            today.append(f"• {_short(text, 60)} → {reply.kind.value}{about}")
+        current = self.live.current
+        key = (session.draft.content["lang"], session.draft.content["label"])
+        after = await asyncio.to_thread(
+            Engine.build, current.knowledge.with_examples({key: tuple(texts)}), current.referrals,
+            current.matching, current.default_region, current.version,
+        )
+
+        def said(reply: Reply) -> str:
+            return reply.kind.value + (f" ({reply.entry_id})" if reply.entry_id else "")
+
+        today = [f"• {_short(text, 60)}: {said(current.respond(text, region))} → {said(after.respond(text, region))}"
+                 for text in texts if text not in before]
         return EXAMPLES_READY.format(key=session.draft.key, n=len(texts), texts=numbered(texts),
                                      today="\n".join(today) or "• (only removals)", how=how)
 
@@ -1087,7 +1115,7 @@ class Moderation:
             return (Button("✅ Approve", f"{APPROVE}{revision.id}"), Button("✖ Reject", f"{REJECT}{revision.id}"))
         return ()
 
-    async def _describe(self, store: Store, revision: Revision) -> str:
+    async def _describe(self, store: Storage, revision: Revision) -> str:
         head = await store.published_head(revision.kind, revision.key)
         current_rev = head.rev if head is not None else 0
         if head is not None:
@@ -1238,6 +1266,13 @@ class Moderation:
         lines += [f"• {entry_id}: reviewed {day} — /kb_edit {entry_id}" for entry_id, day in entries] or ["• none"]
         lines.append(f"**Regions** ({len(regions)}):")
         lines += [f"• {code}: oldest check {day} — /referral_edit {code}" for code, day in regions] or ["• none"]
+        stale_translations = engine.knowledge.stale_translations()
+        lines.append(f"**Translations older than their English entry** ({len(stale_translations)}):")
+        lines += [
+            f"• {t.id} ({t.lang}): follows the English of {t.source_reviewed}, English reviewed "
+            f"{engine.knowledge.entries[t.id].reviewed} — /kb_show {t.id} {t.lang}"
+            for t in stale_translations
+        ] or ["• none"]
         return Say("\n".join(lines))
 
     @_answers

@@ -59,6 +59,7 @@ ALL_COMMANDS = tuple(name for name, _ in REVIEWER_COMMANDS)
 
 
 def service_of(context: Context) -> Moderation:
+    """The moderators' conversation registered for this application; RuntimeError when it was not registered."""
     service = context.bot_data.get(_KEY)
     if not isinstance(service, Moderation):
         raise RuntimeError("moderation is not registered: build the application with handlers.app")
@@ -68,9 +69,15 @@ def service_of(context: Context) -> Moderation:
 # -- translating -------------------------------------------------------------------------------------------------
 
 
+# Telegram's limit for callback data (Bot API: InlineKeyboardButton.callback_data, 1-64 bytes).
+MAX_CALLBACK_BYTES = 64
+
+
 def callback_data(action: str) -> str | None:
+    """The callback data of a conversation action ("mod:publish" → "m:publish"), or None when it would exceed
+    Telegram's 64 bytes (such a button is left out rather than sent and refused)."""
     data = PREFIX + action.removeprefix(ACTION)
-    return data if len(data.encode()) <= 64 else None
+    return data if len(data.encode()) <= MAX_CALLBACK_BYTES else None
 
 
 def markup(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
@@ -154,10 +161,12 @@ async def list_entries(update: Update, context: Context) -> None:
 
 
 async def show_entry(update: Update, context: Context) -> None:
-    """/kb_show ID: the card as people see it, with its phrasings."""
+    """/kb_show ID [LANG]: the card as people (of that language) see it, with its phrasings."""
     chat_id = update.effective_chat.id
     entry_id = context.args[0] if context.args else ""
-    said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id))
+    args = context.args or []
+    lang = args[1] if len(args) > 1 else ""
+    said = await service_of(context).show(update.effective_user.id, entry_id, chat_region(context, chat_id), lang)
     await tell(context, chat_id, said)
 
 
@@ -310,6 +319,8 @@ class _DraftWaiting(filters.MessageFilter):
 
 
 def register(app: Application) -> None:
+    """Moderator commands for configured moderators in private chats, a polite refusal for everyone else, draft
+    text while a draft waits for it, and the conversation's buttons."""
     deps = deps_of(app.bot_data)
     service = Moderation(deps.config, deps.live, lambda: deps.store, sync=deps.sync)
     app.bot_data[_KEY] = service

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, ChatMigrated
 
 from bot.engine import Engine
+from bot.i18n import is_supported, normalize_code
 from bot.markup import to_html
 from bot.replies import Button, Reply
 from handlers import feedback
@@ -24,28 +25,36 @@ log = logging.getLogger(__name__)
 MAX_CALLBACK_DATA = 64
 
 # Callback data (≤ 64 bytes). New message: e:<entry> h t R ?   In place: c:<category> b:<entry> tc r:<page>
-# s:<region> x   /forget: f:y f:n.   Later features take their own prefixes (votes: v:…).
+# s:<region> x   /forget: f:y f:n.   Language: L (picker) l:<code>.   Later features take their own prefixes (votes: v:…).
 ENTRY, HOTLINE, TOPICS, REGION_PICKER, HELP, URGENT = "e:", "h", "t", "R", "?", "u"
-_ACTIONS = {"hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP, "urgent": URGENT}
+LANGUAGE_PICKER, LANGUAGE = "L", "l:"
+_ACTIONS = {
+    "hotline": HOTLINE, "topics": TOPICS, "region": REGION_PICKER, "help": HELP, "urgent": URGENT,
+    "language": LANGUAGE_PICKER,
+}
 
 Keyboard = list[list[InlineKeyboardButton]]
 
 
-def compose(engine: Engine, body: str, region: str | None, buttons: Sequence[Button] = ()) -> Reply:
+def compose(
+    engine: Engine, body: str, region: str | None, buttons: Sequence[Button] = (), lang: str | None = None
+) -> Reply:
     """A front-end message (privacy, region prompts, /forget…) through the engine's composing path, so it
-    carries the region's referral block like every reply: only the body is ours."""
-    return engine.notice(body, region, tuple(buttons))
+    carries the region's referral block like every reply: only the body (already in `lang`) is ours."""
+    return engine.notice(body, region, tuple(buttons), lang=lang)
 
 
-def menu_buttons(engine: Engine) -> tuple[Button, ...]:
-    """Browse topics · Hotline · Choose region, as the engine words them."""
-    return engine.help_reply().buttons
+def menu_buttons(engine: Engine, lang: str | None = None) -> tuple[Button, ...]:
+    """Browse topics · Hotline · Choose region · Language, as the engine words them in `lang`."""
+    return engine.help_reply(lang=lang).buttons
 
 
 def callback_data(action: str, entry_prefix: str = ENTRY) -> str | None:
     """A Reply button's action as callback data, or None when it has no Telegram form."""
     if action.startswith("entry:"):
         data = entry_prefix + action.removeprefix("entry:")
+    elif action.startswith("lang:"):
+        data = LANGUAGE + action.removeprefix("lang:")
     else:
         data = _ACTIONS.get(action, "")
     return data if data and len(data.encode()) <= MAX_CALLBACK_DATA else None
@@ -207,3 +216,22 @@ async def _send(context: Context, chat_id: int, html: str, markup: InlineKeyboar
 
 def chat_region(context: Context, chat_id: int) -> str | None:
     return context.deps.chats.region(chat_id)
+
+
+def chat_lang(context: Context, update: Update) -> str:
+    """The language to speak in this chat: the chat's (chosen or last used), else the person's Telegram
+    language_code when awarebot speaks it, else English."""
+    chat = update.effective_chat
+    if chat is not None:
+        known = context.deps.chats.language(chat.id)
+        if known is not None:
+            return known
+    user = update.effective_user
+    hint = normalize_code(user.language_code if user else None)
+    return hint if hint is not None and is_supported(hint) else "en"
+
+
+def user_language(update: Update) -> str | None:
+    """The Telegram client's language_code (a prior for detection), or None."""
+    user = update.effective_user
+    return user.language_code if user else None

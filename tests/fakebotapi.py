@@ -214,6 +214,9 @@ class FakeBotAPI:
         self.received: list[Call] = []  # every request except getUpdates, as it arrives (before any answer)
         self.unhandled: list[Call] = []  # methods this fake does not implement
         self.commands: list[dict[str, Any]] = []
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
+        # user id -> the language_code their Telegram app sends (default "en").
+        self.user_languages: dict[int, str] = {}
         self.webhook: dict[str, Any] = {}
         self.allowed_updates: list[str] | None = None
         self.chats: dict[int, dict[int, StoredMessage]] = {}
@@ -336,9 +339,10 @@ class FakeBotAPI:
         taken, self._pending_updates = self._pending_updates, []
         return [{k: v for k, v in u.items() if not k.startswith("_")} for u in taken]
 
-    @staticmethod
-    def user(user_id: int, first_name: str = "Alex") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+    def user(self, user_id: int, first_name: str = "Alex") -> dict[str, Any]:
+        """A user as Telegram sends it; `language_code` is the app's language (tests set `user_languages`)."""
+        language = getattr(self, "user_languages", {}).get(user_id, "en")
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
 
     @staticmethod
     def chat(chat_id: int, chat_type: str | None = None) -> dict[str, Any]:
@@ -696,11 +700,15 @@ class FakeBotAPI:
         return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
-        self.commands = list(params.get("commands") or [])
+        language = params.get("language_code") or ""
+        if language:  # a menu for the people whose Telegram is in that language
+            self.commands_by_language[language] = list(params.get("commands") or [])
+        else:
+            self.commands = list(params.get("commands") or [])
         return True
 
     def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.commands
+        return self.commands_by_language.get(params.get("language_code") or "", self.commands)
 
     def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
         self.commands = []

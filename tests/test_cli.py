@@ -15,6 +15,13 @@ CANARY = "canary-7f3a9c zebra-lighthouse"
 
 
 def run(args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    # A fresh folder, but the project's model cache: fitting the models anew in every folder costs minutes on a
+    # loaded machine (that is `make bench`'s business), and answers are the same either way.
+    config = cwd / "config.toml"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if "[matching]" not in text:
+        cache = REPO / "data" / "cache" / "models"
+        config.write_text(f'{text}\n[matching]\nmodel_cache_dir = "{cache}"\n', encoding="utf-8")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     full_env.update(env or {})
     return subprocess.run(
@@ -60,7 +67,7 @@ def test_ask_prints_the_answer_with_the_referral(cli, tmp_path: Path) -> None:
 def test_ask_json_has_exactly_the_promised_fields(cli, tmp_path: Path) -> None:
     done = cli(["ask", "why do traffickers take passports?", "--json", "--region", "gb"], tmp_path)
     reply = json.loads(done.stdout)
-    assert set(reply) == {"kind", "entry_id", "score", "alternatives", "region", "text"}
+    assert set(reply) == {"kind", "entry_id", "score", "alternatives", "region", "lang", "detected_lang", "text"}
     assert reply["kind"] == "answer" and reply["region"] == "GB"
     assert "999" in reply["text"] and "**" not in reply["text"]
 
@@ -194,6 +201,7 @@ def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
 
 
 def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(f'[matching]\nmodel_cache_dir = "{REPO / "data" / "cache" / "models"}"\n')
     done = subprocess.run(
         f'"{sys.executable}" -m bot ask "what is sex trafficking" | head -1',
         shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60,

@@ -23,11 +23,11 @@ from bot.config import (
     load_config,
 )
 from bot.engine import Engine, LiveEngine
-from handlers.kbchat import DATABASE_DOWN, PUBLISH, Moderation
 from bot.pgstore import PgStore
 from bot.service import open_store_or_retry
 from bot.storage import Storage, open_storage, sqlite_url
 from bot.sync import KnowledgeSync
+from handlers.kbchat import DATABASE_DOWN, PUBLISH, Moderation
 
 EDITOR = 1001
 ENTRY = "what-is-sex-trafficking"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -116,6 +117,11 @@ def test_export_on_fresh_db_equals_bundled_knowledge(capsys, bundled, in_tmp: Pa
     # The description at the top of each bundled file is kept.
     header = (BUNDLED / "entries" / "basics.yaml").read_text(encoding="utf-8").splitlines()[0]
     assert header in (folder / "entries" / "basics.yaml").read_text(encoding="utf-8")
+    # Every language's translations go along, in the files of the same names, and load back the same.
+    assert knowledge.content_languages() and exported.content_languages() == knowledge.content_languages()
+    for lang in knowledge.content_languages():
+        assert dict(exported.translations[lang]) == dict(knowledge.translations[lang]), lang
+        assert (folder / "entries" / lang / "basics.yaml").is_file()
 
 
 def test_export_removes_stale_entry_files_and_refuses_the_knowledge_folder(capsys, in_tmp: Path) -> None:
@@ -147,6 +153,7 @@ def test_import_edited_copy_creates_revisions_and_export_reflects_them(capsys, b
 
     def change(data):
         data[0]["answer"] = new_answer
+        data[0]["reviewed"] = dt.date.today().isoformat()  # a reviewed change: its translations are now stale
         data[1]["questions"].append(new_phrasing)
 
     edit_entries(folder, "basics.yaml", change)
@@ -218,6 +225,9 @@ def test_import_refuses_deletions_and_bundled_only_parts(capsys, in_tmp: Path) -
     folder = export(capsys)
     first = first_ids()[0]
     edit_entries(folder, "basics.yaml", lambda data: data.pop(0) and None)
+    for translated in (folder / "entries").glob("*/basics.yaml"):  # an entry goes in every language
+        data = load_yaml(translated)
+        translated.write_text(dump_yaml([item for item in data if item["id"] != first]), encoding="utf-8")
     # `related` ids pointing at the removed entry would be reported too; drop them for a clean check.
     for file in (folder / "entries").glob("*.yaml"):
         edit_entries(folder, file.name,
@@ -272,7 +282,11 @@ def test_import_new_entry_goes_to_its_category_file(capsys, in_tmp: Path) -> Non
 
 def _import_answer(capsys, answer: str, note: str, out: str) -> None:
     folder = export(capsys, out)
-    edit_entries(folder, "basics.yaml", lambda data: data[0].__setitem__("answer", answer))
+    def change(data):
+        data[0]["answer"] = answer
+        data[0]["reviewed"] = dt.date.today().isoformat()  # a reviewed change: its translations are now stale
+
+    edit_entries(folder, "basics.yaml", change)
     code, stdout, err = kb(capsys, "import", str(folder), "--by", "Alice", "--note", note)
     assert code == 0, err
 
@@ -440,7 +454,7 @@ def test_kb_example_proposes_training_examples_for_review(capsys, in_tmp: Path) 
     line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
     code, out, err = kb(capsys, "example", "en", "urgent", "--add", line, "--by", "Amina")
     assert code == 0, err
-    assert f"today: {line!r} → " in out  # what people get before the models learn it
+    assert f"today: {line!r} → " in out and "once learned: urgent" in out  # the preview, before and after
     assert "examples en.urgent: revision 1 waiting for review" in out
     code, out, _ = kb(capsys, "history", "en.urgent")
     assert code == 0 and "Amina" in out and "pending" in out

@@ -89,3 +89,20 @@ def test_probabilities_are_calibrated_shapes(knowledge: Knowledge) -> None:
     probabilities = models.intent.probabilities(*models.features.vector(model_text("signs")))
     assert probabilities.sum() == pytest.approx(1.0)
     assert models.info["temperature"] > 0
+
+
+def test_training_is_deterministic() -> None:
+    """Two fits of the same (small) knowledge give byte-identical models."""
+    from bot.knowledge import Entry
+    from bot.training import fit
+
+    base = load_knowledge(bundled_knowledge_dir())
+    entries = {k: base.entries[k] for k in ("what-is-sex-trafficking", "how-to-report", "recruitment-tactics")}
+    small = Knowledge(entries=entries, examples={k: v for k, v in base.examples.items() if k[0] == "en"})
+    assert isinstance(next(iter(entries.values())), Entry)
+    first = models_module.to_arrays(fit(small.training_phrasings(), small.safety_examples(), "a"))
+    second = models_module.to_arrays(fit(small.training_phrasings(), small.safety_examples(), "a"))
+    for name, array in first.items():
+        if name == "info":
+            continue
+        np.testing.assert_array_equal(array, second[name], err_msg=name)

@@ -487,3 +487,30 @@ async def test_kb_list_pages_and_search(start: Start, bot_config: Config) -> Non
     assert "m:show:trafficking-vs-smuggling" in found.button_data()
     calls = await mod.tap(found, "smuggling", "Phrasings")
     await mod.send("/kb_list zzzqqq", "No entry mentions")
+
+
+async def test_kb_show_in_a_language_previews_what_people_of_that_language_see(start: Start,
+                                                                                 bot_config: Config) -> None:
+    bot = await start(moderated(bot_config))
+    mod = Person(bot, EDITOR)
+    translated = bot.engine.knowledge.translation(ENTRY, "uk")
+    assert translated is not None
+    calls = await mod.send(f"/kb_show {ENTRY} uk", "Phrasings")
+    assert translated.title in last(calls, "Phrasings").text
+    preview = bot.engine.entry_reply(ENTRY, None, "uk").plain
+    assert any(c.text == preview for c in calls)  # exactly the Ukrainian card, referral labels included
+
+
+async def test_kb_stale_lists_translations_older_than_their_english_entry(start: Start, bot_config: Config,
+                                                                          bundled_engine: Engine) -> None:
+    config = moderated(bot_config)
+    newer = {**bundled_engine.knowledge.get("how-to-report").to_data(), "reviewed": "2026-11-30"}
+    async with Store(config.database_path) as store:
+        author = {"author_id": REVIEWER, "author_name": "Rita", "publish": True, "base_rev": 0}
+        await store.propose("entry", "how-to-report", newer, **author)
+    bot = await start(config)
+    calls = await Person(bot, EDITOR).send("/kb_stale", "Due for a re-check")
+    text = last(calls, "Due for a re-check").text
+    for lang in bundled_engine.knowledge.content_languages():
+        assert f"how-to-report ({lang}): follows the English of" in text
+    assert f"{ENTRY} (uk)" not in text

@@ -122,7 +122,7 @@ async def test_training_examples_are_a_revision_kind_with_preview_review_and_rev
     said = await moderation.start_examples(2, "en", "urgent", f"+ {line}", None)
     assert "Examples en.urgent after your change" in said.body
     today = bundled_engine.respond(line, None).kind.value
-    assert f"→ {today}" in said.body  # the preview: what people get today
+    assert f": {today}" in said.body and "→ urgent" in said.body  # the preview: today, and once learned
     assert "Publish" in said.buttons[0].label
     published = await moderation.press(2, PUBLISH, None)
     assert "Published as revision 1 of examples en.urgent" in published.body

@@ -52,7 +52,7 @@ async def test_an_old_confirmation_button_does_nothing(tg, fake_api: FakeBotAPI)
     update = fake_api.press(CHAT, tg.message_id(first), "f:y")
     answer = await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
     assert "expired" in answer.params["text"]
-    await fake_api.settle(quiet=0.2)
+    await tg.handled_all()  # the tap was handled completely: no deletion can still come
     assert not fake_api.calls_of("deleteMessages")
 
 
@@ -81,7 +81,7 @@ async def test_messages_older_than_48_hours_are_not_sent_for_deletion(fake_api: 
     await bot.start()
     try:
         old = await bot.say(CHAT, "/help")
-        await fake_api.settle(quiet=0.1)  # the bot notes the id once sendMessage returns
+        await bot.handled_all()  # the bot notes the id once sendMessage returns, inside the handler
         now[0] += 49 * 3600
         prompt = await bot.say(CHAT, "/forget")
         await bot.tap(CHAT, bot.message_id(prompt), "f:y", method="sendMessage")

@@ -60,7 +60,7 @@ async def test_a_canary_leaves_no_trace(fake_api: FakeBotAPI, bot_config, bundle
         fake_api.fail("sendMessage", "500", chat_id=3)
         await bot.say(3, f"{canary} what is trafficking")
         await bot.say(1, f"/region {canary}")
-        await fake_api.settle(quiet=0.2)
+        await bot.handled_all()  # every update above was handled (and logged) before the log is read
     finally:
         await bot.stop()
 

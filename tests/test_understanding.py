@@ -101,42 +101,65 @@ def test_no_heldout_line_is_in_the_knowledge() -> None:
     assert leaked == []
 
 
+KINDS = ("answers", "urgent", "near_miss_urgent", "off_topic", "referral", "smalltalk", "every_reply_has_referral")
+
+
 @pytest.fixture(scope="module")
-def heldout_scores(bundled_engine: Engine) -> dict[str, dict[str, float]]:
-    scores: dict[str, dict[str, float]] = {}
+def heldout_counts(bundled_engine: Engine) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per held-out set and kind: (hits, n)."""
+    counts: dict[str, dict[str, tuple[int, int]]] = {}
     for labelled in heldout_sets():
-        def reply(text: str):  # noqa: ANN202
-            return bundled_engine.respond(text, "US")
+        replies = {t: bundled_engine.respond(t, "US") for t in labelled.texts()}
 
-        def share(items, ok) -> float:  # noqa: ANN001
-            return sum(1 for item in items if ok(item)) / len(items) if items else float("nan")
+        def count(items, ok) -> tuple[int, int]:  # noqa: ANN001
+            return sum(1 for item in items if ok(item)), len(items)
 
-        scores[labelled.name] = {
-            "answers": share(labelled.answers, lambda x: (r := reply(x[0])).kind is ReplyKind.ANSWER
-                             and r.entry_id == x[1]),
-            "urgent": share(labelled.urgent, lambda t: reply(t).kind is ReplyKind.URGENT),
-            "near_miss_urgent": share(labelled.near_miss, lambda x: reply(x[0]).kind is ReplyKind.URGENT),
-            "off_topic": share(labelled.off_topic, lambda t: reply(t).kind is ReplyKind.FALLBACK),
-            "referral": share(labelled.referral, lambda t: reply(t).kind is ReplyKind.REFERRAL),
-            "every_reply_has_referral": share(labelled.texts(), lambda t: bool(reply(t).referral.strip())),
+        counts[labelled.name] = {
+            "answers": count(labelled.answers, lambda x, replies=replies: replies[x[0]].kind is ReplyKind.ANSWER
+                             and replies[x[0]].entry_id == x[1]),
+            "urgent": count(labelled.urgent, lambda t, replies=replies: replies[t].kind is ReplyKind.URGENT),
+            "near_miss_urgent": count(labelled.near_miss, lambda x, replies=replies: replies[x[0]].kind is ReplyKind.URGENT),
+            "off_topic": count(labelled.off_topic, lambda t, replies=replies: replies[t].kind is ReplyKind.FALLBACK),
+            "referral": count(labelled.referral, lambda t, replies=replies: replies[t].kind is ReplyKind.REFERRAL),
+            "smalltalk": count(labelled.smalltalk, lambda t, replies=replies: replies[t].kind is ReplyKind.SMALLTALK),
+            "every_reply_has_referral": count(list(replies.values()), lambda r: bool(r.referral.strip())),
         }
-    return scores
+    return counts
 
 
-# Measured on en-blind at this commit: answers 0.975, urgent 1.0, near-miss sent to urgent 0.067, off-topic 0.88,
-# referral 0.95. Floors sit below with headroom, so retraining noise does not fail the suite while a real
-# regression does.
-FLOORS = {"answers": 0.90, "urgent": 0.95, "off_topic": 0.80, "referral": 0.85}
-CEILINGS = {"near_miss_urgent": 0.15}
+def _pooled(counts: dict[str, dict[str, tuple[int, int]]], names: list[str], kind: str) -> float:
+    hits = sum(counts[n][kind][0] for n in names)
+    total = sum(counts[n][kind][1] for n in names)
+    return hits / total
 
 
-def test_heldout_floors(heldout_scores: dict[str, dict[str, float]]) -> None:
-    blind = heldout_scores["en-blind"]
+# Regression floors, not targets (the issue's targets are in `make bench`). Measured on the English held-out sets
+# pooled (en-adults, en-blind, en-professional, en-young; 955 lines) at the commit that set them: answers 0.914,
+# urgent 0.995, near-miss sent to urgent 0.187, off-topic 0.870, referral 0.888, smalltalk 0.717. Each floor
+# sits 0.05-0.12 below, so retraining noise does not fail the suite while a real regression does.
+FLOORS = {"answers": 0.85, "urgent": 0.95, "off_topic": 0.78, "referral": 0.80, "smalltalk": 0.60}
+CEILINGS = {"near_miss_urgent": 0.28}
+
+
+def test_english_heldout_floors(heldout_counts: dict[str, dict[str, tuple[int, int]]]) -> None:
+    english = [s.name for s in heldout_sets() if s.lang == "en"]
+    assert len(english) >= 1
     for kind, floor in FLOORS.items():
-        assert blind[kind] >= floor, (kind, blind[kind])
+        assert _pooled(heldout_counts, english, kind) >= floor, kind
     for kind, ceiling in CEILINGS.items():
-        assert blind[kind] <= ceiling, (kind, blind[kind])
+        assert _pooled(heldout_counts, english, kind) <= ceiling, kind
 
 
-def test_every_reply_carries_the_referral(heldout_scores: dict[str, dict[str, float]]) -> None:
-    assert all(s["every_reply_has_referral"] == 1.0 for s in heldout_scores.values())
+def test_urgent_recall_holds_in_every_language(heldout_counts: dict[str, dict[str, tuple[int, int]]]) -> None:
+    """Measured 0.975-1.0 on every held-out set (Spanish, French, Portuguese, Romanian, Russian, Thai, Ukrainian and
+    a mixed set of other languages); floor 0.85 per set (16-50 lines each)."""
+    for name, kinds in heldout_counts.items():
+        hits, n = kinds["urgent"]
+        if n:
+            assert hits / n >= 0.85, name
+
+
+def test_every_reply_carries_the_referral(heldout_counts: dict[str, dict[str, tuple[int, int]]]) -> None:
+    for name, kinds in heldout_counts.items():
+        hits, n = kinds["every_reply_has_referral"]
+        assert hits == n, name

@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bot.config import Config
-from bot.engine import Engine
 from fakebotapi import FakeBotAPI
 from webhookfront import WebhookFront
 from workerfleet import (
@@ -33,6 +30,9 @@ from workerfleet import (
     flush,
     listening,
 )
+
+from bot.config import Config
+from bot.engine import Engine
 
 CANARY = "CANARY my boss took my passport 5550123"
 QUESTIONS = ("what is sex trafficking", "how do I report trafficking", "what are the signs of trafficking",

@@ -15,9 +15,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
 from fakebotapi import FakeBotAPI
 from servers import free_port
+
+from bot.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "kill-test-secret"

@@ -32,7 +32,8 @@ from bot.kb.content import Content, Overrides, content_of, label
 from bot.knowledge import Knowledge
 from bot.referrals import ReferralDirectory
 from bot.service import apply_overrides, load_baseline
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, Store
+from bot.storage import Storage
+from bot.store import Conflict, NotFound, Revision, RevisionStatus
 from bot.sync import KnowledgeSync
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class RevisionService:
     def __init__(
         self,
         config: Config,
-        store: Callable[[], Store | None],
+        store: Callable[[], Storage | None],
         live: LiveEngine | None = None,
         *,
         today: Callable[[], date] = date.today,
@@ -145,8 +146,8 @@ class RevisionService:
         """True when the database is open (writes possible)."""
         return self._store() is not None
 
-    def store(self) -> Store:
-        """The open Store; raises NoDatabase."""
+    def store(self) -> Storage:
+        """The open storage (SQLite or PostgreSQL, see bot.storage); raises NoDatabase."""
         store = self._store()
         if store is None:
             raise NoDatabase("the moderation database is unavailable")
