@@ -34,7 +34,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs published
+import asyncpg
 
 from bot.store import (
     DOCUMENTED_COLUMNS,
