@@ -1080,6 +1080,10 @@ class Moderation:
         except (StoreUnavailable, StoreDown, StoreBusy, sqlite3.Error, OSError) as exc:
             kind = type(exc).__name__
             log.error("moderation: %s %s not saved (%s)", draft.kind, draft.key, kind)
+            # Either way the draft is kept and Publish offered again; a database server that went away (or a file
+            # that stayed locked) gets the same words as every other refused edit while it is down.
+            if isinstance(exc, (StoreDown, StoreBusy)):
+                return Say(DATABASE_DOWN, self._how()[1])
             reason = NOT_SAVED_REASONS.get(kind, NOT_SAVED_OTHER)
             return Say(NOT_SAVED.format(reason=reason), self._how()[1])
         self.sessions.drop(moderator.id)
