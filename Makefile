@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard bot/locale/*/LC_MESSAGES/awarebot.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test check chat ask bench clean catalogues extract-messages update-catalogues
+.PHONY: run test check chat ask bench clean catalogues messages
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,9 @@ $(STAMP): pyproject.toml setup.py
 catalogues: $(MO)
 
 # For translators: collect the marked strings, then merge them into every language's .po (new ones come in empty).
-extract-messages: $(STAMP)
+messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ --no-location --sort-output \
 		--project awarebot --copyright-holder "awarebot contributors" -o bot/locale/awarebot.pot .
-
-update-catalogues: extract-messages
 	$(BIN)/pybabel update --domain awarebot -i bot/locale/awarebot.pot -d bot/locale --ignore-obsolete --no-fuzzy-matching --width 120
 
 run: $(STAMP) catalogues

@@ -435,26 +435,27 @@ def _folder_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(signature)
 
 
-def load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
+def load_folder(directory: Path, *, with_translations: bool = True) -> tuple[Knowledge, ReferralDirectory]:
     """A knowledge folder's entries and referral directory, validated together; raises KnowledgeError listing
     every problem of both (never half of them). An unchanged folder is loaded once per process (see _FOLDER_MEMO);
-    a folder with problems is read again every time."""
-    signature = _folder_signature(Path(directory))
+    a folder with problems is read again every time. `with_translations=False` leaves entries/<lang>/ unread
+    (kb import: translations are changed in the repository)."""
+    signature = (*_folder_signature(Path(directory)), ("translations", int(with_translations), 0))
     found = _FOLDER_MEMO.get(signature)
     if found is not None:
         return found
-    loaded = _load_folder(Path(directory))
+    loaded = _load_folder(Path(directory), with_translations)
     if len(_FOLDER_MEMO) >= _FOLDER_MEMO_MAX:
         _FOLDER_MEMO.pop(next(iter(_FOLDER_MEMO)))
     _FOLDER_MEMO[signature] = loaded
     return loaded
 
 
-def _load_folder(directory: Path) -> tuple[Knowledge, ReferralDirectory]:
+def _load_folder(directory: Path, with_translations: bool = True) -> tuple[Knowledge, ReferralDirectory]:
     problems = []
     knowledge = referrals = None
     try:
-        knowledge = load_knowledge(directory)
+        knowledge = load_knowledge(directory, with_translations=with_translations)
     except KnowledgeError as exc:
         problems.extend(exc.problems)
     try:

@@ -340,7 +340,8 @@ def _load_folder(directory: Path) -> _Folder:
         raise CommandFailed
     _, ignored, problems = survey_folder(directory)
     try:
-        knowledge, referrals = load_folder(directory)
+        # Translations are changed in the repository, not imported (survey_folder names them as ignored).
+        knowledge, referrals = load_folder(directory, with_translations=False)
     except KnowledgeError as exc:
         problems = [*exc.problems, *problems]
     if problems:

@@ -394,7 +394,7 @@ def _ids_in_text(path: Path) -> set[str]:
         return set()
 
 
-def load_knowledge(directory: Path) -> Knowledge:
+def load_knowledge(directory: Path, *, with_translations: bool = True) -> Knowledge:
     """Load and validate every entry file; any problem anywhere raises KnowledgeError (never half loaded)."""
     entries_dir = directory / ENTRIES_DIR
     files = sorted(entries_dir.glob("*.yaml")) if entries_dir.is_dir() else []
@@ -427,7 +427,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     problems.extend(check_knowledge(loaded, broken_ids))
     english = {e.id: e for e, _, _ in loaded}
     translations: dict[str, dict[str, Translation]] = {}
-    if entries_dir.is_dir():
+    if entries_dir.is_dir() and with_translations:
         for lang_dir in sorted(p for p in entries_dir.iterdir() if p.is_dir()):
             if not LANG_DIR_PATTERN.match(lang_dir.name) or lang_dir.name == "en":
                 problems.append(Problem(str(lang_dir), None, "a translation folder is named by its language code "

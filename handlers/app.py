@@ -309,12 +309,18 @@ def run_bot(config: Config) -> int:
         log.error(problem)
         return 1
     limiter = None
+    redis_down = None
+    if config.state_url.startswith("redis"):
+        from bot.shared import redis_down_warning
+
+        redis_down = redis_down_warning()  # one warning a minute for the whole worker, whichever part noticed
     if config.state_url.startswith("redis") and telegram.max_messages_per_second > 0:
         # Several workers: Telegram's bulk limit counts the bot's messages, not one process's.
         from bot.shared import SharedSendCap
 
         cap = SharedSendCap(config.state_url, telegram.max_messages_per_second,
                             name=f"awarebot:{bot_id(telegram.token)}:send")
+        cap.down = redis_down or cap.down
         limiter = SharedCapRateLimiter(cap, overall_max_rate=telegram.max_messages_per_second)
     chats = ChatStates()
     shared_chats = None
@@ -324,6 +330,7 @@ def run_bot(config: Config) -> int:
 
         shared_chats = SharedChats.from_url(config.state_url, chats, secret=telegram.token,
                                             prefix=f"awarebot:{bot_id(telegram.token)}:chat:")
+        shared_chats.down = redis_down or shared_chats.down
     app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter, chats=chats,
                             shared_chats=shared_chats)
     hook = telegram.webhook
@@ -345,6 +352,7 @@ def run_bot(config: Config) -> int:
                     app.update_queue.shared = SharedUpdates.from_url(config.state_url, claim_ttl=hook.claim_seconds)
                     # Update ids are numbered per bot: two bots sharing one Redis must not skip each other's.
                     app.update_queue.shared.prefix = f"awarebot:{bot_id(telegram.token)}:update:"
+                    app.update_queue.shared.down = redis_down or app.update_queue.shared.down
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,

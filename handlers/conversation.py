@@ -35,7 +35,7 @@ PRIVACY_TELEGRAM = N_(
 PRIVACY_FALLBACK = N_(
     "**What this bot keeps about you**\n"
     "• Nothing personal: your messages are answered and not stored, and what you type is never logged.\n"
-    "• Your region, if you choose one, only in memory, for at most 48 hours.\n"
+    "• Your region and language, if you choose them, only in memory, for at most 48 hours.\n"
     "• Anonymous counts only: which topics were shown, never who asked."
 )
 # t.me/<bot>?start=hotline | region | lang-xx | <entry id>

@@ -61,7 +61,7 @@ def test_every_catalogue_string_is_translated_and_none_is_fuzzy(lang: str):
     marked = _marked_in_code()
     messages = {m.id: m for m in catalogue if m.id}
     missing = sorted(marked - set(messages))
-    assert not missing, f"{lang}: strings marked in code but not in the catalogue (make update-catalogues): {missing}"
+    assert not missing, f"{lang}: strings marked in code but not in the catalogue (make messages): {missing}"
     for msgid in marked:
         message = messages[msgid]
         assert message.string and str(message.string).strip(), f"{lang}: empty msgstr for {msgid!r}"

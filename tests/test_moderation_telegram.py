@@ -77,7 +77,9 @@ class Person:
         self.server.press(self.id, message_id, label=label, user_id=self.id)
         return await self._until(start, until)
 
-    async def _until(self, start: int, fragment: str, timeout: float = 8.0) -> list[Call]:
+    # Generous: publishing a phrasing change refits the models (~15 s of CPU with eight languages, more on a
+    # loaded machine); the wait ends as soon as the message is there.
+    async def _until(self, start: int, fragment: str, timeout: float = 90.0) -> list[Call]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             mine = [c for c in self.server.calls[start:] if self._mine(c)]
