@@ -39,6 +39,7 @@ async def test_what_one_worker_remembers_the_next_one_sees(two_workers: tuple[Sh
     one, two = two_workers
     await one.load(CHAT)
     one.chats.set_region(CHAT, "GB")
+    one.chats.set_language(CHAT, "uk")
     one.chats.set_discreet(CHAT)
     one.chats.remember_message(CHAT, 41)
     one.chats.remember_message(CHAT, 42)
@@ -47,6 +48,7 @@ async def test_what_one_worker_remembers_the_next_one_sees(two_workers: tuple[Sh
 
     await two.load(CHAT)
     assert two.chats.region(CHAT) == "GB"
+    assert two.chats.language(CHAT) == "uk"  # the next reply on the other worker speaks the chat's language
     assert two.chats.is_discreet(CHAT)
     assert two.chats.recent_messages(CHAT, max_age=3600) == [41, 42]
     assert two.chats.pop_pending_forget(CHAT) == 43
@@ -75,8 +77,8 @@ async def test_keys_hold_no_chat_id_and_no_text_and_expire(two_workers: tuple[Sh
         assert keys == [one.key(CHAT), one.key(CHAT) + ":messages"]
         dump = " ".join(keys) + str(await client.hgetall(keys[0])) + str(await client.zrange(keys[1], 0, -1))
         assert str(CHAT) not in dump
-        assert set(await client.hgetall(keys[0])) == {"region", "region_set_at", "pending_forget", "discreet",
-                                                      "touched"}
+        assert set(await client.hgetall(keys[0])) == {"region", "region_set_at", "language", "language_set_at",
+                                                      "pending_forget", "discreet", "touched"}
         for key in keys:
             assert DEFAULT_TTL - 60 < await client.ttl(key) <= DEFAULT_TTL  # the memory's 48 hours
     finally:
