@@ -199,9 +199,10 @@ def to_markdown(results: dict[str, Any]) -> str:
     lines += [
         "",
         "Limits of a 2-core machine: the workers, PostgreSQL, Redis, the fake Bot API and the front (both in the "
-        "benchmark's own process) share two cores, so past two workers more processes only compete for them; "
-        "growth from 1 to 2 is the figure that carries over, and on a real deployment the Bot API and the proxy are "
-        "elsewhere. The load average column shows how busy the machine was with other work. What carries over "
+        "benchmark's own process) share two cores, so past two workers more processes only compete for them (on a "
+        "real deployment the Bot API and the proxy are elsewhere). The load average column shows how busy the machine was with other work: when it is busy, more "
+        "worker processes also win a larger share of the two cores from the other work (the scheduler shares by "
+        "process), so the growth in this table measures that too. What carries over "
         f"is the CPU an update costs a worker, about {cpu} ms whatever the number of workers (handling, the Redis "
         "claim, the reply, counting): with a core per worker, N workers serve about N × "
         f"{1000 / cpu:.0f} updates a second before the database, Redis or Telegram's own 30 messages a second "

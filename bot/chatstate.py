@@ -34,6 +34,8 @@ class ChatState:
     discreet: bool = False
     # (message id, clock time) of messages in both directions, oldest first.
     messages: deque[tuple[int, float]] = field(default_factory=deque)
+    # Ids of answers already voted on (one vote per answer), oldest first.
+    voted: deque[int] = field(default_factory=deque)
     touched: float = 0.0
 
 
@@ -132,6 +134,7 @@ class ChatStates:
         if self.get(new_chat_id) is not None:
             return False
         state.messages.clear()
+        state.voted.clear()
         state.pending_forget = None
         self._chats[new_chat_id] = state
         self._touch(new_chat_id)
@@ -143,6 +146,16 @@ class ChatStates:
         state.messages.append((message_id, state.touched))
         while len(state.messages) > self.max_messages:
             state.messages.popleft()
+
+    def first_vote(self, chat_id: int, message_id: int) -> bool:
+        """Record a vote on the answer `message_id`; True only the first time (a double tap counts once)."""
+        state = self._touch(chat_id)
+        if message_id in state.voted:
+            return False
+        state.voted.append(message_id)
+        while len(state.voted) > self.max_messages:
+            state.voted.popleft()
+        return True
 
     def set_pending_forget(self, chat_id: int, message_id: int) -> None:
         """Remember the message id of a /forget confirmation waiting for an answer."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,30 @@ REFERRALS_FILE = "referrals.yaml"
 
 MAX_ANSWER_CHARS = 1200
 MAX_TITLE_CHARS = 80
+# Ids travel in Telegram callback data (at most 64 bytes, after a prefix such as "v:u:" or "m:show:", at most 16
+# bytes) and in deep links (t.me/<bot>?start=<id>: at most 64 characters of A-Z, a-z, 0-9, _ and -; Bot API
+# "Deep linking"). An id longer than this would be cut, and the button or link would lead nowhere.
+MAX_ID_LENGTH = 48
 MAX_QUESTION_CHARS = 300
 MIN_QUESTIONS = 6
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Answers must not carry phone numbers: numbers live in the sourced referral directory only.
 PHONE_LIKE = re.compile(r"(?<![\w.])(?:\+?\d[\d\s().-]{5,}\d)(?![\w.])")
+# Between digits, these hide a number from PHONE_LIKE without hiding it from a reader: zero-width and other format
+# characters (Unicode Cf: ZWSP, ZWJ, word joiner, soft hyphen…), bold markers, underscores and slashes.
+_HIDDEN_IN_NUMBERS = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff*]")
+_NUMBER_SEPARATORS = re.compile(r"[_/\\|·•]")
+
+
+def phone_like(text: str) -> bool:
+    """True when `text` holds something a reader would take for a phone number, however it is written: checked
+    after NFKC (fullwidth digits), with invisible characters and bold markers removed and _ / \\ | · read as spaces."""
+    folded = unicodedata.normalize("NFKC", text)
+    folded = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    folded = _NUMBER_SEPARATORS.sub(" ", _HIDDEN_IN_NUMBERS.sub("", folded))
+    return PHONE_LIKE.search(folded) is not None
+
+
 # Markup that would break Telegram HTML or show as raw symbols.
 FORBIDDEN_MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|\[[^\]]*\]\([^)]*\)|^#{1,6}\s", re.MULTILINE)
 
@@ -238,6 +258,9 @@ def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Prob
             add(key, f"{label}: unknown field '{key}' (allowed: {', '.join(ENTRY_FIELDS)})")
     if entry_id and not ID_PATTERN.match(entry_id):
         add("id", f"{label}: id must be lowercase letters, digits and single hyphens")
+    if len(entry_id.encode()) > MAX_ID_LENGTH:
+        add("id", f"{label}: id is {len(entry_id.encode())} characters; at most {MAX_ID_LENGTH}, so Telegram "
+                  "buttons and links can carry it")
     title = _as_str(data.get("title"))
     if len(title) > MAX_TITLE_CHARS:
         add("title", f"{label}: title is {len(title)} characters; at most {MAX_TITLE_CHARS}")
@@ -276,7 +299,7 @@ def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Prob
             add("answer", f"{label}: answer has an unpaired ** (bold markers must come in pairs)")
         if FORBIDDEN_MARKUP.search(answer):
             add("answer", f"{label}: answer uses HTML tags, links or headings; use plain text and **bold** only")
-        if PHONE_LIKE.search(answer):
+        if phone_like(answer):
             add("answer", f"{label}: answer contains a phone number; numbers belong in referrals.yaml only")
     reviewed = _as_str(data.get("reviewed"))
     if reviewed:

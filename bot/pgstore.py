@@ -2,8 +2,9 @@
 
 Driver: asyncpg. It speaks PostgreSQL's protocol natively on asyncio (no libpq, wheels for every platform), has a
 connection pool, and a LISTEN API (`add_listener`) that delivers NOTIFY payloads as callbacks on the event loop,
-which is what the publish-reaches-every-worker path needs. psycopg 3 would do too; asyncpg needs nothing from the
-system and is the faster of the two on the small queries this store makes.
+which is what the publish-reaches-every-worker path needs. psycopg 3 would do too; measured on this machine against
+psycopg 3.3 (binary), PostgreSQL 15 on 127.0.0.1, median of 2,000: the version check (`SELECT COUNT(*)`) 127 us
+with asyncpg against 187 us, reading 300 published revisions 696 us against 657 us, import 99 ms against 180 ms.
 
 Same privacy rules as bot.store: no message text, no user ids of ordinary people; moderators' content and names,
 per-day counters keyed by curated ids. `DOCUMENTED_COLUMNS` (bot.store) plus the version table `schema_version`

@@ -60,6 +60,14 @@ class Throttled:
         self.suppressed = 0
 
 
+def redis_down_warning() -> Throttled:
+    """One warning a minute for a whole worker while Redis is down, shared by its Redis users (run_bot gives it
+    to SharedUpdates, SharedSendCap and SharedChats), saying what goes on meanwhile."""
+    return Throttled(log, "REDIS UNREACHABLE: answering goes on: chats last seen by another worker get the default "
+                          "region and language, a redelivered update may be answered twice, the send cap is per "
+                          "worker")
+
+
 def connect(url: str) -> aioredis.Redis:
     """A Redis client for `url` with short timeouts (no connection is made until the first command)."""
     return aioredis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,

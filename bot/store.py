@@ -311,6 +311,8 @@ class Store:
         self._retries = retries
         self._retry_delay = retry_delay
         self._conn: Conn | None = None
+        # (device, inode) of the file opened: a write into a file deleted or replaced since would be lost.
+        self._identity: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
         # How often a locked database was retried; for logs and tests.
         self.busy_retries = 0
@@ -370,6 +372,20 @@ class Store:
                 ) from exc
             raise
         self._conn = conn
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def _check_still_there(self) -> None:
+        """Raise StoreUnavailable when the database file was deleted or replaced since it was opened (a data folder
+        removed under a running bot): a write would then "succeed" into a file nobody will read again."""
+        if self._identity is not None and self._file_identity() != self._identity:
+            raise StoreUnavailable(f"{self.path}: the database file was removed or replaced while awarebot ran")
 
     async def close(self) -> None:
         """Close the database connection (idempotent)."""
@@ -489,6 +505,9 @@ class Store:
         which gives work a consistent snapshot across several queries.
         """
         conn = self._require()
+
+        if write:
+            self._check_still_there()
 
         async def attempt() -> T:
             await conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")

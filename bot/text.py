@@ -110,3 +110,13 @@ def stem(word: str) -> str:
 def is_latin_word(word: str) -> bool:
     """True when `word` holds only a-z and digits (folded text; where English stemming applies)."""
     return all("a" <= ch <= "z" or ch.isdigit() for ch in word)
+
+
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def ascii_number(text: str) -> int | None:
+    """`text` (spaces around allowed) as a whole number written with ASCII digits 0-9, at most 9 of them; None for
+    anything else. str.isdigit() accepts superscripts such as '²' that int() then refuses: never use it to parse."""
+    stripped = text.strip()
+    return int(stripped) if _ASCII_NUMBER.fullmatch(stripped) else None

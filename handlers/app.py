@@ -25,6 +25,7 @@ from bot.sync import KnowledgeSync
 from handlers import chats as chat_events
 from handlers import (
     conversation,
+    discreet,
     errors,
     fallback,
     feedback,
@@ -71,6 +72,8 @@ COMMANDS = (
     ("language", N_("Choose your language")),
     ("privacy", N_("What is kept, and how to remove this chat")),
     ("forget", N_("Delete this conversation")),
+    ("exit", N_("Leave now: delete this chat at once")),
+    ("discreet", N_("Silent replies that can't be forwarded")),
     ("help", N_("How to use awarebot")),
 )
 # Edited messages and channel posts are never asked for (and ignored by the handlers' filters too).
@@ -88,7 +91,8 @@ CONCURRENT_UPDATES = 64
 # moderator commands) are added before `fallback`, which takes whatever no one else did.
 # moderation comes before conversation: a moderator's draft text is not a question.
 FEATURES = (
-    chat_events, forget, moderation, feedback, conversation, topics, region, language, inline, fallback, errors
+    chat_events, forget, discreet, moderation, feedback, conversation, topics, region, language, inline, fallback,
+    errors,
 )
 
 
@@ -156,7 +160,8 @@ def build_application(
 class BoundedApplication(Application):
     """Application that remembers nobody: without persistence, python-telegram-bot still adds the id of every chat
     and user that ever wrote to sets meant for a persistence flush that never comes (a leak over a long run).
-    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a TTL."""
+    awarebot uses no persistence and no chat_data/user_data; its own chat memory is bot.chatstate, bounded with a
+    TTL."""
 
     def _mark_for_persistence_update(self, *, update: object | None = None, job: Any | None = None) -> None:
         if self.persistence is not None:
@@ -304,12 +309,18 @@ def run_bot(config: Config) -> int:
         log.error(problem)
         return 1
     limiter = None
+    redis_down = None
+    if config.state_url.startswith("redis"):
+        from bot.shared import redis_down_warning
+
+        redis_down = redis_down_warning()  # one warning a minute for the whole worker, whichever part noticed
     if config.state_url.startswith("redis") and telegram.max_messages_per_second > 0:
         # Several workers: Telegram's bulk limit counts the bot's messages, not one process's.
         from bot.shared import SharedSendCap
 
         cap = SharedSendCap(config.state_url, telegram.max_messages_per_second,
                             name=f"awarebot:{bot_id(telegram.token)}:send")
+        cap.down = redis_down or cap.down
         limiter = SharedCapRateLimiter(cap, overall_max_rate=telegram.max_messages_per_second)
     chats = ChatStates()
     shared_chats = None
@@ -319,6 +330,7 @@ def run_bot(config: Config) -> int:
 
         shared_chats = SharedChats.from_url(config.state_url, chats, secret=telegram.token,
                                             prefix=f"awarebot:{bot_id(telegram.token)}:chat:")
+        shared_chats.down = redis_down or shared_chats.down
     app = build_application(config, LiveEngine(engine), open_store=True, rate_limiter=limiter, chats=chats,
                             shared_chats=shared_chats)
     hook = telegram.webhook
@@ -340,6 +352,7 @@ def run_bot(config: Config) -> int:
                     app.update_queue.shared = SharedUpdates.from_url(config.state_url, claim_ttl=hook.claim_seconds)
                     # Update ids are numbered per bot: two bots sharing one Redis must not skip each other's.
                     app.update_queue.shared.prefix = f"awarebot:{bot_id(telegram.token)}:update:"
+                    app.update_queue.shared.down = redis_down or app.update_queue.shared.down
             app.run_webhook(
                 listen=hook.listen,
                 port=hook.port,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 from telegram import InlineKeyboardButton, Message, MessageEntity, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.i18n import N_, gettext
 from bot.replies import Reply, ReplyKind
 from handlers import region as region_feature
-from handlers.buttons import acknowledge
+from handlers.buttons import ButtonHandler, ID, exact, acknowledge
 from handlers.deps import App, Context
 from handlers.render import (
     ENTRY,
@@ -145,7 +145,7 @@ async def hotline_button(update: Update, context: Context) -> None:
 
 async def urgent_button(update: Update, context: Context) -> None:
     """"I need help now" under an unsure reply: the urgent card."""
-    await update.callback_query.answer()
+    await acknowledge(update.callback_query)
     chat_id = update.effective_chat.id
     reply = context.deps.live.current.urgent_reply(chat_region(context, chat_id), chat_lang(context, update))
     await send_reply(context, chat_id, reply)
@@ -209,7 +209,7 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("privacy", privacy, filters=NEW_MESSAGE))
     app.add_handler(MessageHandler(PRIVATE_TEXT, ask))
     app.add_handler(MessageHandler(GROUP_TEXT_TO_BOT, ask_in_group))
-    app.add_handler(CallbackQueryHandler(entry_button, pattern=f"^{ENTRY}"))
-    app.add_handler(CallbackQueryHandler(hotline_button, pattern=f"^{HOTLINE}$"))
-    app.add_handler(CallbackQueryHandler(help_button, pattern=rf"^\{HELP}$"))
-    app.add_handler(CallbackQueryHandler(urgent_button, pattern=f"^{URGENT}$"))
+    app.add_handler(ButtonHandler(entry_button, exact(ENTRY) + ID))
+    app.add_handler(ButtonHandler(hotline_button, exact(HOTLINE)))
+    app.add_handler(ButtonHandler(help_button, exact(HELP)))
+    app.add_handler(ButtonHandler(urgent_button, exact(URGENT)))

@@ -12,12 +12,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.i18n import N_, gettext
 from bot.replies import Reply, ReplyKind
 from bot.usage import stats_event
-from handlers.buttons import acknowledge
+from handlers.buttons import ID, ButtonHandler, acknowledge, exact
 from handlers.deps import Context
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ async def vote(update: Update, context: Context) -> None:
     query = update.callback_query
     data = query.data or ""
     entry_id = data[len(UP):]
-    if entry_id in context.deps.live.current.knowledge.entries:
+    message = query.message
+    first = message is not None and context.deps.chats.first_vote(message.chat.id, message.message_id)
+    if first and entry_id in context.deps.live.current.knowledge.entries:
         up = data.startswith(UP)
 
         async def write(store: Any) -> None:
@@ -91,4 +93,4 @@ async def vote(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(vote, pattern=rf"^(?:{UP}|{DOWN})[a-z0-9-]+$"))
+    app.add_handler(ButtonHandler(vote, f"(?:{exact(UP)}|{exact(DOWN)}){ID}"))

@@ -9,10 +9,10 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.i18n import N_, gettext
-from handlers.buttons import acknowledge
+from handlers.buttons import ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.render import (
     chat_lang,
@@ -106,5 +106,5 @@ def register(app: App) -> None:
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, remember_incoming), group=-1
     )
     app.add_handler(CommandHandler("forget", forget, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(CallbackQueryHandler(confirm, pattern=f"^{CONFIRM}$"))
-    app.add_handler(CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"))
+    app.add_handler(ButtonHandler(confirm, exact(CONFIRM)))
+    app.add_handler(ButtonHandler(cancel, exact(CANCEL)))

@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -57,12 +58,13 @@ from bot.kb.revisions import (
     UnknownItem,
 )
 from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge
+from bot.markup import literal
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
 from bot.storage import Storage
-from bot.store import Conflict, NotFound, Revision, RevisionStatus, StoreBusy, StoreDown
+from bot.store import Conflict, NotFound, Revision, RevisionStatus, StoreBusy, StoreDown, StoreUnavailable
 from bot.sync import KnowledgeSync
-from bot.text import normalize
+from bot.text import ascii_number, normalize
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ MAX_NEW_ID_CHARS = 60
 MAX_SEARCH_BYTES = 40
 REGION_KEY = re.compile(r"^(?:[A-Z]{2}|EU|INTL)$")
 STATS_DAYS = 30
+MAX_STATS_DAYS = 366
 STATS_SHOWN_DAYS = 14
 STATS_SHOWN_ENTRIES = 25
 
@@ -117,7 +120,7 @@ FIX = "Not saved yet. Please fix:\n{problems}\n{again}"
 
 EDIT_PROMPT = (
     "↑ **{title}** as people see it now (revision {rev}).\n"
-    "Send the new answer as one message. Bold stays bold (or write **like this**). Phone numbers belong in the "
+    "Send the new answer as one message. Bold stays bold (or write \\*\\*like this\\*\\*). Phone numbers belong in the "
     "referral directory, not in answers. " + TIMEOUT_NOTE
 )
 EDIT_AGAIN = "Send the corrected answer."
@@ -178,6 +181,17 @@ REGION_VERIFIED = "Send the **date you verified** it (YYYY-MM-DD), or `today`."
 REGION_READY = "↑ **Preview** of the hotline card with your change. {how}"
 
 PUBLISHED = "✅ Published as revision {rev} of {what}. The next question gets it; no restart needed."
+# A write that did not reach the database: say so, keep the draft and offer the same button again.
+NOT_SAVED = (
+    "⚠️ Not saved: {reason}. Nothing was published and your draft is kept; try again, or tell whoever runs "
+    "the bot."
+)
+NOT_SAVED_REASONS = {
+    "StoreUnavailable": "the database file is missing or unusable",
+    "StoreBusy": "the database is locked by another program",
+    "StoreDown": "the database server is unreachable",
+}
+NOT_SAVED_OTHER = "the database refused the write"
 SUBMITTED = "📝 Submitted as revision {rev} of {what}. A reviewer will look at it; you'll get a message."
 CONFLICT = (
     "⚠️ **Not saved: {what} changed meanwhile.** Revision {rev} was published after you started. "
@@ -342,11 +356,12 @@ def change_phrasings(questions: list[str], line: str) -> list[str]:
     line = line.strip()
     op, text = line[:1], line[1:].strip()
     if not op or op not in "+-" or not text:
-        raise ModerationError(f"Start the line with + to add or - to remove a phrasing: {line[:80]!r}")
+        raise ModerationError(f"Start the line with + to add or - to remove a phrasing: {literal(repr(line[:80]))}")
     if op == "+":
         return [*questions, text]
-    if text.isdigit() and 1 <= int(text) <= len(questions):
-        index = int(text) - 1
+    number = ascii_number(text)
+    if number is not None and 1 <= number <= len(questions):
+        index = number - 1
     else:
         wanted = normalize(text)
         matches = [i for i, q in enumerate(questions) if normalize(q) == wanted]
@@ -381,6 +396,11 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _quoted(text: str, limit: int) -> str:
+    """What someone typed, shortened, as light markup showing exactly those characters (never bold, never HTML)."""
+    return literal(_short(text, limit))
+
+
 def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], str, str]:
     """(the dict holding the field, the field's key, the key of that dict's source URL) for a field path."""
     if path == "emergency":
@@ -388,9 +408,10 @@ def field_holder(content: dict[str, Any], path: str) -> tuple[dict[str, Any], st
     head, _, key = path.partition(".")
     if head == "a" and key in AUTHORITY_FIELDS and isinstance(content.get("authority"), dict):
         return content["authority"], key, "source"
-    if head[:1] == "h" and head[1:].isdigit() and key in HOTLINE_FIELDS:
+    position = ascii_number(head[1:]) if head[:1] == "h" else None
+    if position is not None and key in HOTLINE_FIELDS:
         hotlines = content.get("hotlines") or []
-        index = int(head[1:])
+        index = position
         if index < len(hotlines):
             return hotlines[index], key, "source"
     raise ModerationError(f"There is no field '{path}' to change here.")
@@ -554,7 +575,7 @@ class Moderation:
         if not entry_id:
             raise ModerationError(NEED_ID)
         if not ID_PATTERN.match(entry_id):
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
         head = await self._require_store().published_head("entry", entry_id)
         if head is not None:
             return Draft("entry", entry_id, head.rev, head.content)
@@ -569,7 +590,7 @@ class Moderation:
         if not wanted:
             raise ModerationError(NEED_CODE.format(codes=", ".join(referrals.codes())))
         if wanted not in referrals.codes():
-            raise ModerationError(UNKNOWN_REGION.format(code=_short(code, 12), codes=", ".join(referrals.codes())))
+            raise ModerationError(UNKNOWN_REGION.format(code=_quoted(code, 12), codes=", ".join(referrals.codes())))
         return wanted
 
     async def _region_draft(self, code: str) -> Draft:
@@ -687,7 +708,7 @@ class Moderation:
         if not entry_id:
             raise ModerationError(NEED_ID)
         if entry is None:
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(entry_id, 60)))
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
         if lang and lang != "en":
             return self._show_translation(entry, lang.lower(), region)
         store = self._store()
@@ -1056,6 +1077,11 @@ class Moderation:
             return await self._conflict(moderator.id, session, conflict, region)
         except InvalidChange as exc:
             raise ModerationError(_invalid(exc, "Nothing was published.")) from None
+        except (StoreUnavailable, StoreDown, StoreBusy, sqlite3.Error, OSError) as exc:
+            kind = type(exc).__name__
+            log.error("moderation: %s %s not saved (%s)", draft.kind, draft.key, kind)
+            reason = NOT_SAVED_REASONS.get(kind, NOT_SAVED_OTHER)
+            return Say(NOT_SAVED.format(reason=reason), self._how()[1])
         self.sessions.drop(moderator.id)
         if publish:
             return Say(PUBLISHED.format(rev=revision.rev, what=draft.what))
@@ -1202,7 +1228,7 @@ class Moderation:
         if kind == "region":
             key = self._region_code(key)
         elif kind == "entry" and not ID_PATTERN.match(key):
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60)))
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(key, 60)))
         revisions = await store.history(kind, key)
         if kind == "entry" and not revisions and key not in self.live.current.knowledge.entries:
             raise ModerationError(UNKNOWN_ENTRY.format(id=key))
@@ -1232,14 +1258,15 @@ class Moderation:
         self._require_store()
         kind = self._kind_of(key)
         key = self._region_code(key) if kind == "region" else key.strip()
-        if not key or not rev.strip().isdigit():
+        number = ascii_number(rev)
+        if not key or number is None:
             raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled).")
-        to_rev = int(rev)
+        to_rev = number
         what = Draft(kind, key, 0, {}).what
         try:
             revision = await self.revisions.revert(kind, key, to_rev, Author(reviewer.id, reviewer.name))
         except UnknownItem:
-            raise ModerationError(UNKNOWN_ENTRY.format(id=_short(key, 60))) from None
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(key, 60))) from None
         except (NoSuchRevision, NotBundled):
             raise ModerationError(f"{what} has no revision {to_rev}. See /kb_history {key}.") from None
         except NotPublished as exc:
@@ -1280,7 +1307,9 @@ class Moderation:
         """/kb_stats [days]: count-only usage (served, fallbacks, urgent, cards, votes) per day and entry."""
         self._require(user_id)
         store = self._require_store()
-        span = int(days) if days.strip().isdigit() and int(days) > 0 else STATS_DAYS
+        asked = ascii_number(days)
+        # A period longer than the counts are useful for (or than dates go back) is shown as the longest one.
+        span = min(asked, MAX_STATS_DAYS) if asked else STATS_DAYS
         since = (self._today() - timedelta(days=span - 1)).isoformat()
         counts = await store.stats(since_day=since)
         titles = {e.id: e.title for e in self.live.current.knowledge.entries.values()}

@@ -4,11 +4,11 @@ awarebot speaks by its own name; the choice is kept in the chat's memory like th
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.engine import Engine
 from bot.i18n import N_, gettext, native_name, normalize_code
-from handlers.buttons import acknowledge
+from handlers.buttons import ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.render import (
     LANGUAGE,
@@ -82,5 +82,5 @@ async def choose(update: Update, context: Context) -> None:
 
 def register(app: App) -> None:
     app.add_handler(CommandHandler("language", language_command, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(CallbackQueryHandler(picker_button, pattern=f"^{LANGUAGE_PICKER}$"))
-    app.add_handler(CallbackQueryHandler(choose, pattern=f"^{LANGUAGE}[a-z]{{2,3}}$"))
+    app.add_handler(ButtonHandler(picker_button, exact(LANGUAGE_PICKER)))
+    app.add_handler(ButtonHandler(choose, exact(LANGUAGE) + "[a-z]{2,3}"))

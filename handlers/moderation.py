@@ -19,11 +19,12 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.config import Role
 from bot.replies import Button
-from handlers.buttons import acknowledge
+from bot.text import ascii_number
+from handlers.buttons import ButtonHandler, exact, acknowledge
 from handlers.deps import Context, deps_of
 from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply
@@ -285,7 +286,7 @@ async def button(update: Update, context: Context) -> None:
     engine = context.deps.live.current
     if action.startswith((APPROVE, REJECT)):
         number = action.rsplit(":", 1)[1]
-        revision_id = int(number) if number.isdigit() else 0
+        revision_id = ascii_number(number) or 0
         if action.startswith(APPROVE):
             said = await service.approve(user_id, revision_id)
         else:
@@ -294,13 +295,14 @@ async def button(update: Update, context: Context) -> None:
         await notify(context, said)
     elif action.startswith(LIST):
         page, _, word = action.removeprefix(LIST).partition(":")
-        said = await service.list_entries(user_id, word, int(page) if page.isdigit() else 0)
+        said = await service.list_entries(user_id, word, ascii_number(page) or 0)
         await edit_reply(context, query.message, compose(engine, said.body, region), markup(said.buttons))
     elif action.startswith(SHOW):
         await tell(context, chat_id, await service.show(user_id, action.removeprefix(SHOW), region))
     else:
+        said = await service.press(user_id, action, region)  # if this fails, the pressed buttons stay
         await edit_markup(query.message, None)  # a step's buttons work once
-        await tell(context, chat_id, await service.press(user_id, action, region))
+        await tell(context, chat_id, said)
 
 
 # -- wiring ------------------------------------------------------------------------------------------------------
@@ -337,7 +339,7 @@ def register(app: Application) -> None:
         app.add_handler(CommandHandler(name, callback, filters=mine))
     app.add_handler(CommandHandler(list(commands), refuse, filters=new_message))
     app.add_handler(MessageHandler(mine & filters.TEXT & ~filters.COMMAND & _DraftWaiting(service), draft_text))
-    app.add_handler(CallbackQueryHandler(button, pattern=f"^{PREFIX}"))
+    app.add_handler(ButtonHandler(button, exact(PREFIX) + r"[\x21-\x7e]{1,62}"))
 
 
 async def post_init(app: Application, public_commands: Sequence[tuple[str, str]]) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.engine import Engine
+
 from bot.i18n import N_, gettext
 from bot.referrals import region_name
-from handlers.buttons import acknowledge
+from bot.text import ascii_number
+from handlers.buttons import PAGE_NUMBER, REGION_CODE, ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.render import (
     REGION_PICKER,
@@ -100,7 +102,7 @@ async def turn_page(update: Update, context: Context) -> None:
     """◀ / ▶: the same message shows another page."""
     query = update.callback_query
     await acknowledge(query)
-    page = int(query.data.removeprefix(PAGE) or 0)
+    page = ascii_number(query.data.removeprefix(PAGE)) or 0
     await edit_markup(query.message, picker_markup(context.deps.live.current, page, chat_lang(context, update)))
 
 
@@ -130,7 +132,7 @@ async def skip(update: Update, context: Context) -> None:
 
 def register(app: App) -> None:
     app.add_handler(CommandHandler("region", region_command, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(CallbackQueryHandler(picker_button, pattern=f"^{REGION_PICKER}$"))
-    app.add_handler(CallbackQueryHandler(turn_page, pattern=rf"^{PAGE}\d+$"))
-    app.add_handler(CallbackQueryHandler(choose, pattern=f"^{SET}"))
-    app.add_handler(CallbackQueryHandler(skip, pattern=f"^{SKIP}$"))
+    app.add_handler(ButtonHandler(picker_button, exact(REGION_PICKER)))
+    app.add_handler(ButtonHandler(turn_page, exact(PAGE) + PAGE_NUMBER))
+    app.add_handler(ButtonHandler(choose, exact(SET) + REGION_CODE))
+    app.add_handler(ButtonHandler(skip, exact(SKIP)))

@@ -14,9 +14,9 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, ChatMigrated
 
 from bot.engine import Engine
-from bot.i18n import is_supported, normalize_code
+from bot.i18n import N_, gettext, is_supported, normalize_code
 from bot.markup import to_html
-from bot.replies import Button, Reply
+from bot.replies import Button, Reply, ReplyKind
 from handlers import feedback
 from handlers.deps import Context
 
@@ -34,6 +34,18 @@ _ACTIONS = {
 }
 
 Keyboard = list[list[InlineKeyboardButton]]
+
+# Quick exit and discreet use (handlers.discreet). Under every urgent reply: "Leave now" deletes the conversation at
+# once; "Discreet mode" makes the chat's replies silent and unforwardable.
+LEAVE, DISCREET = "q", "d"
+LEAVE_LABEL, DISCREET_LABEL = N_("Leave now"), N_("Discreet mode")
+# In a discreet chat every message starts with words that name no topic: lock screens and chat lists show about
+# the first 60 characters of a message. The urgent reply still starts with the numbers.
+DISCREET_LEAD = N_("A reply is below. Send /exit at any time to delete this chat.")
+NUMBERS_LEAD = N_("Numbers: {numbers}")
+NUMBER_SEPARATOR = " · "
+# Room kept in each part of a long reply for the lead (characters).
+LEAD_ROOM = 200
 
 
 def compose(
@@ -133,15 +145,53 @@ async def send_reply(
     context: Context, chat_id: int, reply: Reply, markup: InlineKeyboardMarkup | None = None, *, served: bool = True
 ) -> list[Message]:
     """Send a Reply (split if long, the keyboard under the last part); defaults to the Reply's own buttons.
-    Answers get the 👍/👎 row and every reply is counted (counts only), unless `served` is False (previews)."""
+    Answers get the 👍/👎 row and every reply is counted (counts only), unless `served` is False (previews).
+    An urgent reply gets the quick-exit row; in a discreet chat every part starts with a neutral lead."""
     if markup is None:
         markup = keyboard(reply.buttons)
     if served:
         markup = feedback.with_votes(context, reply, markup)
-    sent = await _send_parts(context, chat_id, split_text(reply.text), markup)
+    if reply.kind is ReplyKind.URGENT:
+        markup = with_exit_row(markup, reply.lang)
+    lead = discreet_lead(context, chat_id, reply)
+    sent = await _send_parts(context, chat_id, _parts(reply, lead), markup, lead)
     if served:
         feedback.count(context, reply)
     return sent
+
+
+def with_exit_row(markup: InlineKeyboardMarkup | None, lang: str | None = None) -> InlineKeyboardMarkup:
+    """The keyboard with Leave now · Discreet mode (in `lang`) added at the bottom."""
+    rows = [list(r) for r in markup.inline_keyboard] if markup is not None else []
+    rows.append([InlineKeyboardButton(gettext(lang, LEAVE_LABEL), callback_data=LEAVE),
+                 InlineKeyboardButton(gettext(lang, DISCREET_LABEL), callback_data=DISCREET)])
+    return InlineKeyboardMarkup(rows)
+
+
+def discreet_lead(context: Context, chat_id: int, reply: Reply) -> str | None:
+    """None unless the chat is discreet; then the neutral first line(s) of each message: for an urgent reply the
+    region's numbers (emergency first, then hotlines; nothing else of the directory's wording), then the lead."""
+    if not context.deps.chats.is_discreet(chat_id):
+        return None
+    lead = gettext(reply.lang, DISCREET_LEAD)
+    if reply.kind is not ReplyKind.URGENT:
+        return lead
+    region = context.deps.live.current.referrals.get(reply.region)
+    numbers = [region.emergency] if region.emergency_is_number else []
+    numbers += [line.phone for line in region.hotlines if line.phone]
+    if not numbers:
+        return lead
+    return gettext(reply.lang, NUMBERS_LEAD).format(numbers=NUMBER_SEPARATOR.join(numbers)) + "\n" + lead
+
+
+def _parts(reply: Reply, lead: str | None) -> list[str]:
+    if lead is None:
+        return split_text(reply.text)
+    return split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH - LEAD_ROOM)
+
+
+def _with_lead(part: str, lead: str | None) -> str:
+    return part if lead is None else f"{lead}\n\n{part}"
 
 
 async def edit_reply(
@@ -150,19 +200,21 @@ async def edit_reply(
     """Show a Reply in place of a bot message (topic browsing, region choice); sent anew if it can't be."""
     if not isinstance(message, Message):
         if message is not None:  # deleted or no longer accessible to the bot: say it anew
-            await _send_parts(context, message.chat.id, split_text(reply.text), markup)
+            lead = discreet_lead(context, message.chat.id, reply)
+            await _send_parts(context, message.chat.id, _parts(reply, lead), markup, lead)
         return
     markup = feedback.with_votes(context, reply, markup)
-    parts = split_text(reply.text)
+    lead = discreet_lead(context, message.chat.id, reply)
+    parts = _parts(reply, lead)
     try:
-        await message.edit_text(to_html(parts[0]), reply_markup=markup if len(parts) == 1 else None)
+        await message.edit_text(to_html(_with_lead(parts[0], lead)), reply_markup=markup if len(parts) == 1 else None)
     except BadRequest as exc:
         if "not modified" in exc.message:
             return  # the same button twice: the message already shows it
         log.info("edit failed (%s); sending instead", type(exc).__name__)
-        await _send_parts(context, message.chat.id, parts, markup)
+        await _send_parts(context, message.chat.id, parts, markup, lead)
     else:
-        await _send_parts(context, message.chat.id, parts[1:], markup)
+        await _send_parts(context, message.chat.id, parts[1:], markup, lead)
     feedback.count(context, reply)
 
 
@@ -178,11 +230,13 @@ async def edit_markup(message: MaybeInaccessibleMessage | None, markup: InlineKe
 
 
 async def _send_parts(
-    context: Context, chat_id: int, parts: Sequence[str], markup: InlineKeyboardMarkup | None
+    context: Context, chat_id: int, parts: Sequence[str], markup: InlineKeyboardMarkup | None,
+    lead: str | None = None,
 ) -> list[Message]:
     sent = []
     for index, part in enumerate(parts):
-        message = await deliver(context, chat_id, to_html(part), markup if index == len(parts) - 1 else None)
+        html = to_html(_with_lead(part, lead))
+        message = await deliver(context, chat_id, html, markup if index == len(parts) - 1 else None)
         sent.append(message)
     return sent
 

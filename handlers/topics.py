@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.engine import Engine
 from bot.i18n import N_, gettext
 from bot.replies import Reply
-from handlers.buttons import acknowledge
+from handlers.buttons import ButtonHandler, ID, exact, acknowledge
 from handlers.deps import App, Context
 from handlers.render import TOPICS, chat_lang, chat_region, compose, edit_reply, keyboard, send_reply
 
@@ -87,7 +87,7 @@ async def entry(update: Update, context: Context) -> None:
 
 def register(app: App) -> None:
     app.add_handler(CommandHandler("topics", topics, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(CallbackQueryHandler(topics_button, pattern=f"^{TOPICS}$"))
-    app.add_handler(CallbackQueryHandler(back_to_menu, pattern=f"^{MENU}$"))
-    app.add_handler(CallbackQueryHandler(category, pattern=f"^{CATEGORY}"))
-    app.add_handler(CallbackQueryHandler(entry, pattern=f"^{ENTRY}"))
+    app.add_handler(ButtonHandler(topics_button, exact(TOPICS)))
+    app.add_handler(ButtonHandler(back_to_menu, exact(MENU)))
+    app.add_handler(ButtonHandler(category, exact(CATEGORY) + ID))
+    app.add_handler(ButtonHandler(entry, exact(ENTRY) + ID))

@@ -136,4 +136,7 @@ def test_send_cap_reaches_the_rate_limiter(cap: float, expected: int | None) -> 
     limiter = app.bot.rate_limiter
     base = limiter._base_limiter  # noqa: SLF001 - python-telegram-bot keeps the overall limiter private
     assert (base.max_rate if base else None) == expected
-    assert limiter.deadline > 0  # flood replies (429) are waited out whatever the cap (handlers/delivery.py)
+    # Flood replies are waited out until a deadline, whatever the cap (handlers.delivery.PatientRateLimiter).
+    from handlers.delivery import FLOOD_DEADLINE, PatientRateLimiter
+
+    assert isinstance(limiter, PatientRateLimiter) and limiter.deadline == FLOOD_DEADLINE

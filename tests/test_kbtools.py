@@ -418,6 +418,26 @@ def test_corrupt_database_is_reported_and_left_untouched(capsys, in_tmp: Path) -
     assert not (in_tmp / "export" / REFERRALS_FILE).exists()
 
 
+def test_validate_refuses_an_id_too_long_for_telegram_buttons_and_links(capsys, in_tmp: Path) -> None:
+    """Issue 10 item 9: callback data and ?start= payloads stop at 64; a longer id would be cut in transit."""
+    from bot.knowledge import MAX_ID_LENGTH
+
+    folder = export(capsys)
+    path = folder / "entries" / "basics.yaml"
+    data = load_yaml(path)
+    long_id = "-".join(["trafficking"] * 6)[: MAX_ID_LENGTH + 1].rstrip("-") + "x"
+    assert len(long_id) > MAX_ID_LENGTH
+    old_id = data[0]["id"]
+    data[0]["id"] = long_id
+    for entries in (folder / "entries").glob("*.yaml"):  # keep related links pointing at it
+        text = entries.read_text(encoding="utf-8").replace(f"- {old_id}\n", f"- {long_id}\n")
+        entries.write_text(text, encoding="utf-8")
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    code, out, err = kb(capsys, "validate", str(folder))
+    assert code != 0
+    assert f"at most {MAX_ID_LENGTH}" in err + out and long_id in err + out
+
+
 def test_import_names_every_file_and_refuses_yaml_it_would_not_read(capsys, in_tmp: Path) -> None:
     folder = export(capsys)
     (folder / "new-entries.yaml").write_text((folder / "entries" / "basics.yaml").read_text(encoding="utf-8"),

@@ -176,3 +176,33 @@ def test_shared_keys_are_per_bot() -> None:
 
     assert bot_id("123456:ABC-secret-part") == "123456"  # the public bot id, never the secret part
     assert bot_id("not-a-token") == "bot"
+
+
+async def test_one_warning_a_minute_for_the_whole_worker(redis_server: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """run_bot gives its three Redis users one shared warning: Redis down is one line a minute, not three."""
+    from bot.chatstate import ChatStates
+    from bot.shared import SharedSendCap, redis_down_warning
+    from bot.sharedchats import SharedChats
+
+    redis_server.start()
+    down = redis_down_warning()
+    updates = SharedUpdates.from_url(redis_server.url)
+    cap = SharedSendCap(redis_server.url, 30, name=f"cap-test-{next(_prefixes)}")
+    chats = SharedChats.from_url(redis_server.url, ChatStates(), secret="1:x")
+    updates.down = cap.down = chats.down = down
+    await asyncio.to_thread(redis_server.stop)
+    caplog.set_level(logging.WARNING, logger="bot.shared")
+    try:
+        for update_id in range(3):
+            assert await updates.claim(update_id)
+            await chats.load(update_id)
+            await cap.acquire()
+            await chats.save(update_id)
+            await updates.done(update_id)
+    finally:
+        await asyncio.to_thread(redis_server.start)
+        await updates.close()
+        await cap.close()
+        await chats.close()
+    lines = [r.getMessage() for r in caplog.records if "REDIS UNREACHABLE" in r.getMessage()]
+    assert len(lines) == 1 and "default region and language" in lines[0]

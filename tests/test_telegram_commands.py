@@ -16,7 +16,8 @@ def keyboard_data(call) -> list[str]:
 
 async def test_command_menu_is_set_at_start(tg, fake_api: FakeBotAPI):
     names = [c["command"] for c in fake_api.commands]
-    assert names == ["start", "topics", "hotline", "region", "language", "privacy", "forget", "help"]
+    assert names == ["start", "topics", "hotline", "region", "language", "privacy", "forget", "exit", "discreet",
+                     "help"]
     assert all(c["description"] for c in fake_api.commands)
 
 
