@@ -39,11 +39,7 @@ async def test_what_one_worker_remembers_the_next_one_sees(two_workers: tuple[Sh
     one, two = two_workers
     await one.load(CHAT)
     one.chats.set_region(CHAT, "GB")
-<<<<<<< HEAD
-    one.chats.set_language(CHAT, "uk")
-=======
     one.chats.set_language(CHAT, "fr")
->>>>>>> main
     one.chats.set_discreet(CHAT)
     one.chats.remember_message(CHAT, 41)
     one.chats.remember_message(CHAT, 42)
@@ -52,11 +48,7 @@ async def test_what_one_worker_remembers_the_next_one_sees(two_workers: tuple[Sh
 
     await two.load(CHAT)
     assert two.chats.region(CHAT) == "GB"
-<<<<<<< HEAD
-    assert two.chats.language(CHAT) == "uk"  # the next reply on the other worker speaks the chat's language
-=======
     assert two.chats.language(CHAT) == "fr"
->>>>>>> main
     assert two.chats.is_discreet(CHAT)
     assert two.chats.recent_messages(CHAT, max_age=3600) == [41, 42]
     assert two.chats.pop_pending_forget(CHAT) == 43
