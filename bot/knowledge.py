@@ -224,14 +224,23 @@ class Knowledge:
 
     def safety_examples(self) -> list[tuple[str, bool]]:
         """(text, urgent) pairs the safety classifier learns from: urgent examples are True; every other example
-        and every entry phrasing is False (they are questions, not emergencies)."""
+        and every entry phrasing is False (they are questions, not emergencies). Hard negatives — near misses and
+        general questions, in urgent words but not emergencies — are repeated HARD_NEGATIVE_WEIGHT times in all
+        (bot.training turns repeats into sample weights), so the model learns the border from them."""
         pairs = [(text, False) for text, _ in self.training_phrasings()]
         for (_lang, label), texts in sorted(self.examples.items()):
             if label == "urgent":
                 pairs.extend((t, True) for t in texts)
             elif label == "general":
-                pairs.extend((t, False) for t in texts)
+                pairs.extend((t, False) for t in texts * HARD_NEGATIVE_WEIGHT)
+            elif label.startswith("near_miss:"):
+                pairs.extend((t, False) for t in texts * (HARD_NEGATIVE_WEIGHT - 1))
         return pairs
+
+
+# How many times a hard negative (near miss, general question) counts in the safety model's training, against once
+# for any other example. Measured by leave-one-set-out on the English example sets (bench/loso.py).
+HARD_NEGATIVE_WEIGHT = 3
 
 
 def _as_str(value: Any) -> str:

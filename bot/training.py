@@ -176,8 +176,13 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
     class_index = {c: i for i, c in enumerate(classes)}
     y = np.array([class_index[label] for label in labels])
 
-    positives = [model_text(t) for t, u in safety_pairs if u]
-    negatives = [model_text(t) for t, u in safety_pairs if not u]
+    # A text repeated in the pairs counts once per repeat: one row with that sample weight (no row in two folds).
+    counts: dict[tuple[str, bool], int] = {}
+    for t, u in safety_pairs:
+        k = (model_text(t), bool(u))
+        counts[k] = counts.get(k, 0) + 1
+    positives = [t for t, u in counts if u]
+    negatives = [t for t, u in counts if not u]
     if len(positives) < FOLDS or len(negatives) < FOLDS:
         # Nothing to learn urgency from (a knowledge folder without examples): the rule net alone decides.
         log.warning("no urgent examples to train on: the safety model stays silent (p = 0)")
@@ -185,6 +190,7 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
         negatives = random.Random(SEED).sample(negatives, SAFETY_MAX_NEGATIVES)
     safety_texts = positives + negatives
     s = np.array([1] * len(positives) + [0] * len(negatives))
+    sw = np.array([counts[(t, True)] for t in positives] + [counts[(t, False)] for t in negatives], dtype=np.float64)
     learn_safety = len(positives) >= FOLDS and len(negatives) >= FOLDS
 
     char_vec, word_vec = _vectorizers()
@@ -236,9 +242,10 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
     if learn_safety:
         xs = featurise(safety_texts)
         for train, test in _folds(s.tolist()):
-            oof_s[test] = _svm(PARAMS["safety_C"], balanced=True).fit(xs[train], s[train]).decision_function(xs[test])
+            oof_s[test] = _svm(PARAMS["safety_C"], balanced=True).fit(
+                xs[train], s[train], sample_weight=sw[train]).decision_function(xs[test])
         platt = _lr(1e6).fit(oof_s.reshape(-1, 1), s)
-        safety_lr = _svm(PARAMS["safety_C"], balanced=True).fit(xs, s)
+        safety_lr = _svm(PARAMS["safety_C"], balanced=True).fit(xs, s, sample_weight=sw)
         safety = SafetyModel(
             weights=safety_lr.coef_[0].astype(np.float32), bias=float(safety_lr.intercept_[0]),
             a=float(platt.coef_[0][0]), b=float(platt.intercept_[0]),
