@@ -144,8 +144,10 @@ async def test_database_down_answers_go_on_edits_refused_then_recovers(
     assert "First version" in reply.text
     # ... and a moderator's edit is refused with a message that says what is going on.
     refused = await worker.moderation.press(EDITOR, PUBLISH, None)
-    assert refused.body.startswith("⚠️ Not saved: the database server is unreachable.")
-    assert "your draft is kept" in refused.body
+    assert refused.body.startswith("⚠️ **Editing is paused: the database cannot be reached right now.**")
+    assert "Nothing was changed" in refused.body
+    # The draft is kept: the Publish button stays for a press once the database is back.
+    assert any(button.action == PUBLISH for button in refused.buttons)
     assert (await worker.moderation.menu(EDITOR)).body == DATABASE_DOWN
 
     await asyncio.to_thread(postgres_server.start)
