@@ -37,6 +37,9 @@ from bot.models import (
 log = logging.getLogger(__name__)
 
 SEED = 20261130
+# liblinear's stopping tolerance (scikit-learn's default is 1e-4): at 1e-2 the fitted models score the same (out-of-fold
+# recall, intent accuracy, temperature and Platt scaling equal to 3-4 decimals; pooled LOSO equal) in ~2/3 the time.
+TOL = 1e-2
 FOLDS = 3
 # Of the FOLDS splits, how many are scored for calibration: each model is fitted on (FOLDS-1)/FOLDS of the rows and
 # scores the rest, so one scored fold calibrates on a third of the rows (thousands) for a third of the fits.
@@ -102,7 +105,7 @@ def _lr(c: float, balanced: bool = False) -> Any:
 def _svm(c: float, balanced: bool = False) -> Any:
     from sklearn.svm import LinearSVC
 
-    return LinearSVC(C=c, max_iter=10000, class_weight="balanced" if balanced else None, random_state=SEED)
+    return LinearSVC(C=c, max_iter=10000, tol=TOL, class_weight="balanced" if balanced else None, random_state=SEED)
 
 
 def _centroids(x: Any, y: np.ndarray, n_classes: int) -> tuple[Any, np.ndarray]:
