@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
 from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
-from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, native_name
+from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, load_catalogues, native_name
 from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.models import Models, Prediction, models_for
 from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card
@@ -153,6 +153,7 @@ class Engine:
     @classmethod
     def load(cls, config: Config) -> Engine:
         """Load and validate the knowledge directory named by the config; raises KnowledgeError."""
+        load_catalogues()  # a skipped catalogue build stops start-up here, not on someone's message
         knowledge, referrals = load_folder(Path(config.knowledge_dir))
         check_default_region(config, referrals.codes())
         return cls.build(knowledge, referrals, config.matching, config.default_region)

@@ -10,7 +10,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 from bot.i18n import N_, gettext
 from bot.replies import Reply, ReplyKind
 from handlers import region as region_feature
-from handlers.buttons import ButtonHandler, ID, exact, acknowledge
+from handlers.buttons import ID, ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.render import (
     ENTRY,

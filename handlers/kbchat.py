@@ -188,8 +188,6 @@ NOT_SAVED = (
 )
 NOT_SAVED_REASONS = {
     "StoreUnavailable": "the database file is missing or unusable",
-    "StoreBusy": "the database is locked by another program",
-    "StoreDown": "the database server is unreachable",
 }
 NOT_SAVED_OTHER = "the database refused the write"
 SUBMITTED = "📝 Submitted as revision {rev} of {what}. A reviewer will look at it; you'll get a message."
@@ -1077,9 +1075,15 @@ class Moderation:
             return await self._conflict(moderator.id, session, conflict, region)
         except InvalidChange as exc:
             raise ModerationError(_invalid(exc, "Nothing was published.")) from None
-        except (StoreUnavailable, StoreDown, StoreBusy, sqlite3.Error, OSError) as exc:
+        except (StoreDown, StoreBusy):  # a server away or a file locked: editing is paused; the draft stays
+            return Say(DATABASE_DOWN, self._how()[1])
+        except (StoreUnavailable, sqlite3.Error, OSError) as exc:
             kind = type(exc).__name__
             log.error("moderation: %s %s not saved (%s)", draft.kind, draft.key, kind)
+            # Either way the draft is kept and Publish offered again; a database server that went away (or a file
+            # that stayed locked) gets the same words as every other refused edit while it is down.
+            if isinstance(exc, (StoreDown, StoreBusy)):
+                return Say(DATABASE_DOWN, self._how()[1])
             reason = NOT_SAVED_REASONS.get(kind, NOT_SAVED_OTHER)
             return Say(NOT_SAVED.format(reason=reason), self._how()[1])
         self.sessions.drop(moderator.id)

@@ -24,7 +24,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.config import Role
 from bot.replies import Button
 from bot.text import ascii_number
-from handlers.buttons import ButtonHandler, exact, acknowledge
+from handlers.buttons import ButtonHandler, acknowledge, exact
 from handlers.deps import Context, deps_of
 from handlers.kbchat import ACTION, APPROVE, LIST, REJECT, SHOW, Moderation, Say
 from handlers.render import chat_region, compose, edit_markup, edit_reply, send_reply

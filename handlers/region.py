@@ -8,7 +8,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
 from bot.engine import Engine
-
 from bot.i18n import N_, gettext
 from bot.referrals import region_name
 from bot.text import ascii_number

@@ -75,7 +75,9 @@ def callback_data(action: str, entry_prefix: str = ENTRY) -> str | None:
 def keyboard(
     buttons: Iterable[Button], *, entry_prefix: str = ENTRY, extra: Keyboard | None = None
 ) -> InlineKeyboardMarkup | None:
-    """Entries one per row (their labels are long), the other actions side by side, then `extra` rows."""
+    """"I need help now" on a row of its own at the top (it must be the first thing a thumb finds), entries one per
+    row (their labels are long), the other actions side by side, then `extra` rows."""
+    first: Keyboard = []
     rows: Keyboard = []
     menu: list[InlineKeyboardButton] = []
     for button in buttons:
@@ -83,11 +85,13 @@ def keyboard(
         if data is None:
             continue
         key = InlineKeyboardButton(button.label, callback_data=data)
-        if button.action.startswith("entry:"):
+        if button.action == "urgent":
+            first.append([key])
+        elif button.action.startswith("entry:"):
             rows.append([key])
         else:
             menu.append(key)
-    rows += [menu[i:i + 3] for i in range(0, len(menu), 3)]
+    rows = first + rows + [menu[i:i + 3] for i in range(0, len(menu), 3)]
     rows += extra or []
     return InlineKeyboardMarkup(rows) if rows else None
 

@@ -8,7 +8,7 @@ from telegram.ext import CommandHandler, filters
 from bot.engine import Engine
 from bot.i18n import N_, gettext
 from bot.replies import Reply
-from handlers.buttons import ButtonHandler, ID, exact, acknowledge
+from handlers.buttons import ID, ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.render import TOPICS, chat_lang, chat_region, compose, edit_reply, keyboard, send_reply
 

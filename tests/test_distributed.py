@@ -144,9 +144,11 @@ async def test_database_down_answers_go_on_edits_refused_then_recovers(
     assert "First version" in reply.text
     # ... and a moderator's edit is refused with a message that says what is going on.
     refused = await worker.moderation.press(EDITOR, PUBLISH, None)
-    assert refused.body == DATABASE_DOWN
+    assert refused.body.startswith("⚠️ **Editing is paused: the database cannot be reached right now.**")
+    assert "Nothing was changed" in refused.body
+    # The draft is kept: the Publish button stays for a press once the database is back.
+    assert any(button.action == PUBLISH for button in refused.buttons)
     assert (await worker.moderation.menu(EDITOR)).body == DATABASE_DOWN
-    assert (await worker.moderation.start_edit(EDITOR, ENTRY, None)).body == DATABASE_DOWN
 
     await asyncio.to_thread(postgres_server.start)
 
@@ -157,6 +159,9 @@ async def test_database_down_answers_go_on_edits_refused_then_recovers(
     await asyncio.wait_for(recovered(), 10)
     assert not worker.sync.down
     assert any("REACHABLE again" in r.message for r in caplog.records)
+    # The draft kept through the outage is published with one more press.
+    assert "Published" in (await worker.moderation.press(EDITOR, PUBLISH, None)).body
+    assert "Written while the database is down." in worker.answer()
     assert "Published" in await worker.publish("Second version, after the outage.")
     assert "Second version" in worker.answer()
 

@@ -399,3 +399,21 @@ def test_a_stale_translation_is_not_held_to_the_new_english_figures(tmp_path: Pa
     (folder / "entries" / "es" / "basics.yaml").write_text(stale, encoding="utf-8")
     knowledge = load_knowledge(folder)  # an English correction does not wait for every language...
     assert [t.id for t in knowledge.stale_translations()] == ["what-is-sex-trafficking"]  # ...it is listed
+
+
+def test_a_catalogue_never_compiled_stops_start_up_with_the_command_to_run(tmp_path: Path, monkeypatch):
+    from bot import i18n
+
+    po = tmp_path / "xx" / "LC_MESSAGES" / "awarebot.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.languages.cache_clear()
+    try:
+        assert i18n.languages() == ("en", "xx")  # a .po makes a language; compiling it is the build's job
+        with pytest.raises(i18n.CatalogueMissing, match="make"):
+            i18n.load_catalogues()
+    finally:
+        monkeypatch.undo()
+        i18n.languages.cache_clear()
+        i18n._translations.cache_clear()

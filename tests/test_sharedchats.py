@@ -77,6 +77,7 @@ async def test_keys_hold_no_chat_id_and_no_text_and_expire(two_workers: tuple[Sh
         assert keys == [one.key(CHAT), one.key(CHAT) + ":messages"]
         dump = " ".join(keys) + str(await client.hgetall(keys[0])) + str(await client.zrange(keys[1], 0, -1))
         assert str(CHAT) not in dump
+        # Codes, flags and times only (the chosen language came with the translations): never text or ids.
         assert set(await client.hgetall(keys[0])) == {"region", "region_set_at", "language", "language_set_at",
                                                       "pending_forget", "discreet", "touched"}
         for key in keys:

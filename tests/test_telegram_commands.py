@@ -287,3 +287,20 @@ async def test_privacy_without_the_privacy_entry_still_says_it_all(fake_api: Fak
         await bot.stop()
     assert "48 hours" in call.text and "telegram.org/privacy" in call.text and "/forget" in call.text
     assert to_plain(referral_block(engine.referrals.get(None))) in call.text
+
+
+async def test_i_need_help_now_under_an_unsure_reply_sends_the_urgent_card(tg, fake_api: FakeBotAPI):
+    """The unsure reply's first button ("I need help now") brings the urgent card, numbers first, as a new message."""
+    from handlers.render import URGENT, keyboard
+
+    engine = tg.engine
+    unsure = engine._unsure("US", ("signs-of-trafficking",))
+    markup = keyboard(unsure.buttons)
+    assert markup is not None and markup.inline_keyboard[0][0].callback_data == URGENT  # "I need help now"
+    await tg.say(CHAT, "/region US")
+    await tg.app.bot.send_message(CHAT, unsure.plain, reply_markup=markup, parse_mode=None)  # as the bot showed it
+    shown = await fake_api.wait_for("sendMessage", chat_id=CHAT)
+    card = await tg.tap(CHAT, tg.message_id(shown), URGENT, method="sendMessage")
+    expected = engine.urgent_reply("US")
+    assert card.text == expected.plain
+    assert card.text.startswith(to_plain(expected.referral).splitlines()[0])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from fakebotapi import Call, FakeBotAPI
 
 CHAT = 7070
@@ -107,8 +106,9 @@ async def test_the_quick_exit_deletes_the_whole_conversation_at_once_and_says_no
 
 async def test_the_quick_exit_leaves_messages_older_than_48_hours_to_the_person(fake_api: FakeBotAPI, bot_config,
                                                                                   bundled_engine):
-    from bot.chatstate import ChatStates
     from conftest import TelegramBot
+
+    from bot.chatstate import ChatStates
 
     now = [1000.0]
     bot = TelegramBot(fake_api, bot_config, bundled_engine, chats=ChatStates(clock=lambda: now[0]))

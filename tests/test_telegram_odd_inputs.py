@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
-from bot.config import Config
 from fakebotapi import FakeBotAPI
 from test_moderation_telegram import (  # noqa: F401 - `start` is a fixture
     ENTRY,
@@ -20,6 +18,8 @@ from test_moderation_telegram import (  # noqa: F401 - `start` is a fixture
     moderated,
     start,
 )
+
+from bot.config import Config
 
 
 def errors_logged(caplog) -> list[logging.LogRecord]:

@@ -163,3 +163,31 @@ def test_every_reply_carries_the_referral(heldout_counts: dict[str, dict[str, tu
     for name, kinds in heldout_counts.items():
         hits, n = kinds["every_reply_has_referral"]
         assert hits == n, name
+
+
+# -- the uncertain band, through respond ---------------------------------------------------------------------------
+
+def _with_band(engine: Engine, p_urgent: float, *, inside: bool) -> Engine:
+    """The same models with thresholds placed around a message's p(urgent): inside the unsure band, or below it.
+    answer_threshold 1.0 keeps the intent model from answering, so only the safety decision is exercised."""
+    import dataclasses
+
+    eps = 1e-6
+    unsure = p_urgent - eps if inside else min(1.0, p_urgent + 2 * eps)
+    matching = dataclasses.replace(engine.matching, answer_threshold=1.0, urgent_threshold=min(1.0, p_urgent + eps),
+                                   unsure_threshold=max(0.0, unsure))
+    return dataclasses.replace(engine, matching=matching)
+
+
+def test_a_message_in_the_uncertain_band_gets_numbers_first_and_one_calm_question(bundled_engine: Engine) -> None:
+    text = "he says i owe him for the ticket and i should be nicer to his friends"
+    p = bundled_engine.models.predict(text, text).urgent
+    assert 0.0 < p < 1.0
+    reply = _with_band(bundled_engine, p, inside=True).respond(text, "US", "en")
+    assert reply.kind is ReplyKind.UNSURE
+    assert reply.text.startswith(reply.referral)  # the emergency and hotline lines come first
+    assert reply.body.count("?") == 1  # one calm question
+    assert [b.action for b in reply.buttons][:2] == ["urgent", "entry:how-to-help-someone"]
+    # Below the band the same message is not treated as risky: a fallback, never the unsure or urgent reply.
+    below = _with_band(bundled_engine, p, inside=False).respond(text, "US", "en")
+    assert below.kind is ReplyKind.FALLBACK
