@@ -35,7 +35,7 @@ from bot.text import normalize
 log = logging.getLogger(__name__)
 
 # Bump when features, training or the file format change: cached models of other versions are never read.
-MODEL_VERSION = 3
+MODEL_VERSION = 5
 CHAR_NGRAMS = (2, 5)
 WORD_NGRAMS = (1, 2)
 WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern

@@ -10,18 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import default_model_cache_dir
+
 REPO = Path(__file__).resolve().parents[1]
+# The machine's model cache, where the session's `bundled_engine` has put the bundled knowledge's models: the
+# subprocesses read them instead of fitting them again (minutes cold on a loaded machine; answers are the same).
+MODEL_CACHE = Path(default_model_cache_dir()).resolve()
 CANARY = "canary-7f3a9c zebra-lighthouse"
 
 
 def run(args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    # A fresh folder, but the project's model cache: fitting the models anew in every folder costs minutes on a
-    # loaded machine (that is `make bench`'s business), and answers are the same either way.
+    # A fresh folder, but the machine's model cache (MODEL_CACHE): fitting the models anew in every folder costs
+    # minutes on a loaded machine (that is `make bench`'s business), and answers are the same either way.
     config = cwd / "config.toml"
     text = config.read_text(encoding="utf-8") if config.exists() else ""
     if "[matching]" not in text:
-        cache = REPO / "data" / "cache" / "models"
-        config.write_text(f'{text}\n[matching]\nmodel_cache_dir = "{cache}"\n', encoding="utf-8")
+        config.write_text(f'{text}\n[matching]\nmodel_cache_dir = "{MODEL_CACHE}"\n', encoding="utf-8")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     full_env.update(env or {})
     return subprocess.run(
@@ -172,6 +176,7 @@ def _files_containing(root: Path, needle: bytes) -> list[Path]:
 
 
 @pytest.mark.parametrize("mode", ["ask", "ask-stdin", "chat"])
+@pytest.mark.usefixtures("bundled_engine")  # the models are fitted (once, in process) and cached before the children
 def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
     work = tmp_path / "work"
     temp = tmp_path / "tmp"
@@ -200,8 +205,9 @@ def test_canary_never_reaches_disk_or_logs(tmp_path: Path, mode: str) -> None:
     assert _files_containing(temp, needle) == []
 
 
+@pytest.mark.usefixtures("bundled_engine")
 def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
-    (tmp_path / "config.toml").write_text(f'[matching]\nmodel_cache_dir = "{REPO / "data" / "cache" / "models"}"\n')
+    (tmp_path / "config.toml").write_text(f'[matching]\nmodel_cache_dir = "{MODEL_CACHE}"\n')
     done = subprocess.run(
         f'"{sys.executable}" -m bot ask "what is sex trafficking" | head -1',
         shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60,

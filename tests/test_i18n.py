@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 
 from bot import engine as engine_module
 from bot.chatstate import ChatStates
+from bot.config import default_model_cache_dir
 from bot.console import ConsoleChat
 from bot.engine import Engine
 from bot.errors import KnowledgeError
@@ -342,8 +343,10 @@ def test_console_follows_the_language_of_the_question(bundled_engine: Engine):
     assert text.count("¿En peligro ahora mismo?") >= 2  # "ok" stays in Spanish
 
 
+@pytest.mark.usefixtures("bundled_engine")  # the bundled models are fitted and cached before the child reads them
 def test_cli_lang_and_json_lang(tmp_path: Path):
-    (tmp_path / "config.toml").write_text(f'[matching]\nmodel_cache_dir = "{ROOT / "data" / "cache" / "models"}"\n')
+    cache = Path(default_model_cache_dir()).resolve()
+    (tmp_path / "config.toml").write_text(f'[matching]\nmodel_cache_dir = "{cache}"\n')
     done = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "ok", "--lang", "uk", "--region", "UA", "--json"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120, check=True,

@@ -106,3 +106,28 @@ def test_training_is_deterministic() -> None:
         if name == "info":
             continue
         np.testing.assert_array_equal(array, second[name], err_msg=name)
+
+
+def test_hard_negatives_weigh_more_and_repeats_are_one_row() -> None:
+    """Near misses and general questions are repeated HARD_NEGATIVE_WEIGHT times in the safety pairs; training
+    folds repeats into one row with that weight, so the same text never sits in two folds, and a text repeated
+    as a negative gets a lower p(urgent) than the same data without the repeats."""
+    from bot.knowledge import HARD_NEGATIVE_WEIGHT
+    from bot.training import fit
+
+    base = load_knowledge(bundled_knowledge_dir())
+    pairs = base.safety_examples()
+    near = next(t for (lang, label), texts in sorted(base.examples.items())
+                if lang == "en" and label.startswith("near_miss:") for t in texts)
+    assert HARD_NEGATIVE_WEIGHT > 1 and pairs.count((near, False)) == HARD_NEGATIVE_WEIGHT
+
+    urgent = [(t, u) for t, u in pairs if u][:60]
+    borderline = "they took my passport years ago, what is that called"
+    negatives = [(f"general question number {i} about trafficking", False) for i in range(60)]
+    once = urgent + negatives + [(borderline, False)]
+    repeated = urgent + negatives + [(borderline, False)] * 8
+    intents = [(f"what is trafficking {w}", "a") for w in ("please", "exactly", "really")]
+    intents += [(f"how do i report {w}", "b") for w in ("it", "a case", "someone")]
+    light, heavy = fit(intents, once, "once"), fit(intents, repeated, "repeated")
+    assert heavy.info["safety_examples"] == light.info["safety_examples"] == len(once)
+    assert heavy.urgent_probability(borderline) < light.urgent_probability(borderline)
