@@ -23,12 +23,11 @@ from bot.i18n import N_, gettext
 from handlers.buttons import ButtonHandler, acknowledge, exact
 from handlers.deps import App, Context
 from handlers.errors import forget_chat
-from handlers.forget import DELETE_WINDOW
+from handlers.forget import delete_recent
 from handlers.render import DISCREET, LEAVE, chat_lang, chat_region, compose, deliver, send_reply
 
 log = logging.getLogger(__name__)
 
-BATCH = 100  # deleteMessages takes at most 100 ids
 OFF = "off"
 DISCREET_ON = N_(
     "**Discreet mode is on.** My replies now come without sound, can't be forwarded or saved, and start with "
@@ -86,17 +85,8 @@ async def leave_button(update: Update, context: Context) -> None:
 
 async def leave(context: Context, chat_id: int) -> None:
     """Delete every remembered message of the private chat still within Telegram's 48 hours, then forget it."""
-    ids = context.deps.chats.recent_messages(chat_id, DELETE_WINDOW)
-    failed = 0
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        try:
-            await context.bot.delete_messages(chat_id, batch)
-        except TelegramError as exc:
-            failed += len(batch)
-            log.warning("quick exit: a batch of %d could not be deleted (%s)", len(batch), type(exc).__name__)
+    await delete_recent(context, chat_id, "quick exit")
     forget_chat(context, chat_id)
-    log.info("quick exit: %d message(s) deleted, %d failed", len(ids) - failed, failed)
 
 
 def register(app: App) -> None:

@@ -64,6 +64,23 @@ async def forget(update: Update, context: Context) -> None:
     context.deps.chats.set_pending_forget(chat_id, sent[-1].message_id)
 
 
+async def delete_recent(context: Context, chat_id: int, why: str) -> int:
+    """Delete the chat's remembered messages still within Telegram's 48 hours, in batches of 100 (deleteMessages'
+    limit); a batch that fails is logged by kind and skipped. `why` names the caller in the log. Returns how many
+    were deleted."""
+    ids = context.deps.chats.recent_messages(chat_id, DELETE_WINDOW)
+    failed = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        try:
+            await context.bot.delete_messages(chat_id, batch)
+        except TelegramError as exc:
+            failed += len(batch)
+            log.warning("%s: a batch of %d could not be deleted (%s)", why, len(batch), type(exc).__name__)
+    log.info("%s: %d message(s) deleted, %d failed", why, len(ids) - failed, failed)
+    return len(ids) - failed
+
+
 async def confirm(update: Update, context: Context) -> None:
     """Delete in batches of 100, forget the chat, leave one neutral line."""
     query = update.callback_query
@@ -74,17 +91,8 @@ async def confirm(update: Update, context: Context) -> None:
         await acknowledge(query, gettext(lang, EXPIRED))
         return
     await acknowledge(query)
-    ids = chats.recent_messages(chat_id, DELETE_WINDOW)
-    failed = 0
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        try:
-            await context.bot.delete_messages(chat_id, batch)
-        except TelegramError as exc:
-            failed += len(batch)
-            log.warning("forget: a batch of %d could not be deleted (%s)", len(batch), type(exc).__name__)
+    await delete_recent(context, chat_id, "forget")
     chats.forget(chat_id)
-    log.info("forget: %d message(s) deleted, %d failed", len(ids) - failed, failed)
     await deliver(context, chat_id, gettext(lang, DONE), remember=False)  # not remembered: the chat's state is gone
 
 
