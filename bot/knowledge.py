@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,49 @@ def _as_str(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
+def _question_problems(questions: Any, minimum: int, key: Callable[[str], str], label: str, file: str,
+                       line: int | None) -> list[Problem]:
+    """An entry's or a translation's `questions`: a list of at least `minimum` text lines, none empty, too long or
+    repeated (two lines with the same `key` are repeats). Each problem at its own line where the YAML tells it,
+    else at `line` (the field's)."""
+    if questions is None:
+        return []
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        return [Problem(file, line, f"{label}: questions must be a list of text lines")]
+    problems: list[Problem] = []
+    if len(questions) < minimum:
+        problems.append(Problem(file, line, f"{label}: has {len(questions)} questions; at least {minimum} needed"))
+    seen: set[str] = set()
+    for i, question in enumerate(questions):
+        q_line = questions.item_lines[i] if isinstance(questions, LineList) else line
+        norm = key(question)
+        if not norm:
+            problems.append(Problem(file, q_line, f"{label}: question {i + 1} is empty"))
+        elif len(question) > MAX_QUESTION_CHARS:
+            problems.append(Problem(file, q_line, f"{label}: question {i + 1} is too long"))
+        elif norm in seen:
+            problems.append(Problem(file, q_line, f"{label}: question repeated: {question!r}"))
+        seen.add(norm)
+    return problems
+
+
+def _answer_messages(answer: str, limit: int, label: str) -> list[str]:
+    """What is wrong with an answer people will read (an entry's or a translation's): longer than `limit`
+    characters, unpaired bold, HTML/links/headings, or a phone number however written (phone_like)."""
+    if not answer:
+        return []
+    messages = []
+    if len(answer.strip()) > limit:
+        messages.append(f"{label}: answer is {len(answer.strip())} characters; at most {limit}")
+    if has_unbalanced_markup(answer):
+        messages.append(f"{label}: answer has an unpaired ** (bold markers must come in pairs)")
+    if FORBIDDEN_MARKUP.search(answer):
+        messages.append(f"{label}: answer uses HTML tags, links or headings; use plain text and **bold** only")
+    if phone_like(answer):
+        messages.append(f"{label}: answer contains a phone number; numbers belong in referrals.yaml only")
+    return messages
+
+
 def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Problem]:
     """Schema and content rules for one entry on its own (the same rules moderators' edits go through)."""
     if not isinstance(data, dict):
@@ -277,39 +320,16 @@ def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Prob
     if category and category not in CATEGORY_TITLES:
         add("category", f"{label}: unknown category '{category}' (one of: {', '.join(CATEGORY_TITLES)})")
 
-    questions = data.get("questions")
-    if questions is not None:
-        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
-            add("questions", f"{label}: questions must be a list of text lines")
-        else:
-            if len(questions) < MIN_QUESTIONS:
-                add("questions", f"{label}: has {len(questions)} questions; at least {MIN_QUESTIONS} needed")
-            seen: set[str] = set()
-            for i, question in enumerate(questions):
-                q_line = questions.item_lines[i] if isinstance(questions, LineList) else where("questions")
-                norm = normalize(question)
-                if not norm:
-                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is empty"))
-                elif len(question) > MAX_QUESTION_CHARS:
-                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is too long"))
-                elif norm in seen:
-                    problems.append(Problem(file, q_line, f"{label}: question repeated: {question!r}"))
-                seen.add(norm)
+    problems.extend(_question_problems(data.get("questions"), MIN_QUESTIONS, normalize, label, file,
+                                       where("questions")))
     for key in ("keywords", "related", "sources"):
         value = data.get(key)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
             add(key, f"{label}: {key} must be a list of text items")
 
     answer = _as_str(data.get("answer"))
-    if answer:
-        if len(answer.strip()) > MAX_ANSWER_CHARS:
-            add("answer", f"{label}: answer is {len(answer.strip())} characters; at most {MAX_ANSWER_CHARS}")
-        if has_unbalanced_markup(answer):
-            add("answer", f"{label}: answer has an unpaired ** (bold markers must come in pairs)")
-        if FORBIDDEN_MARKUP.search(answer):
-            add("answer", f"{label}: answer uses HTML tags, links or headings; use plain text and **bold** only")
-        if phone_like(answer):
-            add("answer", f"{label}: answer contains a phone number; numbers belong in referrals.yaml only")
+    for message in _answer_messages(answer, MAX_ANSWER_CHARS, label):
+        add("answer", message)
     reviewed = _as_str(data.get("reviewed"))
     if reviewed:
         try:
@@ -505,34 +525,13 @@ def check_translation_data(
     title = _as_str(data.get("title"))
     if len(title) > MAX_TITLE_CHARS:
         add("title", f"{label}: title is {len(title)} characters; at most {MAX_TITLE_CHARS}")
-    questions = data.get("questions")
-    if questions is not None:
-        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
-            add("questions", f"{label}: questions must be a list of text lines")
-        else:
-            if len(questions) < MIN_TRANSLATED_QUESTIONS:
-                add("questions", f"{label}: has {len(questions)} questions; at least {MIN_TRANSLATED_QUESTIONS} needed")
-            seen: set[str] = set()
-            for i, question in enumerate(questions):
-                q_line = questions.item_lines[i] if isinstance(questions, LineList) else where("questions")
-                key = " ".join(question.casefold().split())
-                if not key:
-                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is empty"))
-                elif len(question) > MAX_QUESTION_CHARS:
-                    problems.append(Problem(file, q_line, f"{label}: question {i + 1} is too long"))
-                elif key in seen:
-                    problems.append(Problem(file, q_line, f"{label}: question repeated: {question!r}"))
-                seen.add(key)
+    # Repeats compared case- and space-insensitively only: accents tell words apart in other languages.
+    problems.extend(_question_problems(data.get("questions"), MIN_TRANSLATED_QUESTIONS,
+                                       lambda q: " ".join(q.casefold().split()), label, file, where("questions")))
     answer = _as_str(data.get("answer"))
+    for message in _answer_messages(answer, MAX_TRANSLATED_ANSWER_CHARS, label):
+        add("answer", message)
     if answer:
-        if len(answer.strip()) > MAX_TRANSLATED_ANSWER_CHARS:
-            add("answer", f"{label}: answer is {len(answer.strip())} characters; at most {MAX_TRANSLATED_ANSWER_CHARS}")
-        if has_unbalanced_markup(answer):
-            add("answer", f"{label}: answer has an unpaired ** (bold markers must come in pairs)")
-        if FORBIDDEN_MARKUP.search(answer):
-            add("answer", f"{label}: answer uses HTML tags, links or headings; use plain text and **bold** only")
-        if PHONE_LIKE.search(answer):
-            add("answer", f"{label}: answer contains a phone number; numbers belong in referrals.yaml only")
         # A translation that follows an older English text (stale: /kb_stale lists it) is not held to the new
         # English figures: an English correction must not wait for every language.
         stale = source is not None and _as_str(data.get("source_reviewed")) < source.reviewed
