@@ -217,7 +217,7 @@ class Engine:
                  detected: str | None = None) -> Reply:
         norm = normalize(text)  # once per message, whole
         prefix = text[:MAX_MATCH_CHARS]
-        prediction = self.models.predict(text, prefix)
+        prediction = self.models.predict(text, prefix, norm=norm)
         rule = strong_rule(text, norm)
         if rule or prediction.urgent >= self.matching.urgent_threshold:
             return self._urgent(prediction, region, text, norm, Route.RULE if rule else Route.MODEL, lang, detected)

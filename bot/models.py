@@ -247,10 +247,10 @@ class Models:
         columns, values = self.features.vector(model_text(text))
         return self.safety.probability(columns, values)
 
-    def predict(self, text: str, intent_text: str | None = None, top: int = 3) -> Prediction:
+    def predict(self, text: str, intent_text: str | None = None, top: int = 3, *, norm: str | None = None) -> Prediction:
         """p(urgent) of `text` and the `top` intents of `intent_text` (default: the same text; the engine passes a
-        prefix for matching only)."""
-        columns, values = self.features.vector(model_text(text))
+        prefix for matching only). `norm` is `model_text(text)` when the caller has it already (once per message)."""
+        columns, values = self.features.vector(norm if norm is not None else model_text(text))
         urgent = self.safety.probability(columns, values)
         if intent_text is not None and intent_text != text:
             columns, values = self.features.vector(model_text(intent_text))

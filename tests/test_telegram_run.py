@@ -59,6 +59,17 @@ async def started(process: asyncio.subprocess.Process, server: FakeBotAPI, metho
     return waiting.result()
 
 
+async def post_when_listening(client: httpx.AsyncClient, url: str, update: dict, headers: dict[str, str],
+                              attempts: int = 100) -> httpx.Response:
+    """POST `update` to the webhook once its server accepts connections (it may still be starting)."""
+    for _ in range(attempts - 1):
+        try:
+            return await client.post(url, json=update, headers=headers)
+        except httpx.ConnectError:
+            await asyncio.sleep(0.1)
+    return await client.post(url, json=update, headers=headers)
+
+
 async def stop_cli(process: asyncio.subprocess.Process) -> tuple[int, str]:
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
@@ -108,13 +119,8 @@ async def test_webhook_run_checks_the_secret_and_answers(tmp_path, fake_api: Fak
         assert sorted(hook.params["allowed_updates"]) == ["callback_query", "inline_query", "message"]
         update = {"update_id": 1, "message": fake_api.message(21, "/hotline")}
         async with httpx.AsyncClient() as client:
-            for _ in range(100):  # the server may still be starting
-                try:
-                    wrong = await client.post(f"http://127.0.0.1:{port}/tg-hook", json=update,
-                                              headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
+            wrong = await post_when_listening(client, f"http://127.0.0.1:{port}/tg-hook", update,
+                                              {"X-Telegram-Bot-Api-Secret-Token": "wrong"})
             assert wrong.status_code == 403
             # At least once: Telegram gets its 200 only after the answer went out (a slow one here), so an update
             # in flight when the process dies is sent again by Telegram.
@@ -157,12 +163,7 @@ async def test_webhook_without_a_configured_secret_refuses_forged_updates(tmp_pa
         forged = {"update_id": 7, "message": fake_api.message(4242, "/kb_pending")}
         url = f"http://127.0.0.1:{port}/tg-hook"
         async with httpx.AsyncClient() as client:
-            for _ in range(100):  # the server may still be starting
-                try:
-                    missing = await client.post(url, json=forged)
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
+            missing = await post_when_listening(client, url, forged, {})
             assert missing.status_code == 403
             empty = await client.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": ""})
             assert empty.status_code == 403
