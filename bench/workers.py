@@ -42,7 +42,7 @@ CHATS = 100
 async def _scaling_run(count: int, pg: Any, redis_server: Any, root: Path) -> dict[str, Any]:
     from fakebotapi import FakeBotAPI
     from webhookfront import WebhookFront
-    from workerfleet import SECRET, START_TIMEOUT, WorkerProcess, answers_per_chat, flush
+    from workerfleet import SECRET, WorkerProcess, answers_per_chat, flush, start_all
 
     flush(redis_server)
     database = f"bench_{count}_{os.getpid()}"
@@ -53,11 +53,7 @@ async def _scaling_run(count: int, pg: Any, redis_server: Any, root: Path) -> di
         workers = [WorkerProcess(folder, f"worker{i}", api, database_url=pg.url_for(database),
                                  state_url=redis_server.url) for i in range(1, count + 1)]
         try:
-            for worker in workers:
-                worker.start()
-            deadline = time.monotonic() + START_TIMEOUT
-            for worker in workers:
-                await worker.ready(deadline)
+            await start_all(workers)
             async with WebhookFront(api, [w.url for w in workers], secret=SECRET, timeout=30.0) as front:
                 cpu_before = sum(w.cpu_seconds() for w in workers)
                 own_before = time.process_time()

@@ -15,6 +15,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -137,18 +138,23 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT: active connections are closed), waiting for the process to end."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(2)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process, signal.SIGINT, 20)
 
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen[bytes] | None, sig: int, timeout: float) -> None:
+    """Send `sig` to a running server and wait up to `timeout` seconds, then kill it."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class RedisServer:
@@ -186,14 +192,7 @@ class RedisServer:
         _wait_port(self.port, self.process, "redis-server", self.log)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _stop(self.process, signal.SIGTERM, 10)
 
     def destroy(self) -> None:
         self.stop()

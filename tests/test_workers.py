@@ -29,6 +29,7 @@ from workerfleet import (
     everything_in_redis,
     flush,
     listening,
+    start_all,
 )
 
 from bot.config import Config
@@ -48,11 +49,7 @@ async def three_workers(tmp_path: Path, fake_api: FakeBotAPI, pg_url: str, redis
     workers = [WorkerProcess(tmp_path, f"worker{i}", fake_api, database_url=pg_url, state_url=redis_server.url)
                for i in (1, 2, 3)]
     try:
-        for worker in workers:
-            worker.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        for worker in workers:
-            await worker.ready(deadline)
+        await start_all(workers)
         yield workers
     finally:
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
@@ -206,11 +203,7 @@ async def test_sigterm_finishes_the_updates_in_flight_then_exits(
     workers = [WorkerProcess(tmp_path, f"worker{i}", fake_api, database_url=pg_url, state_url=redis_server.url)
                for i in (1, 2)]
     try:
-        for worker in workers:
-            worker.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        for worker in workers:
-            await worker.ready(deadline)
+        await start_all(workers)
         chats, per_chat = 50, 6
         async with WebhookFront(fake_api, [w.url for w in workers], secret=SECRET) as front:
             for round_ in range(per_chat):

@@ -121,6 +121,15 @@ class WorkerProcess:
                 self.process.wait()
 
 
+async def start_all(workers: list[WorkerProcess]) -> None:
+    """Start every worker, then wait until each listens (one START_TIMEOUT for all of them together)."""
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    for worker in workers:
+        await worker.ready(deadline)
+
+
 def flush(redis_server: Any) -> None:
     """An empty Redis: every fake Bot API numbers its updates from 1, so claims of an earlier test would hide them."""
     import redis
