@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -13,7 +14,7 @@ from typing import Any
 from bot.errors import KnowledgeError, Problem
 from bot.examples import ExampleKey, Examples, check_examples, group_examples, intent_of, load_example_lines
 from bot.markup import has_unbalanced_markup
-from bot.text import normalize
+from bot.text import normalize, strip_invisible
 from bot.yamlio import LineDict, LineList, load_yaml
 
 ENTRIES_DIR = "entries"
@@ -37,11 +38,12 @@ _HIDDEN_IN_NUMBERS = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-
 _NUMBER_SEPARATORS = re.compile(r"[_/\\|·•]")
 
 
+@functools.lru_cache(maxsize=4096)
 def phone_like(text: str) -> bool:
     """True when `text` holds something a reader would take for a phone number, however it is written: checked
-    after NFKC (fullwidth digits), with invisible characters and bold markers removed and _ / \\ | · read as spaces."""
-    folded = unicodedata.normalize("NFKC", text)
-    folded = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    after NFKC (fullwidth digits), with invisible characters and bold markers removed and _ / \\ | · read as spaces.
+    Memoised: every load of a knowledge folder checks the same answers again (content, never a person's message)."""
+    folded = strip_invisible(unicodedata.normalize("NFKC", text))
     folded = _NUMBER_SEPARATORS.sub(" ", _HIDDEN_IN_NUMBERS.sub("", folded))
     return PHONE_LIKE.search(folded) is not None
 
