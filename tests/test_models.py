@@ -64,10 +64,17 @@ def test_warm_cache_gives_identical_predictions(knowledge: Knowledge, tmp_path: 
         np.testing.assert_allclose([p for _, p in a.intents], [p for _, p in b.intents], atol=1e-9)
 
 
-def test_a_changed_knowledge_changes_the_key_and_retrains(knowledge: Knowledge, tmp_path: Path) -> None:
-    base = models_for(knowledge, tmp_path)
-    changed = knowledge.with_examples({("en", "urgent"): (*knowledge.examples[("en", "urgent")],
-                                                           "the van is back and they are taking us somewhere")})
+@pytest.fixture(scope="module")
+def small(knowledge: Knowledge) -> Knowledge:
+    """Three bundled entries and the English examples: real content, fitted in a fraction of the bundled time."""
+    entries = {k: knowledge.entries[k] for k in ("what-is-sex-trafficking", "how-to-report", "recruitment-tactics")}
+    return Knowledge(entries=entries, examples={k: v for k, v in knowledge.examples.items() if k[0] == "en"})
+
+
+def test_a_changed_knowledge_changes_the_key_and_retrains(small: Knowledge, tmp_path: Path) -> None:
+    base = models_for(small, tmp_path)
+    changed = small.with_examples({("en", "urgent"): (*small.examples[("en", "urgent")],
+                                                       "the van is back and they are taking us somewhere")})
     retrained = models_for(changed, tmp_path)
     assert retrained.key != base.key
     assert (tmp_path / f"{retrained.key}.npz").is_file()
@@ -91,15 +98,12 @@ def test_probabilities_are_calibrated_shapes(knowledge: Knowledge) -> None:
     assert models.info["temperature"] > 0
 
 
-def test_training_is_deterministic() -> None:
+def test_training_is_deterministic(small: Knowledge) -> None:
     """Two fits of the same (small) knowledge give byte-identical models."""
     from bot.knowledge import Entry
     from bot.training import fit
 
-    base = load_knowledge(bundled_knowledge_dir())
-    entries = {k: base.entries[k] for k in ("what-is-sex-trafficking", "how-to-report", "recruitment-tactics")}
-    small = Knowledge(entries=entries, examples={k: v for k, v in base.examples.items() if k[0] == "en"})
-    assert isinstance(next(iter(entries.values())), Entry)
+    assert isinstance(next(iter(small.entries.values())), Entry)
     first = models_module.to_arrays(fit(small.training_phrasings(), small.safety_examples(), "a"))
     second = models_module.to_arrays(fit(small.training_phrasings(), small.safety_examples(), "a"))
     for name, array in first.items():
