@@ -527,22 +527,6 @@ class FakeBotAPI:
     async def wait_for_many(self, method: str, count: int, timeout: float = 5.0, **match: Any) -> list[Call]:
         return [await self.wait_for(method, timeout, **match) for _ in range(count)]
 
-    async def settle(self, quiet: float = 0.2, timeout: float = 5.0) -> None:
-        """Wait until every pushed update was fetched by the bot and no call came for `quiet` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._all_fetched():
-                count = len(self.calls)
-                await asyncio.sleep(quiet)
-                if len(self.calls) == count:
-                    return
-            else:
-                await asyncio.sleep(0.02)
-        raise AssertionError("the bot did not settle")
-
-    def _all_fetched(self) -> bool:
-        return all(u.get("_fetched") for u in self._pending_updates)
-
     def visible(self, chat_id: int) -> list[StoredMessage]:
         """The chat as the person sees it now: messages not deleted, oldest first."""
         return [m for _, m in sorted(self.chats.get(chat_id, {}).items()) if not m.deleted]

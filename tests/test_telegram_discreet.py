@@ -98,7 +98,7 @@ async def test_the_quick_exit_deletes_the_whole_conversation_at_once_and_says_no
     else:
         fake_api.send_text(CHAT, "/exit")
     await fake_api.wait_for("deleteMessages", chat_id=CHAT)
-    await fake_api.settle()
+    await tg.handled_all()
     assert fake_api.visible(CHAT) == []  # the person's messages and the bot's, the /exit itself included
     assert len(fake_api.calls_of("sendMessage", chat_id=CHAT)) == sent_before  # nothing said afterwards
     assert CHAT not in tg.chats and tg.chats.region(CHAT) is None

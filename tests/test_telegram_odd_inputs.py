@@ -78,7 +78,7 @@ async def test_odd_moderator_button_data_gets_a_kind_reply(start: Start, bot_con
     before = len(fake_api.calls)
     update = raw_press(fake_api, REVIEWER, int(menu.result["message_id"]), data)
     ack = await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
-    await fake_api.settle()
+    await bot.handled_all()  # every call the bot makes for the press is made by then
     after = [c for c in fake_api.calls[before:] if c.method in ("sendMessage", "editMessageText") and c.ok]
     assert after or ack.params.get("text"), "no word at all"  # a message, or a toast on the button
     assert not any("something went wrong" in c.text for c in after)
@@ -91,7 +91,7 @@ async def test_odd_public_button_data_gets_a_kind_reply(tg, fake_api: FakeBotAPI
     answer = await tg.say(chat, "what is trafficking")
     update = raw_press(fake_api, chat, tg.message_id(answer), data)
     await fake_api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
-    await fake_api.settle()
+    await tg.handled_all()
     assert not any("something went wrong" in c.text for c in fake_api.calls_of("sendMessage", chat_id=chat))
     assert not errors_logged(caplog)
 
