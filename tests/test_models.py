@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bot import models as models_module
-from bot.config import bundled_knowledge_dir
-from bot.knowledge import Knowledge, load_knowledge
+from bot.engine import Engine
+from bot.knowledge import Knowledge
 from bot.models import model_text, models_for
 from bot.training import _vectorizers, features_of
 
@@ -48,8 +48,9 @@ def test_numpy_analyzer_equals_scikit_learn() -> None:
 
 
 @pytest.fixture(scope="module")
-def knowledge() -> Knowledge:
-    return load_knowledge(bundled_knowledge_dir())
+def knowledge(bundled_engine: Engine) -> Knowledge:
+    """The bundled knowledge; the session's engine has its models in memory (models_for finds them there)."""
+    return bundled_engine.knowledge
 
 
 def test_warm_cache_gives_identical_predictions(knowledge: Knowledge, tmp_path: Path) -> None:
@@ -112,14 +113,14 @@ def test_training_is_deterministic(small: Knowledge) -> None:
         np.testing.assert_array_equal(array, second[name], err_msg=name)
 
 
-def test_hard_negatives_weigh_more_and_repeats_are_one_row() -> None:
+def test_hard_negatives_weigh_more_and_repeats_are_one_row(knowledge: Knowledge) -> None:
     """Near misses and general questions are repeated HARD_NEGATIVE_WEIGHT times in the safety pairs; training
     folds repeats into one row with that weight, so the same text never sits in two folds, and a text repeated
     as a negative gets a lower p(urgent) than the same data without the repeats."""
     from bot.knowledge import HARD_NEGATIVE_WEIGHT
     from bot.training import fit
 
-    base = load_knowledge(bundled_knowledge_dir())
+    base = knowledge
     pairs = base.safety_examples()
     near = next(t for (lang, label), texts in sorted(base.examples.items())
                 if lang == "en" and label.startswith("near_miss:") for t in texts)
