@@ -35,8 +35,10 @@ check: $(STAMP) catalogues
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 
+# Two processes (pytest-xdist): the machine has 2 cores, and much of the suite waits on servers and subprocesses.
+# Each process starts its own PostgreSQL and Redis (session fixtures), so they share nothing but the model cache.
 test: check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The console conversation and one question, without activating the virtualenv: make ask Q="how do I report"
 chat: $(STAMP) catalogues
