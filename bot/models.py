@@ -29,19 +29,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
 
 # Bump when features, training or the file format change: cached models of other versions are never read.
-MODEL_VERSION = 5
+MODEL_VERSION = 6
 CHAR_NGRAMS = (2, 5)
 WORD_NGRAMS = (1, 2)
 WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space squeeze before char_wb n-grams
 DEFAULT_CACHE_DIR = None  # callers pass MatchingConfig.model_cache_dir
 _MEMO_SIZE = 4
+# How long a process waits for another one training the same knowledge version before training itself (a cold
+# build of the bundled knowledge takes ~15 s of CPU; a loaded machine can take several times that).
+TRAIN_LOCK_SECONDS = 300
+# The safety model learned from messages of at most a few hundred characters (the longest training example is 262,
+# the 99th percentile 144). In a longer message one sentence of danger is diluted by everything around it in the
+# TF-IDF vector, so such a message is also scored in windows of whole sentences of at most WINDOW_CHARS, and its
+# p(urgent) is the highest of the whole and the windows.
+WINDOW_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?;…。！？\n])\s+|\n+")
 
 
 def model_text(text: str) -> str:
@@ -222,6 +232,8 @@ class Prediction:
 
     urgent: float
     intents: tuple[tuple[str, float], ...]  # (label, probability), best first, the top few
+    # (ISO 639-1 code, probability) by the learned language model, best first, the top few; () without one
+    languages: tuple[tuple[str, float], ...] = ()
 
     @property
     def intent(self) -> str:
@@ -241,28 +253,77 @@ class Models:
     safety: SafetyModel
     key: str  # the training hash the cache file is named after
     info: dict[str, Any]  # training figures (sizes, out-of-fold scores), for logs and the bench
+    # p(language | message) over the languages of the training texts (knowledge.language_examples); None when the
+    # knowledge has one language only. bot.i18n.choose_language weighs it with the fastText detector.
+    language: IntentModel | None = None
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the language model learned (ISO 639-1 codes, sorted); () without one."""
+        return self.language.classes if self.language is not None else ()
 
     def urgent_probability(self, text: str) -> float:
-        """p(urgent) of the whole message."""
+        """p(urgent) of a message: of the whole, or for a message over WINDOW_CHARS the highest of the whole and
+        its sentence windows."""
         columns, values = self.features.vector(model_text(text))
-        return self.safety.probability(columns, values)
+        return self._windowed(text, self.safety.probability(columns, values))
+
+    def _windowed(self, text: str, whole: float) -> float:
+        if len(text) <= WINDOW_CHARS:
+            return whole
+        best = whole
+        for window in sentence_windows(text):
+            columns, values = self.features.vector(model_text(window))
+            best = max(best, self.safety.probability(columns, values))
+        return best
 
     def predict(self, text: str, intent_text: str | None = None, top: int = 3, *, norm: str | None = None) -> Prediction:
         """p(urgent) of `text` and the `top` intents of `intent_text` (default: the same text; the engine passes a
         prefix for matching only). `norm` is `model_text(text)` when the caller has it already (once per message)."""
         columns, values = self.features.vector(norm if norm is not None else model_text(text))
-        urgent = self.safety.probability(columns, values)
+        urgent = self._windowed(text, self.safety.probability(columns, values))
         if intent_text is not None and intent_text != text:
             columns, values = self.features.vector(model_text(intent_text))
         p = self.intent.probabilities(columns, values)
         best = np.argsort(-p)[:top]
-        return Prediction(urgent, tuple((self.intent.classes[i], float(p[i])) for i in best))
+        languages: tuple[tuple[str, float], ...] = ()
+        if self.language is not None:
+            pl = self.language.probabilities(columns, values)
+            languages = tuple((self.language.classes[i], float(pl[i])) for i in np.argsort(-pl)[:top])
+        return Prediction(urgent, tuple((self.intent.classes[i], float(p[i])) for i in best), languages)
+
+
+def sentence_windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
+    """Consecutive whole sentences of `text` packed greedily into windows of at most `size` characters (a longer
+    sentence is cut at white space into pieces of at most `size`). Every sentence lies whole inside one window, so
+    one sentence of danger is never split across two. Returns [] for an empty text."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        while len(sentence) > size:
+            cut = sentence.rfind(" ", 0, size)
+            cut = cut if cut > 0 else size
+            pieces.append(sentence[:cut])
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    windows: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + 1 + len(piece) > size:
+            windows.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    if current:
+        windows.append(current)
+    return windows
 
 
 # -- the training hash, the disk cache and the in-process memo -----------------------------------------------------
 
 
-def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], params: dict[str, Any]) -> str:
+def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], params: dict[str, Any],
+                 language_pairs: list[tuple[str, str]] | None = None) -> str:
     """sha256 over MODEL_VERSION, the training parameters and every training pair, in order."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"version": MODEL_VERSION, "params": params}, sort_keys=True).encode())
@@ -270,7 +331,26 @@ def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[s
         digest.update(f"i\x00{label}\x00{text}\x01".encode())
     for text, urgent in safety_pairs:
         digest.update(f"s\x00{int(urgent)}\x00{text}\x01".encode())
+    for text, code in language_pairs or ():
+        digest.update(f"l\x00{code}\x00{text}\x01".encode())
     return digest.hexdigest()
+
+
+def _linear_arrays(model: IntentModel, prefix: str) -> dict[str, np.ndarray]:
+    return {f"{prefix}_classes": np.array(model.classes, dtype=str), f"{prefix}_indptr": model.indptr,
+            f"{prefix}_indices": model.indices, f"{prefix}_data": model.data, f"{prefix}_bias": model.bias,
+            f"{prefix}_temperature": np.array([model.temperature])}
+
+
+def _linear_from(arrays: Any, prefix: str) -> IntentModel:
+    return IntentModel(
+        classes=tuple(arrays[f"{prefix}_classes"].tolist()),
+        indptr=arrays[f"{prefix}_indptr"],
+        indices=arrays[f"{prefix}_indices"],
+        data=arrays[f"{prefix}_data"],
+        bias=arrays[f"{prefix}_bias"],
+        temperature=float(arrays[f"{prefix}_temperature"][0]),
+    )
 
 
 def to_arrays(models: Models) -> dict[str, np.ndarray]:
@@ -283,12 +363,8 @@ def to_arrays(models: Models) -> dict[str, np.ndarray]:
         "word_terms": f.word.terms,
         "word_columns": f.word.columns,
         "word_idf": f.word.idf,
-        "intent_classes": np.array(models.intent.classes, dtype=str),
-        "intent_indptr": models.intent.indptr,
-        "intent_indices": models.intent.indices,
-        "intent_data": models.intent.data,
-        "intent_bias": models.intent.bias,
-        "intent_temperature": np.array([models.intent.temperature]),
+        **_linear_arrays(models.intent, "intent"),
+        **(_linear_arrays(models.language, "language") if models.language is not None else {}),
         "safety_weights": models.safety.weights,
         "safety_scalars": np.array([models.safety.bias, models.safety.a, models.safety.b]),
         "info": np.array(json.dumps(models.info)),
@@ -301,17 +377,11 @@ def from_arrays(arrays: Any, key: str) -> Models:
     scalars = arrays["safety_scalars"]
     return Models(
         features=Features(char, word),
-        intent=IntentModel(
-            classes=tuple(arrays["intent_classes"].tolist()),
-            indptr=arrays["intent_indptr"],
-            indices=arrays["intent_indices"],
-            data=arrays["intent_data"],
-            bias=arrays["intent_bias"],
-            temperature=float(arrays["intent_temperature"][0]),
-        ),
+        intent=_linear_from(arrays, "intent"),
         safety=SafetyModel(arrays["safety_weights"], float(scalars[0]), float(scalars[1]), float(scalars[2])),
         key=key,
         info=json.loads(str(arrays["info"])),
+        language=_linear_from(arrays, "language") if "language_classes" in arrays else None,
     )
 
 
@@ -342,6 +412,17 @@ _memo: OrderedDict[str, Models] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
+def _train_and_save(training: Any, key: str, folder: Path | None, intent_pairs: list[tuple[str, str]],
+                    safety_pairs: list[tuple[str, bool]], language_pairs: list[tuple[str, str]]) -> Models:
+    models: Models = training.fit(intent_pairs, safety_pairs, key, language_pairs)
+    if folder:
+        try:
+            save(models, folder)
+        except OSError as exc:
+            log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+    return models
+
+
 def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
     """The fitted models of a knowledge version: from this process's memo, else the disk cache, else trained (and
     cached). `cache_dir` None disables the disk cache. Raises nothing for a well-formed Knowledge."""
@@ -349,7 +430,8 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
 
     intent_pairs = knowledge.training_phrasings()
     safety_pairs = knowledge.safety_examples()
-    key = training_key(intent_pairs, safety_pairs, training.PARAMS)
+    language_pairs = knowledge.language_examples()
+    key = training_key(intent_pairs, safety_pairs, training.PARAMS, language_pairs)
     with _memo_lock:
         found = _memo.get(key)
         if found is not None:
@@ -357,13 +439,18 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
             return found
     folder = Path(cache_dir) if cache_dir else None
     models = load(folder, key) if folder else None
+    if models is None and folder:
+        # Several processes starting on a new knowledge version (webhook workers, test processes) train it once:
+        # the first takes the cache's lock and trains, the others wait for it and read the file it wrote.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with FileLock(folder / f".{key}.lock", timeout=TRAIN_LOCK_SECONDS):
+                models = load(folder, key) or _train_and_save(training, key, folder, intent_pairs, safety_pairs,
+                                                              language_pairs)
+        except (OSError, Timeout) as exc:
+            log.warning("model cache lock unavailable (%s); training without it", type(exc).__name__)
     if models is None:
-        models = training.fit(intent_pairs, safety_pairs, key)
-        if folder:
-            try:
-                save(models, folder)
-            except OSError as exc:
-                log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+        models = _train_and_save(training, key, folder, intent_pairs, safety_pairs, language_pairs)
     for block in (models.features.char, models.features.word):
         _small_index(block)  # built now, at load, rather than on the first person's message
     with _memo_lock:
