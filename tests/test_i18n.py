@@ -7,8 +7,6 @@ import dataclasses
 import io
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ from babel.messages.pofile import read_po
 
 from bot import engine as engine_module
 from bot.chatstate import ChatStates
-from bot.config import default_model_cache_dir
 from bot.console import ConsoleChat
 from bot.engine import Engine
 from bot.errors import KnowledgeError
@@ -341,15 +338,16 @@ def test_console_follows_the_language_of_the_question(bundled_engine: Engine):
     assert text.count("¿En peligro ahora mismo?") >= 2  # "ok" stays in Spanish
 
 
-@pytest.mark.usefixtures("bundled_engine")  # the bundled models are fitted and cached before the child reads them
-def test_cli_lang_and_json_lang(tmp_path: Path):
-    cache = Path(default_model_cache_dir()).resolve()
-    (tmp_path / "config.toml").write_text(f'[matching]\nmodel_cache_dir = "{cache}"\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", "ok", "--lang", "uk", "--region", "UA", "--json"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=True,
-    )
-    reply = json.loads(done.stdout)
+@pytest.mark.usefixtures("bundled_engine")  # the bundled models are in memory: the command reads no cache
+def test_cli_lang_and_json_lang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """In process (bot.cli.main, as tests/test_cli.py does); the subprocess smoke tests are in test_cli.py."""
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no config.toml here
+    capsys.readouterr()
+    assert main(["ask", "ok", "--lang", "uk", "--region", "UA", "--json"]) == 0
+    done = capsys.readouterr()
+    reply = json.loads(done.out)
     assert reply["lang"] == "uk"
     assert "У небезпеці просто зараз? Телефонуйте 112 або 102." in reply["text"]
 
