@@ -228,6 +228,25 @@ async def test_propose_publish_history_overrides(store: Storage) -> None:
         await store.propose("recipe", "x", {}, base_rev=0, publish=True, **ALICE)
 
 
+async def test_translations_are_revisions_of_their_own_kind(store: Storage) -> None:
+    """An entry's translation ("translation", key "<lang>:<entry id>") is stored, reviewed, reverted and listed
+    like any other revision, apart from the entry and from the other languages."""
+    es = {"id": "debt-bondage", "title": "Servidumbre por deudas", "questions": ["q"], "answer": "v1\n",
+          "reviewed": "2026-11-30", "source_reviewed": "2026-11-28"}
+    t1 = await store.propose("translation", "es:debt-bondage", es, base_rev=0, publish=True, **ALICE)
+    pending = await store.propose("translation", "es:debt-bondage", {**es, "answer": "v2\n"}, base_rev=1,
+                                  publish=False, **ALICE)
+    await store.propose("translation", "uk:debt-bondage", {**es, "answer": "uk\n"}, base_rev=0, publish=True, **BOB)
+    approved = await store.approve(pending.id, reviewer_id=202, reviewer_name="Bob")
+    assert (t1.rev, approved.rev, approved.status) == (1, 2, RevisionStatus.PUBLISHED)
+    assert await store.history("entry", "debt-bondage") == []
+    overrides = await store.effective_overrides()
+    assert overrides["translation"] == {"es:debt-bondage": {**es, "answer": "v2\n"},
+                                        "uk:debt-bondage": {**es, "answer": "uk\n"}}
+    back = await store.revert("translation", "es:debt-bondage", 1, baseline_content=None, **BOB)
+    assert back.rev == 3 and (await store.published_head("translation", "es:debt-bondage")).content == es
+
+
 async def test_approve_reject_and_four_eyes(store: Storage) -> None:
     p = await store.propose("entry", "grooming", entry("grooming", "a"), base_rev=0,
                             publish=False, **ALICE)
