@@ -52,7 +52,7 @@ def pooled(names: list[str], predictions: list[dict] | None = None) -> dict:
                 for text in items:
                     p = engine.models.predict(text, text[:MAX_MATCH_CHARS])
                     predictions.append({"set": name, "kind": kind, "urgent": p.urgent, "intent": p.intent,
-                                        "confidence": p.confidence, "rule": bool(strong_rule(text, normalize(text))),
+                                        "confidence": p.confidence, "rule": bool(strong_rule(text, normalize(text), learned=True)),
                                         "entry": p.intent in knowledge.entries})
         folds[name] = {m: s["value"] for m, s in scores.items()}
         for metric, s in scores.items():

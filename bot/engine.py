@@ -218,7 +218,8 @@ class Engine:
         norm = normalize(text)  # once per message, whole
         prefix = text[:MAX_MATCH_CHARS]
         prediction = self.models.predict(text, prefix, norm=norm)
-        rule = strong_rule(text, norm)
+        # The other languages' danger words are left to the model in a language it was trained on.
+        rule = strong_rule(text, norm, learned=detected is not None and detected in self.languages())
         if rule or prediction.urgent >= self.matching.urgent_threshold:
             return self._urgent(prediction, region, text, norm, Route.RULE if rule else Route.MODEL, lang, detected)
         if not any(ch.isalnum() for ch in norm):

@@ -4,9 +4,17 @@ need (a minor is mentioned, goods rather than people, another language).
 Urgent is decided in bot/engine.py: a strong rule fires OR the safety model's calibrated p(urgent) reaches the
 recall-first threshold; rules never veto the model, and nothing vetoes a strong rule. The rules kept here are the
 ones that, measured on the training examples (knowledge/examples, commit of issue 8), fired at least 3 times with
-precision 1.0: 31 English patterns of unmistakable first-person danger, a minor with adult contact or money, and
-danger words in other languages (precision 1.0 on 12, 25 and 16 hits). Everything else the old router held was
-dropped; a new failure is fixed with training data or a better model, never with a pattern for that sentence.
+precision 1.0: 31 English patterns of unmistakable first-person danger, a minor with adult contact or money, cries
+for help and first-person danger in other languages (tests/test_safety.py keeps their precision at 1.0 on every
+training line). Danger words of other languages ("pasaporte", "deuda", "паспорт") are rules only for messages in a
+language the safety model has no training examples for: in the eight languages it learned they had precision
+0.3-0.6 on the training lines (they are the vocabulary of questions too), and leaving them to the model raised
+answers top-1 on the dev sets of those languages by 3-10 points with urgent recall unchanged (100 %).
+Measured again on 2026-12-01, the English rules fire on 341 urgent and 21 non-urgent training lines
+(precision 0.94: survivors telling past events, "years ago… I'm safe now"), which is part of the English near-miss
+false alarms; narrowing them, measured with `python -m bench.loso`, is the next step.
+Everything else the old router held was dropped; a new failure is fixed with training data or a better model,
+never with a pattern for that sentence.
 """
 
 from __future__ import annotations
@@ -146,18 +154,36 @@ _GENERAL_FRAME = _rx(
     r"\bwhat should i (?:never |not )?(?:share|post|do|say|know|watch)\b|\bby law\b|\bpay tax\b|\bhow many breaks\b|\bis (?:it|this|that|our relationship) legal\b",
     r"\bhow (?:can|do|does|should|would) (?:a|an) (?:mother|mum|mom|parent|father|dad|teacher|friend|person|nurse|doctor)\b|\b(?:he is|she is|they are|i am|we are) (?:fine|safe|ok|okay)\b",
 )
-# Cries for help in other languages (folded: lower-case, accents stripped), so they are never missed as "foreign".
+# Cries for help in other languages, matched on folded text (lower-case, accents stripped). A cry word alone, or
+# with "please"/"now"/"me", is the whole message ("ayuda", "socorro por favor", "помогите!!"): in a sentence the
+# same word is usually the noun ("línea de ayuda", "linie de ajutor", "попросити допомоги"), which is a question.
+_CRY_WORDS = (
+    r"ayuda|ayudame|ayudenme|auxilio|socorro|aidez moi|au secours|a l aide|aide moi|me ajud(?:e|a|em)|ajuda|"
+    r"ajutor|ajutati ma|ajuta ma|hilfe|pomocy|ratunku|aiuto|tolong|tulong|tulungan|cuu toi|giup toi|cuu voi|"
+    r"помогите|помоги|спасите|допоможіть|допоможи|рятуйте|救命|救救我|帮帮我|ساعدني|النجدة|بچاؤ|बचाओ|मदद करो|ช่วยด้วย"
+)
+_CRY_FILLERS = (
+    r"por favor|porfa|pf|pls|please|plz|s il vous plait|svp|vite|va rog|te rog|repede|rapido|rapid|ya|ahora|agora|"
+    r"urgente|urgent|now|me|moi|пожалуйста|срочно|будь ласка|терміново|скорее|швидше|ด่วน|หน่อย|ครับ|ค่ะ|คะ"
+)
+_OTHER_LANGUAGE_CRY = re.compile(
+    rf"^[\W_]*(?:(?:{_CRY_FILLERS})[\W_]+)*(?:{_CRY_WORDS})(?:[\W_]+(?:{_CRY_WORDS}|{_CRY_FILLERS}))*[\W_]*$"
+)
+# Unmistakable first-person danger in other languages (precision 1.0 on the training examples of every language,
+# checked by tests/test_safety.py).
 _OTHER_LANGUAGE_URGENT = _rx(
-    r"\b(?:ayuda(?:me)?|auxilio|socorro|me tienen encerrad[ao]|no me dejan (?:salir|ir)|me quitaron (?:el|mi) pasaporte|tengo miedo|me obligan)\b",
-    r"\b(?:aidez moi|au secours|a l aide|on m a pris mon passeport|je ne peux pas partir|on me force|j ai peur|je suis enferme)\b",
-    r"\b(?:me ajud(?:e|a|em)|socorro|nao me deixam sair|estou presa|estou preso|me obrigam|tenho medo|pegaram (?:os )?(?:meus|meu) (?:documentos|passaporte))\b",
+    r"\b(?:ayudame|ayudenme|auxilio|socorro|me tienen encerrad[ao]|no me dejan (?:salir|ir)|me obligan)\b",
+    r"\b(?:aidez moi|au secours|je ne peux pas partir|on me force|je suis enferme)\b",
+    r"\b(?:socorro|nao me deixam sair|estou presa|estou preso|me obrigam)\b",
     r"\b(?:hilfe|ich kann nicht weg|sie haben meinen pass|ich habe angst)\b",
-    r"\b(?:ajutor|ajutati ma|pomocy|ratunku|aiuto|tolong|tulong|tulungan|cuu toi|giup toi|cuu voi)\b",
-    r"(?:помогите|помоги|спасите|меня держат|забрали паспорт|допоможіть|рятуйте|救命|救救我|帮帮我|ساعدني|النجدة|بچاؤ|बचाओ|मदद करो|ช่วยด้วย)",
+    r"\b(?:ajutati ma|pomocy|ratunku|aiuto|tolong|tulong|tulungan|cuu toi|giup toi|cuu voi)\b",
+    r"(?<!\w)(?:помогите|спасите|меня держат|допоможіть|рятуйте)(?!\w)|救命|救救我|帮帮我|ساعدني|النجدة|بچاؤ|बचाओ|मदद करो|ช่วยด้วย",
     english=False,
 )
-# Danger words in other languages: awarebot cannot answer these messages, so any sign of danger in them takes the
-# emergency route (recall first). Latin-script words are written without accents and matched on folded text;
+# Danger words in languages the learned models were not trained on: awarebot cannot answer these messages, so any
+# sign of danger in them takes the emergency route (recall first). In a language with training examples these words
+# are as common in questions as in emergencies (precision 0.3-0.6 there: "deuda", "documentos", "паспорт", "บังคับ"),
+# so the safety model decides instead. Latin-script words are written without accents and matched on folded text;
 # other scripts are matched on the text as written.
 _OTHER_LANGUAGE_DANGER_LATIN = _rx(
     # documents taken
@@ -211,20 +237,24 @@ _FOREIGN_HINTS = frozenset(
 )
 
 
-def strong_rule(text: str, norm: str | None = None) -> bool:
+def strong_rule(text: str, norm: str | None = None, *, learned: bool = False) -> bool:
     """True when one of the high-precision rules fires on the whole message (recall is the model's job).
-    `norm` is normalize(text), if known."""
+    `norm` is normalize(text), if known. `learned` says the message is in a language the safety model was trained
+    on (bot.engine passes the detected language's membership): then the danger-word rules of other languages, whose
+    precision in such a language is low, are left to the model; cries for help and first-person danger still fire."""
     if _SOS_EMOJI.search(text):
         return True
     folded = fold(text)
-    if _OTHER_LANGUAGE_URGENT.search(folded) or _OTHER_LANGUAGE_DANGER_LATIN.search(folded):
+    raw = text.casefold()
+    if _OTHER_LANGUAGE_CRY.match(folded) or _OTHER_LANGUAGE_CRY.match(raw):
         return True
-    if _OTHER_LANGUAGE_MINOR.search(folded):
+    if _OTHER_LANGUAGE_URGENT.search(folded) or (not text.isascii() and _OTHER_LANGUAGE_URGENT.search(raw)):
         return True
-    if not text.isascii():  # the other scripts' words, as written
-        raw = text.casefold()
-        if _OTHER_LANGUAGE_URGENT.search(raw) or _OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw):
-            return True
+    if not learned and (
+        _OTHER_LANGUAGE_DANGER_LATIN.search(folded) or _OTHER_LANGUAGE_MINOR.search(folded)
+        or (not text.isascii() and (_OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw)))
+    ):
+        return True
     if norm is None:
         norm = normalize(text)
     if not norm:

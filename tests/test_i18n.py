@@ -233,8 +233,6 @@ def test_ukrainian_how_to_report_in_ukrainian(bundled_engine: Engine):
     assert (reply.kind, reply.entry_id, reply.lang) == (ReplyKind.ANSWER, "how-to-report", "uk")
 
 
-@pytest.mark.xfail(strict=True, reason="the learned models (issue 8) read this hotline request as urgent; the "
-                                       "urgent reply is the safe side, so this is an accuracy gap, not a safety one")
 def test_spanish_hotline_request_gets_the_referral_card_with_spanish_labels(bundled_engine: Engine):
     reply = bundled_engine.respond("número de la línea de ayuda por favor", "MX")
     assert (reply.kind, reply.lang) == (ReplyKind.REFERRAL, "es")

@@ -91,9 +91,50 @@ def test_very_long_text_is_routed_whole(bundled_engine: Engine) -> None:
 def test_strong_rules_fire_on_unmistakable_danger_only() -> None:
     assert strong_rule("they won't let me leave the house")
     assert strong_rule("🆘")
-    assert strong_rule("me quitaron el pasaporte y no me dejan salir")
+    assert strong_rule("me quitaron el pasaporte y no me dejan salir", learned=True)
     assert not strong_rule("why do traffickers take passports")
     assert not strong_rule("what is trafficking")
+
+
+@pytest.mark.parametrize("text", ["ayuda", "¡¡AYUDA por favor!!", "socorro", "au secours", "помогите!",
+                                  "допоможіть будь ласка", "ช่วยด้วย", "ajutor, va rog"])
+def test_a_cry_for_help_in_another_language_is_a_strong_rule_in_every_language(text: str) -> None:
+    assert strong_rule(text, learned=True) and strong_rule(text, learned=False)
+
+
+@pytest.mark.parametrize("text", ["número de la línea de ayuda por favor", "linie de ajutor pentru victime",
+                                  "як попросити допомоги таємно", "me ajuda com o dever de matemática"])
+def test_the_noun_help_in_a_sentence_is_not_a_cry(text: str) -> None:
+    assert not strong_rule(text, learned=True)
+
+
+def test_danger_words_are_rules_only_where_the_safety_model_has_not_learned_the_language() -> None:
+    # "deuda" (debt) is as common in questions as in emergencies in Spanish training data, so in a language the
+    # model was trained on it decides; in a language without training examples any danger word is urgent.
+    question = "¿qué es la deuda de servidumbre?"
+    assert not strong_rule(question, learned=True)
+    assert strong_rule(question, learned=False)
+
+
+def test_other_language_rules_are_high_precision_on_every_training_line(bundled_engine: Engine) -> None:
+    """The cries and first-person phrases that fire whatever the language (bot.safety) hit no line labelled
+    otherwise than urgent: not one example, near miss, referral or translated question (precision 1.0, the
+    criterion the module docstring states). A new training line that breaks this means a rule to narrow or drop."""
+    from bot import safety
+    from bot.text import fold
+
+    knowledge = bundled_engine.knowledge
+    urgent = {t for t, u in knowledge.safety_examples() if u}
+    lines = {t for t, _ in knowledge.training_phrasings()} | {t for t, u in knowledge.safety_examples() if not u}
+    wrong = []
+    for text in sorted(lines - urgent):
+        folded, raw = fold(text), text.casefold()
+        if safety._OTHER_LANGUAGE_CRY.match(folded) or safety._OTHER_LANGUAGE_URGENT.search(folded) or (
+                not text.isascii() and safety._OTHER_LANGUAGE_URGENT.search(raw)):
+            wrong.append(text)
+    assert not wrong, wrong[:5]
+    hits = [t for t in urgent if safety._OTHER_LANGUAGE_URGENT.search(fold(t)) or safety._OTHER_LANGUAGE_URGENT.search(t.casefold())]
+    assert len(hits) >= 20  # the net is used, not empty
 
 
 @pytest.mark.parametrize(
