@@ -61,7 +61,15 @@ from bot.kb.revisions import (
     SelfApproval,
     UnknownItem,
 )
-from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge, translation_from_data
+from bot.knowledge import (
+    CATEGORY_TITLES,
+    ID_PATTERN,
+    MIN_QUESTIONS,
+    MIN_TRANSLATED_QUESTIONS,
+    Entry,
+    Knowledge,
+    translation_from_data,
+)
 from bot.markup import literal
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
@@ -148,7 +156,7 @@ HOW_PUBLISH = "Publish makes it live at once."
 HOW_REVIEW = "Submit sends it to a reviewer; it goes live when another reviewer approves it."
 
 PHRASE_USAGE = (
-    "**Question phrasings of '{id}'** (revision {rev}):\n{questions}\n\n"
+    "**Question phrasings of {what}** (revision {rev}):\n{questions}\n\n"
     "Send `+ new phrasing` to add one, or `- phrasing` (or `- number`) to remove one. At least {min} are needed. "
     + TIMEOUT_NOTE
 )
@@ -168,7 +176,7 @@ EXAMPLES_READY = (
 )
 EXAMPLES_AGAIN = "Send + example to add or - example to remove."
 PHRASE_READY = (
-    "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
+    "**Phrasings of {what} after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
 )
 
 NEW_STEPS = {
@@ -705,7 +713,7 @@ class Moderation:
         draft = session.draft
         if session.flow is Flow.PHRASE:
             questions = numbered(list(draft.content["questions"]))
-            return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
+            return Say(PHRASE_READY.format(what=_phrased(draft), questions=questions, how=how), buttons)
         if session.flow is Flow.EXAMPLES:
             return Say(await self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
@@ -735,7 +743,7 @@ class Moderation:
             "/kb_list [word] — browse or search entries",
             "/kb_show ID [LANG] — an entry and its phrasings (LANG: its translation, as people of that language see it)",
             "/kb_edit ID [LANG] — change an answer (LANG: its translation, e.g. /kb_edit how-to-report es)",
-            "/kb_phrase ID + text (or - text) — add or remove a phrasing",
+            "/kb_phrase ID [LANG] + text (or - text) — add or remove a phrasing (LANG: of its translation)",
             "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
             "/kb_new — a new entry, step by step",
             "/referral_edit CC — a region's numbers",
@@ -837,17 +845,20 @@ class Moderation:
                    (Button("Cancel", CANCEL),), preview=current)
 
     @_answers
-    async def start_phrase(self, user_id: int, entry_id: str, change: str, region: str | None) -> Say:
-        """`/kb_phrase ID` lists the phrasings and waits for +/- lines; `/kb_phrase ID + text` goes straight on."""
+    async def start_phrase(self, user_id: int, entry_id: str, change: str, region: str | None,
+                           lang: str = "") -> Say:
+        """`/kb_phrase ID [LANG]` lists the phrasings (of the LANG translation) and waits for +/- lines;
+        `/kb_phrase ID [LANG] + text` goes straight on. Publishing a phrasing retrains the models."""
         self._require(user_id)
-        draft = await self._entry_draft(entry_id)
+        translated = bool(lang.strip()) and lang.strip().lower() != "en"
+        draft = await (self._translation_draft(entry_id, lang) if translated else self._entry_draft(entry_id))
         session = self.sessions.put(user_id, Session(Flow.PHRASE, Step.PHRASES, draft))
         if change.strip():
             return await self._phrase_lines(session, change, region)
         return Say(
             PHRASE_USAGE.format(
-                id=draft.key, rev=draft.base_rev, questions=numbered(list(draft.content["questions"])),
-                min=MIN_QUESTIONS,
+                what=_phrased(draft), rev=draft.base_rev, questions=numbered(list(draft.content["questions"])),
+                min=MIN_TRANSLATED_QUESTIONS if translated else MIN_QUESTIONS,
             ),
             (Button("Cancel", CANCEL),),
         )
@@ -1010,7 +1021,11 @@ class Moderation:
                 return Say(FIX.format(problems=bullet_list([str(exc)]), again=PHRASE_AGAIN),
                            (Button("Cancel", CANCEL),))
         content = {**session.draft.content, "questions": questions}
-        problems = entry_problems(content, self.live.current.knowledge)
+        knowledge = self.live.current.knowledge
+        if session.draft.kind == "translation":
+            problems = translation_problems(content, knowledge, session.draft.key.partition(":")[0])
+        else:
+            problems = entry_problems(content, knowledge)
         if problems:
             return Say(FIX.format(problems=bullet_list(problems), again=PHRASE_AGAIN), (Button("Cancel", CANCEL),))
         session.draft = session.draft.replace(content)
@@ -1421,6 +1436,11 @@ class Moderation:
         if self.available:
             return []
         return [Notice(m.id, STARTUP_UNAVAILABLE) for m in self.config.moderation.moderators]
+
+
+def _phrased(draft: Draft) -> str:
+    """How /kb_phrase names what it changes: "'how-to-report'" or "the es translation of 'how-to-report'"."""
+    return f"the {draft.what}" if draft.kind == "translation" else f"'{draft.key}'"
 
 
 def _invalid(exc: InvalidChange, again: str) -> str:

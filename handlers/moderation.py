@@ -7,6 +7,7 @@ refusal and nothing changes. What a moderator is drafting lives in handlers.kbch
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 from telegram import (
@@ -45,7 +46,7 @@ EDITOR_COMMANDS = (
     ("kb_list", "Browse or search entries"),
     ("kb_show", "Show an entry: /kb_show ID"),
     ("kb_edit", "Change an answer: /kb_edit ID [LANG]"),
-    ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID + text"),
+    ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID [LANG] + text"),
     ("kb_examples", "Training examples: /kb_examples en urgent + text"),
     ("kb_new", "A new entry, step by step"),
     ("referral_edit", "A region's numbers: /referral_edit CC"),
@@ -181,13 +182,21 @@ async def edit_entry(update: Update, context: Context) -> None:
     await tell(context, chat_id, said)
 
 
+# A language code after the entry id of /kb_phrase (a phrasing line starts with + or -, never with a bare code).
+_LANG_ARG = re.compile(r"^([A-Za-z]{2,3})(?:\s+|$)(.*)$", re.DOTALL)
+
+
 async def edit_phrases(update: Update, context: Context) -> None:
-    """/kb_phrase ID [+ text | - text]."""
+    """/kb_phrase ID [LANG] [+ text | - text]: the phrasings of an entry, or of its translation into LANG."""
     chat_id = update.effective_chat.id
     args = _args(update, 2)
     entry_id, change = (args + ["", ""])[:2]
+    lang = ""
+    found = _LANG_ARG.match(change)
+    if found:
+        lang, change = found.group(1), found.group(2)
     said = await service_of(context).start_phrase(
-        update.effective_user.id, entry_id, change, chat_region(context, chat_id)
+        update.effective_user.id, entry_id, change, chat_region(context, chat_id), lang
     )
     await tell(context, chat_id, said)
 

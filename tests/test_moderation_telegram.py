@@ -604,3 +604,30 @@ async def test_a_translation_edit_waits_for_another_reviewer(start: Start, bot_c
     assert db_rows(bot.config, "SELECT author_id, reviewer_id, status FROM revisions") == [
         (EDITOR, REVIEWER, "published")
     ]
+
+
+async def test_kb_phrase_in_a_language_changes_that_translations_phrasings_by_the_loaders_rules(
+    start: Start, bot_config: Config, bundled_engine: Engine
+) -> None:
+    # Review on, and the change is rejected: a published phrasing would retrain the models (slow), and publishing
+    # itself is the path every revision kind shares (tested above with answers).
+    bot = await start(moderated(bot_config, require_review=True))
+    erin, rob = Person(bot, EDITOR), Person(bot, REVIEWER2)
+    spanish = bundled_engine.knowledge.translation(ENTRY, "es")
+    other = bundled_engine.knowledge.translation("how-to-report", "es")
+    assert spanish is not None and other is not None
+    calls = await erin.send(f"/kb_phrase {ENTRY} es", "Question phrasings of the es translation")
+    assert spanish.questions[0] in last(calls, "Question phrasings").text and "At least 8" in last(calls, "At least").text
+    minus = "\n".join(f"- {n}" for n in range(len(spanish.questions), 7, -1))  # down to 7 phrasings
+    calls = await erin.send(minus, "Not saved yet")
+    assert "at least 8 needed" in last(calls, "Not saved yet").text
+    calls = await erin.send(f"+ {other.questions[0]}", "Not saved yet")
+    assert "is also a question of 'how-to-report'" in last(calls, "Not saved yet").text
+    calls = await erin.send("+ oye que significa trata sexual exactamente", "after your change")
+    await erin.tap(last(calls, "after your change"), "Submit", "Submitted")
+    calls = await rob.send("/kb_pending", "Revision 1 of es translation")
+    assert "+ question: oye que significa trata sexual exactamente" in last(calls, "Revision 1 of es").text
+    await rob.tap(last(calls, "Revision 1 of es"), "Reject", "Rejected")
+    assert bot.engine.knowledge.translation(ENTRY, "es") == spanish  # nothing went live
+    [(kind, key, status)] = db_rows(bot.config, "SELECT kind, key, status FROM revisions")
+    assert (kind, key, status) == ("translation", f"es:{ENTRY}", "rejected")
