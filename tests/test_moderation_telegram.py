@@ -631,3 +631,20 @@ async def test_kb_phrase_in_a_language_changes_that_translations_phrasings_by_th
     assert bot.engine.knowledge.translation(ENTRY, "es") == spanish  # nothing went live
     [(kind, key, status)] = db_rows(bot.config, "SELECT kind, key, status FROM revisions")
     assert (kind, key, status) == ("translation", f"es:{ENTRY}", "rejected")
+
+
+async def test_the_translation_preview_is_that_languages_card_for_the_moderators_region(
+    start: Start, bot_config: Config, bundled_engine: Engine
+) -> None:
+    bot = await start(moderated(bot_config))
+    mod = Person(bot, EDITOR)
+    await mod.send("/region UA", "Region set: Ukraine")
+    ukrainian = bundled_engine.knowledge.translation(ENTRY, "uk")
+    assert ukrainian is not None
+    await mod.send(f"/kb_edit {ENTRY} uk", "Send the new uk answer")
+    calls = await mod.send(ukrainian.answer, "Preview")
+    card = bundled_engine.entry_reply(ENTRY, "UA", "uk").plain
+    # The Ukrainian card for Ukraine, word for word: Ukrainian labels, the directory's Ukrainian notes and numbers.
+    assert calls[0].text == card and "Регіон: Україна" in card
+    await mod.tap(last(calls, "Preview"), "Cancel", "Cancelled")
+    assert db_rows(bot.config, "SELECT COUNT(*) FROM revisions") == [(0,)]
