@@ -149,6 +149,12 @@ async def test_migrates_v1_database_and_keeps_rows(tmp_path: Path) -> None:
         nxt = await store.propose("entry", "what-is-trafficking", entry("what-is-trafficking", "new"),
                                   base_rev=1, publish=True, **ALICE)
         assert nxt.rev == 2
+        # v3 and v4 kinds are accepted by the migrated table: examples and translations
+        await store.propose("example", "en.urgent", {"lang": "en", "label": "urgent", "texts": ["x"]},
+                            base_rev=0, publish=True, **ALICE)
+        translated = await store.propose("translation", "es:what-is-trafficking", {"id": "what-is-trafficking"},
+                                         base_rev=0, publish=True, **ALICE)
+        assert translated.rev == 1 and (await store.history("entry", "what-is-trafficking"))[0].note == "from v1"
 
     con = raw(path)
     try:
