@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.config import Config, database_url
 from bot.errors import KnowledgeError, Problem
+from bot.examples import EXAMPLES_DIR, examples_file_data
 from bot.kb.content import (
     Overrides,
     content_of,
@@ -115,6 +116,9 @@ def _keys(knowledge: Knowledge, referrals: ReferralDirectory, overrides: Overrid
         "region": {r.code for r in referrals.regions()} | set(overrides.get("region", {})),
         "translation": {translation_key(lang, entry_id) for lang, found in knowledge.translations.items()
                         for entry_id in found} | set(overrides.get("translation", {})),
+        # A published revision with no texts removed that (language, label).
+        "example": ({example_key(*key) for key in knowledge.examples} | set(overrides.get("example", {})))
+        - {key for key, content in overrides.get("example", {}).items() if not content.get("texts")},
     }
 
 
@@ -195,8 +199,10 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Path) -> dict[str, str]:
-    """Relative path → file text for the whole exported folder (synonyms are copied separately)."""
+def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Path,
+                  with_examples: bool = False) -> dict[str, str]:
+    """Relative path → file text for the whole exported folder (synonyms are copied separately); with
+    `with_examples`, every language's training examples in one examples/<lang>.yaml."""
     groups: dict[str, list[dict]] = {}
     for entry_id, entry in knowledge.entries.items():  # baseline order, new entries last
         rel = knowledge.files.get(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
@@ -215,6 +221,12 @@ def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Pa
                 translated.setdefault(f"{ENTRIES_DIR}/{lang}/{name}", []).append(translation.to_data())
         for rel, items in sorted(translated.items()):
             files[rel] = _EXPORT_NOTE + _leading_comments(source / rel) + dump_yaml(items)
+    if with_examples:
+        by_lang: dict[str, dict[str, tuple[str, ...]]] = {}
+        for (lang, label), texts in knowledge.examples.items():
+            by_lang.setdefault(lang, {})[label] = texts
+        for lang, labelled in sorted(by_lang.items()):
+            files[f"{EXAMPLES_DIR}/{lang}.yaml"] = _EXPORT_NOTE + dump_yaml(examples_file_data(lang, labelled))
     header = _leading_comments(source / REFERRALS_FILE)
     files[REFERRALS_FILE] = _EXPORT_NOTE + header + "\n" + dump_yaml(referrals.to_data())
     return files
@@ -236,14 +248,16 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
     async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         knowledge, referrals = _effective(baseline, overrides)
-        files = _export_files(knowledge, referrals, source)
+        files = _export_files(knowledge, referrals, source, bool(getattr(args, "examples", False)))
         entries_dir = out / ENTRIES_DIR
         entries_dir.mkdir(parents=True, exist_ok=True)
         for rel, text in files.items():
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             _write_text(out / rel, text)
         # A file left from an earlier export would re-import entries twice: the folder mirrors the state.
-        for stale in sorted([*entries_dir.glob("*.yaml"), *entries_dir.glob("*/*.yaml")]):
+        # Examples left from an earlier `--examples` export are removed too: imported, they would undo later changes.
+        examples_dir = out / EXAMPLES_DIR
+        for stale in sorted([*entries_dir.glob("*.yaml"), *entries_dir.glob("*/*.yaml"), *examples_dir.glob("*.yaml")]):
             if stale.relative_to(out).as_posix() not in files:
                 stale.unlink()
                 print(f"removed {stale} (no entries in it any more)")
@@ -260,8 +274,9 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         same_translations = {lang: dict(t) for lang, t in again.translations.items() if t} == {
             lang: dict(t) for lang, t in knowledge.translations.items() if t
         }
+        same_examples = not getattr(args, "examples", False) or dict(again.examples) == dict(knowledge.examples)
         if (dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data()
-                or not same_translations):
+                or not same_translations or not same_examples):
             _err(f"the export in {out} does not load back to the same knowledge (a bug: please report it)")
             return EXIT_PROBLEM
         changed = sum(len(overrides.get(kind, {})) for kind in ("entry", "region", "translation"))
@@ -286,13 +301,12 @@ class _Folder:
     knowledge: Knowledge
     referrals: ReferralDirectory
     has_synonyms: bool
+    has_examples: bool = False
 
 
-# Folders of a knowledge folder that hold YAML kb import does not turn into revisions: labelled training examples
-# (their revisions are one language and label at a time, `kb example`; their files mix labels and sets, so an
-# export could not write revisions back into them) and the sourced reference (changed in the repository).
+# Folders of a knowledge folder that hold YAML kb import does not turn into revisions: the sourced reference
+# (changed in the repository).
 _NOT_IMPORTED = {
-    "examples": "training examples change with `kb example` or in the repository; kb export does not write them",
     "reference": "the sourced reference is changed in the repository",
 }
 
@@ -300,9 +314,9 @@ _NOT_IMPORTED = {
 def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]:
     """Every file under `directory`, sorted into (read, ignored with the reason, problems).
 
-    Read: entries/*.yaml, entries/<language>/*.yaml (translations), referrals.yaml, synonyms.yaml. Ignored, each
-    named: other files that are not YAML, hidden files and folders (one line each), and YAML kb import deliberately
-    leaves alone (examples/, reference/), which must still parse. Any other YAML file is a problem: its
+    Read: entries/*.yaml, entries/<language>/*.yaml (translations), examples/*.yaml, referrals.yaml, synonyms.yaml.
+    Ignored, each named: other files that are not YAML, hidden files and folders (one line each), and YAML kb import
+    deliberately leaves alone (reference/), which must still parse. Any other YAML file is a problem: its
     content would be silently lost (e.g. a new-entries.yaml beside entries/).
     """
     read: list[str] = []
@@ -323,7 +337,8 @@ def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]
         # entries/<language>/*.yaml are translations: read (a folder that is not named by a language code is
         # reported by the loader).
         if name in (REFERRALS_FILE, SYNONYMS_FILE) or (parts[0] == ENTRIES_DIR and len(parts) in (2, 3)
-                                                        and path.suffix == ".yaml"):
+                                                        and path.suffix == ".yaml") or (
+                parts[0] == EXAMPLES_DIR and len(parts) == 2 and path.suffix == ".yaml"):
             read.append(name)
             continue
         if not is_yaml:
@@ -334,8 +349,9 @@ def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]
         else:
             problems.append(Problem(str(path), None,
                                     "kb import does not read this file: entries belong in entries/*.yaml, their "
-                                    "translations in entries/<language>/*.yaml, the directory in referrals.yaml "
-                                    "(move it there or out of the folder)"))
+                                    "translations in entries/<language>/*.yaml, training examples in "
+                                    "examples/*.yaml, the directory in referrals.yaml (move it there or out of the "
+                                    "folder)"))
             continue
         try:
             load_yaml(path)  # a broken file anywhere stops the import, even one it leaves alone
@@ -364,7 +380,11 @@ def _load_folder(directory: Path) -> _Folder:
         raise CommandFailed from None
     for line in ignored:
         print(f"ignored: {line}")
-    return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
+    has_examples = any((directory / EXAMPLES_DIR).glob("*.yaml"))
+    if not has_examples:
+        print(f"note: no {EXAMPLES_DIR}/*.yaml in {directory}: the training examples in effect stay as they are "
+              "(`kb export --examples` writes them)")
+    return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file(), has_examples)
 
 
 def _current_contents(
@@ -409,6 +429,11 @@ def _import_problems(
         problems.append(Problem(str(folder.path / ENTRIES_DIR / lang), None,
                                 f"the {lang} translation of '{entry_id}' is missing: an import cannot delete "
                                 "translations (keep it in the folder)"))
+    if folder.has_examples:
+        for key in sorted(keys["example"] - {example_key(*k) for k in folder.knowledge.examples}):
+            problems.append(Problem(str(folder.path / EXAMPLES_DIR), None,
+                                    f"the examples {key} are missing: an import cannot delete examples (remove them "
+                                    "with `kb example LANG LABEL --remove TEXT`)"))
     for key in sorted(keys["region"] - {r.code for r in folder.referrals.regions()}):
         problems.append(Problem(referrals_file, None,
                                 f"region {key} is missing: an import cannot delete regions (keep it in the file)"))
@@ -464,6 +489,11 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
                 content = translation.to_data()
                 if content != current("translation", translation_key(lang, entry_id)):
                     items.append(("translation", translation_key(lang, entry_id), content))
+        if folder.has_examples:
+            for (lang, label), texts in sorted(folder.knowledge.examples.items()):
+                content = {"lang": lang, "label": label, "texts": list(texts)}
+                if content != current("example", example_key(lang, label)):
+                    items.append(("example", example_key(lang, label), content))
         for region in folder.referrals.to_data()["regions"]:
             if region != current("region", region["code"]):
                 items.append(("region", region["code"], region))
@@ -484,10 +514,13 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
             print(f"{_label(revision.kind, revision.key)}: revision {revision.rev} published")
         entries = sum(1 for r in done if r.kind == "entry")
         translations = sum(1 for r in done if r.kind == "translation")
-        regions = len(done) - entries - translations
-        log.info("imported %d entry, %d translation and %d region revisions", entries, translations, regions)
-        print(f"{_plural(entries, 'entry', 'entries')}, {_plural(translations, 'translation', 'translations')} and "
-              f"{_plural(regions, 'region', 'regions')} changed.")
+        examples = sum(1 for r in done if r.kind == "example")
+        regions = len(done) - entries - translations - examples
+        log.info("imported %d entry, %d translation, %d example and %d region revisions", entries, translations,
+                 examples, regions)
+        sets = f", {_plural(examples, 'set of examples', 'sets of examples')}" if folder.has_examples else ""
+        print(f"{_plural(entries, 'entry', 'entries')}, {_plural(translations, 'translation', 'translations')}"
+              f"{sets} and {_plural(regions, 'region', 'regions')} changed.")
         return EXIT_OK
 
     return _run_with_store(config, work)
@@ -720,6 +753,9 @@ def add_kb_commands(kb_sub: Any) -> None:
     )
     export.add_argument("--out", default=DEFAULT_EXPORT_DIR,
                         help=f"folder to write (default: ./{DEFAULT_EXPORT_DIR}; created when missing)")
+    export.add_argument("--examples", action="store_true",
+                        help="also write the training examples in effect, one examples/<lang>.yaml per language "
+                             "(kb import then reads them back)")
     export.set_defaults(handler=cmd_kb_export)
 
     imp = kb_sub.add_parser(
@@ -731,7 +767,9 @@ def add_kb_commands(kb_sub: Any) -> None:
             "translation (entries/<language>/*.yaml) and referral region whose content differs from the one in\n"
             "effect, in one transaction: on any problem nothing is written. An import cannot delete entries,\n"
             "translations or regions, nor change eu_members, aliases or synonyms (those live in the bundled\n"
-            "files only). Training examples (examples/) are named as ignored: change them with `kb example`.\n"
+            "files only). Training examples (examples/*.yaml, written by `kb export --examples`) are read when\n"
+            "the folder has them: each changed language and label becomes a revision (the models are retrained\n"
+            "when the bot picks it up); without them, the examples in effect stay as they are.\n"
             + where
         ),
     )

@@ -452,6 +452,7 @@ def test_import_names_every_file_and_refuses_yaml_it_would_not_read(capsys, in_t
     assert "ignored: NOTES.txt (not YAML)" in out
     assert (folder / "entries" / "es").is_dir()  # export writes the translations, and import reads them
     assert "entries/es" not in out and "Nothing changed" in out
+    assert "no examples/*.yaml in export: the training examples in effect stay as they are" in out
     (folder / "entries" / "es" / "extra.yml").write_text("- id: x\n", encoding="utf-8")  # would not be read
     code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
     assert code == 1 and "extra.yml: kb import does not read this file" in err
@@ -499,9 +500,7 @@ def edit_translation(folder: Path, lang: str, entry_id: str, **changes: object) 
 
 
 def test_translations_round_trip_through_export_and_import(capsys, bundled, in_tmp: Path) -> None:
-    folder = export(capsys)
-    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
-    assert code == 0 and "Nothing changed" in out, err  # an unchanged export changes nothing
+    folder = export(capsys)  # an unchanged export imports as nothing: test_import_names_every_file…
     spanish = bundled[0].translation(ENTRY, "es")
     today = dt.date.today().isoformat()
     new_answer = spanish.answer + "\n\nUna frase nueva, revisada por una moderadora.\n"
@@ -526,8 +525,9 @@ def test_translations_round_trip_through_export_and_import(capsys, bundled, in_t
     assert code == 0 and "Nothing changed" in out, err
     # Revert, per language.
     code, out, err = kb(capsys, "revert", ENTRY, "0", "--lang", "es", "--by", "Rita")
-    assert code == 0 and f"es translation of '{ENTRY}': revision 2 published" in out, err
-    assert load_knowledge(export(capsys, "export3")).translation(ENTRY, "es") == spanish
+    assert code == 0 and f"es translation of '{ENTRY}': revision 2 published with the content of the bundled" in out, err
+    code, out, err = kb(capsys, "revert", ENTRY, "0", "--lang", "es", "--by", "Rita")
+    assert code == 0 and "already has the content of revision 0" in out, err  # the bundled translation is back
     code, _, err = kb(capsys, "history", ENTRY, "--lang", "xx")
     assert code == 1 and "unknown xx translation" in err
 
@@ -548,3 +548,38 @@ def test_an_invalid_translation_stops_the_whole_import(capsys, bundled, in_tmp: 
     edit_entries(folder, "uk/basics.yaml", lambda data: data.pop(0))
     code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
     assert code == 1 and "the uk translation of" in err and "an import cannot delete translations" in err
+
+
+# -- training examples in export and import ----------------------------------------------------------------------
+
+
+def test_examples_round_trip_when_exported_with_examples(capsys, bundled, in_tmp: Path) -> None:
+    folder = Path("export")
+    code, out, err = kb(capsys, "export", "--out", str(folder), "--examples")
+    assert code == 0, err
+    files = sorted(p.name for p in (folder / "examples").glob("*.yaml"))
+    assert files == sorted(f"{lang}.yaml" for lang in {lang for lang, _ in bundled[0].examples})
+    line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
+    path = folder / "examples" / "en.yaml"
+    data = load_yaml(path)
+    data["urgent"].append(line)
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 0, err
+    # Only the changed (language, label) became a revision: every other example loaded back the same.
+    assert "examples en.urgent: revision 1 published" in out and "1 set of examples" in out
+    assert out.count("revision 1 published") == 1
+    again = Path("export2")
+    assert kb(capsys, "export", "--out", str(again), "--examples")[0] == 0
+    assert load_yaml(again / "examples" / "en.yaml")["urgent"][-1] == line
+    code, out, err = kb(capsys, "import", str(again), "--by", "Amina")
+    assert code == 0 and "Nothing changed" in out, err  # an unchanged export changes nothing
+    # A plain export over it removes the examples it no longer holds, so they can't undo later changes.
+    code, out, err = kb(capsys, "export", "--out", str(again))
+    assert code == 0 and not list((again / "examples").glob("*.yaml")) and "removed" in out, err
+    # A (language, label) left out of an export with examples would be deleted: refused.
+    data = load_yaml(path)
+    del data["urgent"]
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "the examples en.urgent are missing" in err
