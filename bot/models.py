@@ -42,6 +42,12 @@ WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_patter
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space squeeze before char_wb n-grams
 DEFAULT_CACHE_DIR = None  # callers pass MatchingConfig.model_cache_dir
 _MEMO_SIZE = 4
+# The safety model learned from messages of at most a few hundred characters (the longest training example is 262,
+# the 99th percentile 144). In a longer message one sentence of danger is diluted by everything around it in the
+# TF-IDF vector, so such a message is also scored in windows of whole sentences of at most WINDOW_CHARS, and its
+# p(urgent) is the highest of the whole and the windows.
+WINDOW_CHARS = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?;…。！？\n])\s+|\n+")
 
 
 def model_text(text: str) -> str:
@@ -243,20 +249,57 @@ class Models:
     info: dict[str, Any]  # training figures (sizes, out-of-fold scores), for logs and the bench
 
     def urgent_probability(self, text: str) -> float:
-        """p(urgent) of the whole message."""
+        """p(urgent) of a message: of the whole, or for a message over WINDOW_CHARS the highest of the whole and
+        its sentence windows."""
         columns, values = self.features.vector(model_text(text))
-        return self.safety.probability(columns, values)
+        return self._windowed(text, self.safety.probability(columns, values))
+
+    def _windowed(self, text: str, whole: float) -> float:
+        if len(text) <= WINDOW_CHARS:
+            return whole
+        best = whole
+        for window in sentence_windows(text):
+            columns, values = self.features.vector(model_text(window))
+            best = max(best, self.safety.probability(columns, values))
+        return best
 
     def predict(self, text: str, intent_text: str | None = None, top: int = 3, *, norm: str | None = None) -> Prediction:
         """p(urgent) of `text` and the `top` intents of `intent_text` (default: the same text; the engine passes a
         prefix for matching only). `norm` is `model_text(text)` when the caller has it already (once per message)."""
         columns, values = self.features.vector(norm if norm is not None else model_text(text))
-        urgent = self.safety.probability(columns, values)
+        urgent = self._windowed(text, self.safety.probability(columns, values))
         if intent_text is not None and intent_text != text:
             columns, values = self.features.vector(model_text(intent_text))
         p = self.intent.probabilities(columns, values)
         best = np.argsort(-p)[:top]
         return Prediction(urgent, tuple((self.intent.classes[i], float(p[i])) for i in best))
+
+
+def sentence_windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
+    """Consecutive whole sentences of `text` packed greedily into windows of at most `size` characters (a longer
+    sentence is cut at white space into pieces of at most `size`). Every sentence lies whole inside one window, so
+    one sentence of danger is never split across two. Returns [] for an empty text."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        while len(sentence) > size:
+            cut = sentence.rfind(" ", 0, size)
+            cut = cut if cut > 0 else size
+            pieces.append(sentence[:cut])
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    windows: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + 1 + len(piece) > size:
+            windows.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    if current:
+        windows.append(current)
+    return windows
 
 
 # -- the training hash, the disk cache and the in-process memo -----------------------------------------------------

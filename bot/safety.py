@@ -172,7 +172,7 @@ _OTHER_LANGUAGE_CRY = re.compile(
 # Unmistakable first-person danger in other languages (precision 1.0 on the training examples of every language,
 # checked by tests/test_safety.py).
 _OTHER_LANGUAGE_URGENT = _rx(
-    r"\b(?:ayudame|ayudenme|auxilio|socorro|me tienen encerrad[ao]|no me dejan (?:salir|ir)|me obligan)\b",
+    r"\b(?:auxilio|socorro|me tienen encerrad[ao]|no me dejan (?:salir|ir)|me obligan)\b",
     r"\b(?:aidez moi|au secours|je ne peux pas partir|on me force|je suis enferme)\b",
     r"\b(?:socorro|nao me deixam sair|estou presa|estou preso|me obrigam)\b",
     r"\b(?:hilfe|ich kann nicht weg|sie haben meinen pass|ich habe angst)\b",

@@ -131,3 +131,30 @@ def test_hard_negatives_weigh_more_and_repeats_are_one_row() -> None:
     light, heavy = fit(intents, once, "once"), fit(intents, repeated, "repeated")
     assert heavy.info["safety_examples"] == light.info["safety_examples"] == len(once)
     assert heavy.urgent_probability(borderline) < light.urgent_probability(borderline)
+
+
+def test_sentence_windows_keep_every_sentence_whole_and_short() -> None:
+    from bot.models import sentence_windows
+
+    sentences = [f"Sentence number {i} tells a little more about my week and my work." for i in range(40)]
+    text = " ".join(sentences) + "\nhe is outside the door now and has my passport"
+    windows = sentence_windows(text, 300)
+    assert len(windows) > 5 and all(len(w) <= 300 for w in windows)
+    for sentence in sentences + ["he is outside the door now and has my passport"]:
+        assert any(sentence in w for w in windows)  # never cut across two windows
+    assert sentence_windows("") == []
+    assert all(len(w) <= 50 for w in sentence_windows("x" * 120 + " " + "y " * 80, 50))  # no sentence end at all
+
+
+def test_a_long_message_is_as_urgent_as_its_most_urgent_sentence(bundled_engine) -> None:  # noqa: ANN001
+    """Danger in one sentence of a long message is not diluted by the rest (models.WINDOW_CHARS)."""
+    models = bundled_engine.models
+    danger = "he is outside the door now and has my passport and says I cannot leave."
+    filler = "I want to tell you about my week, my work and my family, and how tired I am of everything. " * 30
+    alone = models.urgent_probability(danger)
+    assert alone >= bundled_engine.matching.urgent_threshold
+    assert models.urgent_probability(filler + danger) >= alone - 1e-9
+    assert models.predict(filler + danger).urgent >= alone - 1e-9
+    # A short message is scored whole, exactly as before.
+    columns, values = models.features.vector(model_text(danger))
+    assert models.urgent_probability(danger) == models.safety.probability(columns, values)
