@@ -648,3 +648,21 @@ async def test_the_translation_preview_is_that_languages_card_for_the_moderators
     assert calls[0].text == card and "Регіон: Україна" in card
     await mod.tap(last(calls, "Preview"), "Cancel", "Cancelled")
     assert db_rows(bot.config, "SELECT COUNT(*) FROM revisions") == [(0,)]
+
+
+async def test_two_moderators_editing_one_translation_lose_nothing(start: Start, bot_config: Config) -> None:
+    bot = await start(moderated(bot_config))
+    erin, rita = Person(bot, EDITOR), Person(bot, REVIEWER)
+    await erin.send(f"/kb_edit {ENTRY} es", "Send the new es answer")
+    await rita.send(f"/kb_edit {ENTRY} es", "Send the new es answer")
+    erin_preview = last(await erin.send(ES_ANSWER.format(n="tres"), "Preview"), "Preview")
+    rita_preview = last(await rita.send(ES_ANSWER.format(n="cuatro"), "Preview"), "Preview")
+    await erin.tap(erin_preview, "Publish", "Published")
+    calls = await rita.tap(rita_preview, "Publish", "changed meanwhile")
+    assert any("Versión tres" in c.text for c in calls)  # the newer Spanish card is shown
+    calls = await rita.send(ES_ANSWER.format(n="cuatro"), "Preview")
+    await rita.tap(last(calls, "Preview"), "Publish", "revision 2")
+    assert "Versión cuatro" in bot.engine.entry_reply(ENTRY, None, "es").plain
+    assert db_rows(bot.config, "SELECT rev, base_rev, author_id FROM revisions ORDER BY rev") == [
+        (1, 0, EDITOR), (2, 1, REVIEWER),
+    ]
