@@ -230,7 +230,7 @@ class Engine:
         if confidence >= threshold and intent != OFF_TOPIC:
             if intent == REFERRAL:
                 return dataclasses.replace(self.hotline_reply(region, lang, change_region=False), detected_lang=detected)
-            if intent.startswith(SMALLTALK_PREFIX):
+            if intent.startswith(SMALLTALK_PREFIX) and not risky:  # never small talk in the uncertain band
                 return self._smalltalk(intent.removeprefix(SMALLTALK_PREFIX), region, lang, detected)
             if intent in self.knowledge.entries:
                 runner_ups = tuple(

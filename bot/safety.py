@@ -172,12 +172,19 @@ _OTHER_LANGUAGE_CRY = re.compile(
 # Unmistakable first-person danger in other languages (precision 1.0 on the training examples of every language,
 # checked by tests/test_safety.py).
 _OTHER_LANGUAGE_URGENT = _rx(
-    r"\b(?:auxilio|socorro|me tienen encerrad[ao]|no me dejan (?:salir|ir)|me obligan)\b",
-    r"\b(?:aidez moi|au secours|je ne peux pas partir|on me force|je suis enferme)\b",
-    r"\b(?:socorro|nao me deixam sair|estou presa|estou preso|me obrigam)\b",
-    r"\b(?:hilfe|ich kann nicht weg|sie haben meinen pass|ich habe angst)\b",
-    r"\b(?:ajutati ma|pomocy|ratunku|aiuto|tolong|tulong|tulungan|cuu toi|giup toi|cuu voi)\b",
-    r"(?<!\w)(?:помогите|спасите|меня держат|допоможіть|рятуйте)(?!\w)|救命|救救我|帮帮我|ساعدني|النجدة|بچاؤ|बचाओ|मदद करो|ช่วยด้วย",
+    r"\b(?:me tienen encerrad[ao]|no me dejan (?:salir|ir)|me obligan)\b",
+    r"\b(?:je ne peux pas partir|on me force|je suis enferme)\b",
+    r"\b(?:nao me deixam sair|estou presa|estou preso|me obrigam)\b",
+    r"\b(?:ich kann nicht weg|sie haben meinen pass|ich habe angst)\b",
+    r"(?<!\w)меня держат(?!\w)",
+    english=False,
+)
+# Cry words inside a sentence: in the languages the safety model learned, people write them casually ("socorro,
+# examen mañana", "допоможіть зрозуміти", "ช่วยด้วย พรุ่งนี้พรีเซนต์"), so there they are left to the model.
+_OTHER_LANGUAGE_CRY_ANYWHERE = _rx(
+    r"\b(?:ayudame|auxilio|socorro|aidez moi|au secours|me ajud(?:e|a|em)|hilfe|ajutati ma|pomocy|ratunku|aiuto|"
+    r"tolong|tulong|tulungan|cuu toi|giup toi|cuu voi)\b",
+    r"(?<!\w)(?:помогите|спасите|допоможіть|рятуйте)(?!\w)|救命|救救我|帮帮我|ساعدني|النجدة|بچاؤ|बचाओ|मदद करो|ช่วยด้วย",
     english=False,
 )
 # Danger words in languages the learned models were not trained on: awarebot cannot answer these messages, so any
@@ -240,8 +247,9 @@ _FOREIGN_HINTS = frozenset(
 def strong_rule(text: str, norm: str | None = None, *, learned: bool = False) -> bool:
     """True when one of the high-precision rules fires on the whole message (recall is the model's job).
     `norm` is normalize(text), if known. `learned` says the message is in a language the safety model was trained
-    on (bot.engine passes the detected language's membership): then the danger-word rules of other languages, whose
-    precision in such a language is low, are left to the model; cries for help and first-person danger still fire."""
+    on (bot.engine passes the detected language's membership): then the danger words and in-sentence cry words of
+    other languages, whose precision in such a language is low, are left to the model; a message that is only a cry
+    for help ("socorro!") and first-person danger phrases still fire."""
     if _SOS_EMOJI.search(text):
         return True
     folded = fold(text)
@@ -252,7 +260,9 @@ def strong_rule(text: str, norm: str | None = None, *, learned: bool = False) ->
         return True
     if not learned and (
         _OTHER_LANGUAGE_DANGER_LATIN.search(folded) or _OTHER_LANGUAGE_MINOR.search(folded)
-        or (not text.isascii() and (_OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw)))
+        or _OTHER_LANGUAGE_CRY_ANYWHERE.search(folded)
+        or (not text.isascii() and (_OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw)
+                                    or _OTHER_LANGUAGE_CRY_ANYWHERE.search(raw)))
     ):
         return True
     if norm is None:

@@ -134,7 +134,7 @@ def test_other_language_rules_are_high_precision_on_every_training_line(bundled_
             wrong.append(text)
     assert not wrong, wrong[:5]
     hits = [t for t in urgent if safety._OTHER_LANGUAGE_URGENT.search(fold(t)) or safety._OTHER_LANGUAGE_URGENT.search(t.casefold())]
-    assert len(hits) >= 20  # the net is used, not empty
+    assert len(hits) >= 10  # the net is used, not empty
 
 
 @pytest.mark.parametrize(

@@ -191,3 +191,18 @@ def test_a_message_in_the_uncertain_band_gets_numbers_first_and_one_calm_questio
     # Below the band the same message is not treated as risky: a fallback, never the unsure or urgent reply.
     below = _with_band(bundled_engine, p, inside=False).respond(text, "US", "en")
     assert below.kind is ReplyKind.FALLBACK
+
+
+def test_small_talk_is_never_the_reply_in_the_uncertain_band(bundled_engine: Engine) -> None:
+    """A message the intent model reads as small talk but whose p(urgent) is in the uncertain band gets the
+    numbers first and one calm question, not "hello!" (a dev-list miss: "i escaped but have nowhere to go" was read
+    as small talk at p(urgent) 0.26)."""
+    import dataclasses
+
+    text = "hello there"
+    p = bundled_engine.models.predict(text, text).urgent
+    assert bundled_engine.respond(text, "US", "en").kind is ReplyKind.SMALLTALK
+    matching = dataclasses.replace(bundled_engine.matching, unsure_threshold=p - 1e-9, urgent_threshold=min(1.0, p + 1e-6))
+    reply = dataclasses.replace(bundled_engine, matching=matching).respond(text, "US", "en")
+    assert reply.kind is ReplyKind.UNSURE
+    assert reply.text.startswith(reply.referral)
