@@ -553,12 +553,17 @@ def test_an_invalid_translation_stops_the_whole_import(capsys, bundled, in_tmp: 
 # -- training examples in export and import ----------------------------------------------------------------------
 
 
-def test_examples_round_trip_when_exported_with_examples(capsys, bundled, in_tmp: Path) -> None:
+def test_examples_round_trip_when_exported_with_examples(capsys, in_tmp: Path) -> None:
+    # The bundled knowledge with the examples of two languages only (thousands of lines fewer to parse each time).
+    shutil.copytree(BUNDLED, in_tmp / "kn", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (in_tmp / "kn" / "examples").glob("*.yaml"):
+        if not path.name.startswith(("en-voices-a", "es-")):
+            path.unlink()
+    (in_tmp / "config.toml").write_text('[awarebot]\nknowledge_dir = "kn"\n', encoding="utf-8")
     folder = Path("export")
     code, out, err = kb(capsys, "export", "--out", str(folder), "--examples")
     assert code == 0, err
-    files = sorted(p.name for p in (folder / "examples").glob("*.yaml"))
-    assert files == sorted(f"{lang}.yaml" for lang in {lang for lang, _ in bundled[0].examples})
+    assert sorted(p.name for p in (folder / "examples").glob("*.yaml")) == ["en.yaml", "es.yaml"]
     line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
     path = folder / "examples" / "en.yaml"
     data = load_yaml(path)
