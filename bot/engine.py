@@ -12,7 +12,17 @@ from pathlib import Path
 from bot.config import Config, MatchingConfig, check_default_region
 from bot.errors import KnowledgeError
 from bot.examples import OFF_TOPIC, REFERRAL, SMALLTALK_PREFIX
-from bot.i18n import N_, SOURCE_LANGUAGE, choose_language, gettext, languages, load_catalogues, native_name
+from bot.i18n import (
+    N_,
+    SOURCE_LANGUAGE,
+    choose_language,
+    combine_detection,
+    detector,
+    gettext,
+    languages,
+    load_catalogues,
+    native_name,
+)
 from bot.knowledge import CATEGORY_TITLES, REFERRALS_FILE, Entry, Knowledge, load_knowledge
 from bot.models import Models, Prediction, models_for
 from bot.referrals import ReferralDirectory, Region, load_referrals, referral_block, referral_card
@@ -203,9 +213,13 @@ class Engine:
         both are priors for short or unclear messages (bot.i18n.choose_language). A language awarebot does not
         speak is answered in English (`Reply.detected_lang` says what it was). Never raises for any input text."""
         started = time.perf_counter()
-        reply_lang, detected = choose_language(text[:MAX_MATCH_CHARS], lang, user_language=user_language,
+        norm = normalize(text)  # once per message, whole
+        prefix = text[:MAX_MATCH_CHARS]
+        prediction = self.models.predict(text, prefix, norm=norm)
+        detection = combine_detection(detector().detect(prefix), prediction.languages, self.models.languages())
+        reply_lang, detected = choose_language(prefix, lang, user_language=user_language, detection=detection,
                                                spoken=self.languages())
-        reply = self._respond(text, region, reply_lang, detected)
+        reply = self._respond(text, region, reply_lang, detected, norm, prediction)
         log.info(
             "reply kind=%s entry=%s score=%.3f alternatives=%d region=%s lang=%s detected=%s ms=%.2f",
             reply.kind, reply.entry_id, reply.score, len(reply.alternatives), reply.region, reply.lang, detected,
@@ -213,11 +227,8 @@ class Engine:
         )
         return reply
 
-    def _respond(self, text: str, region: str | None, lang: str = SOURCE_LANGUAGE,
-                 detected: str | None = None) -> Reply:
-        norm = normalize(text)  # once per message, whole
-        prefix = text[:MAX_MATCH_CHARS]
-        prediction = self.models.predict(text, prefix, norm=norm)
+    def _respond(self, text: str, region: str | None, lang: str, detected: str | None, norm: str,
+                 prediction: Prediction) -> Reply:
         # The other languages' danger words are left to the model in a language it was trained on.
         rule = strong_rule(text, norm, learned=detected is not None and detected in self.languages())
         if rule or prediction.urgent >= self.matching.urgent_threshold:

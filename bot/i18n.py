@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -195,6 +195,30 @@ def _script(text: str) -> str | None:
 
 
 _SCRIPT_OF = {"uk": "CYRILLIC", "ru": "CYRILLIC", "th": "THAI"}
+
+
+# The learned language model (bot.models, trained on awarebot's own phrasings and examples, so it knows informal
+# Romanian without diacritics or transliterated Ukrainian) decides when it is at least this sure; fastText decides
+# otherwise, and always when it is this sure of a language the learned model has no training text in. Chosen on
+# out-of-fold predictions over the training texts (2026-12-01): replies in the right language 93.6 % with fastText
+# alone, 98.1 % with the learned model at 0.5 (Romanian 72 % -> 96 %, Portuguese 88 -> 97, Ukrainian 90 -> 97).
+LEARNED_CONFIDENCE = 0.5
+FASTTEXT_SURE = 0.9
+
+
+def combine_detection(found: Detection, learned: Sequence[tuple[str, float]], learned_languages: Collection[str]
+                      ) -> Detection:
+    """The detection choose_language works from: the learned model's best guess (`learned`: (code, p) best first)
+    when p >= LEARNED_CONFIDENCE, unless fastText (`found`) is FASTTEXT_SURE of a language outside
+    `learned_languages`; otherwise `found` unchanged. Never raises."""
+    if not learned or found.lang is None:
+        return found
+    if found.lang not in learned_languages and found.confidence >= FASTTEXT_SURE:
+        return found
+    code, p = learned[0]
+    if p >= LEARNED_CONFIDENCE:
+        return Detection(code, p, found.letters, ((code, p),))
+    return found
 
 
 def choose_language(

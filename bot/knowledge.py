@@ -222,6 +222,28 @@ class Knowledge:
                 pairs.extend((t, intent) for t in texts)
         return pairs
 
+    def language_examples(self) -> list[tuple[str, str]]:
+        """(text, ISO 639-1 code) pairs the language model learns from, each text once (its first language wins):
+        English titles and questions, each translation's titles and questions, and every example line under its
+        file's `lang` (including languages without content, so that they are told apart from the spoken ones)."""
+        pairs: list[tuple[str, str]] = []
+        for entry in self.entries.values():
+            pairs.append((entry.title, "en"))
+            pairs.extend((q, "en") for q in entry.questions)  # entries are written in English
+        for lang in self.content_languages():
+            for t in self.translations[lang].values():
+                pairs.append((t.title, lang))
+                pairs.extend((q, lang) for q in t.questions)
+        for (lang, _label), texts in sorted(self.examples.items()):
+            pairs.extend((t, lang) for t in texts)
+        seen: set[str] = set()
+        unique = []
+        for text, lang in pairs:
+            if text not in seen:
+                seen.add(text)
+                unique.append((text, lang))
+        return unique
+
     def safety_examples(self) -> list[tuple[str, bool]]:
         """(text, urgent) pairs the safety classifier learns from: urgent examples are True; every other example
         and every entry phrasing is False (they are questions, not emergencies). Hard negatives — near misses and

@@ -35,7 +35,7 @@ from bot.text import normalize
 log = logging.getLogger(__name__)
 
 # Bump when features, training or the file format change: cached models of other versions are never read.
-MODEL_VERSION = 5
+MODEL_VERSION = 6
 CHAR_NGRAMS = (2, 5)
 WORD_NGRAMS = (1, 2)
 WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
@@ -228,6 +228,8 @@ class Prediction:
 
     urgent: float
     intents: tuple[tuple[str, float], ...]  # (label, probability), best first, the top few
+    # (ISO 639-1 code, probability) by the learned language model, best first, the top few; () without one
+    languages: tuple[tuple[str, float], ...] = ()
 
     @property
     def intent(self) -> str:
@@ -247,6 +249,13 @@ class Models:
     safety: SafetyModel
     key: str  # the training hash the cache file is named after
     info: dict[str, Any]  # training figures (sizes, out-of-fold scores), for logs and the bench
+    # p(language | message) over the languages of the training texts (knowledge.language_examples); None when the
+    # knowledge has one language only. bot.i18n.choose_language weighs it with the fastText detector.
+    language: IntentModel | None = None
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the language model learned (ISO 639-1 codes, sorted); () without one."""
+        return self.language.classes if self.language is not None else ()
 
     def urgent_probability(self, text: str) -> float:
         """p(urgent) of a message: of the whole, or for a message over WINDOW_CHARS the highest of the whole and
@@ -272,7 +281,11 @@ class Models:
             columns, values = self.features.vector(model_text(intent_text))
         p = self.intent.probabilities(columns, values)
         best = np.argsort(-p)[:top]
-        return Prediction(urgent, tuple((self.intent.classes[i], float(p[i])) for i in best))
+        languages: tuple[tuple[str, float], ...] = ()
+        if self.language is not None:
+            pl = self.language.probabilities(columns, values)
+            languages = tuple((self.language.classes[i], float(pl[i])) for i in np.argsort(-pl)[:top])
+        return Prediction(urgent, tuple((self.intent.classes[i], float(p[i])) for i in best), languages)
 
 
 def sentence_windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
@@ -305,7 +318,8 @@ def sentence_windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
 # -- the training hash, the disk cache and the in-process memo -----------------------------------------------------
 
 
-def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], params: dict[str, Any]) -> str:
+def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], params: dict[str, Any],
+                 language_pairs: list[tuple[str, str]] | None = None) -> str:
     """sha256 over MODEL_VERSION, the training parameters and every training pair, in order."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"version": MODEL_VERSION, "params": params}, sort_keys=True).encode())
@@ -313,7 +327,26 @@ def training_key(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[s
         digest.update(f"i\x00{label}\x00{text}\x01".encode())
     for text, urgent in safety_pairs:
         digest.update(f"s\x00{int(urgent)}\x00{text}\x01".encode())
+    for text, code in language_pairs or ():
+        digest.update(f"l\x00{code}\x00{text}\x01".encode())
     return digest.hexdigest()
+
+
+def _linear_arrays(model: IntentModel, prefix: str) -> dict[str, np.ndarray]:
+    return {f"{prefix}_classes": np.array(model.classes, dtype=str), f"{prefix}_indptr": model.indptr,
+            f"{prefix}_indices": model.indices, f"{prefix}_data": model.data, f"{prefix}_bias": model.bias,
+            f"{prefix}_temperature": np.array([model.temperature])}
+
+
+def _linear_from(arrays: Any, prefix: str) -> IntentModel:
+    return IntentModel(
+        classes=tuple(arrays[f"{prefix}_classes"].tolist()),
+        indptr=arrays[f"{prefix}_indptr"],
+        indices=arrays[f"{prefix}_indices"],
+        data=arrays[f"{prefix}_data"],
+        bias=arrays[f"{prefix}_bias"],
+        temperature=float(arrays[f"{prefix}_temperature"][0]),
+    )
 
 
 def to_arrays(models: Models) -> dict[str, np.ndarray]:
@@ -326,12 +359,8 @@ def to_arrays(models: Models) -> dict[str, np.ndarray]:
         "word_terms": f.word.terms,
         "word_columns": f.word.columns,
         "word_idf": f.word.idf,
-        "intent_classes": np.array(models.intent.classes, dtype=str),
-        "intent_indptr": models.intent.indptr,
-        "intent_indices": models.intent.indices,
-        "intent_data": models.intent.data,
-        "intent_bias": models.intent.bias,
-        "intent_temperature": np.array([models.intent.temperature]),
+        **_linear_arrays(models.intent, "intent"),
+        **(_linear_arrays(models.language, "language") if models.language is not None else {}),
         "safety_weights": models.safety.weights,
         "safety_scalars": np.array([models.safety.bias, models.safety.a, models.safety.b]),
         "info": np.array(json.dumps(models.info)),
@@ -344,17 +373,11 @@ def from_arrays(arrays: Any, key: str) -> Models:
     scalars = arrays["safety_scalars"]
     return Models(
         features=Features(char, word),
-        intent=IntentModel(
-            classes=tuple(arrays["intent_classes"].tolist()),
-            indptr=arrays["intent_indptr"],
-            indices=arrays["intent_indices"],
-            data=arrays["intent_data"],
-            bias=arrays["intent_bias"],
-            temperature=float(arrays["intent_temperature"][0]),
-        ),
+        intent=_linear_from(arrays, "intent"),
         safety=SafetyModel(arrays["safety_weights"], float(scalars[0]), float(scalars[1]), float(scalars[2])),
         key=key,
         info=json.loads(str(arrays["info"])),
+        language=_linear_from(arrays, "language") if "language_classes" in arrays else None,
     )
 
 
@@ -392,7 +415,8 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
 
     intent_pairs = knowledge.training_phrasings()
     safety_pairs = knowledge.safety_examples()
-    key = training_key(intent_pairs, safety_pairs, training.PARAMS)
+    language_pairs = knowledge.language_examples()
+    key = training_key(intent_pairs, safety_pairs, training.PARAMS, language_pairs)
     with _memo_lock:
         found = _memo.get(key)
         if found is not None:
@@ -401,7 +425,7 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
     folder = Path(cache_dir) if cache_dir else None
     models = load(folder, key) if folder else None
     if models is None:
-        models = training.fit(intent_pairs, safety_pairs, key)
+        models = training.fit(intent_pairs, safety_pairs, key, language_pairs)
         if folder:
             try:
                 save(models, folder)

@@ -169,9 +169,10 @@ def _intent_scores(x_train: Any, y_train: np.ndarray, n_classes: int, x_test: An
     return out
 
 
-def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], key: str) -> Models:
-    """Fit features, the intent model and the safety model; raises ValueError when there is nothing to learn
-    (no intent classes, or no urgent or no non-urgent example)."""
+def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]], key: str,
+        language_pairs: list[tuple[str, str]] | None = None) -> Models:
+    """Fit features, the intent model, the safety model and (given (text, language code) pairs in at least two
+    languages) the language model; raises ValueError when there is nothing to learn (no intent classes)."""
     from scipy import sparse
 
     started = time.perf_counter()
@@ -201,7 +202,8 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
     learn_safety = len(positives) >= FOLDS and len(negatives) >= FOLDS
 
     char_vec, word_vec = _vectorizers()
-    corpus = sorted(set(intent_texts) | set(safety_texts))
+    language_texts = [model_text(t) for t, _ in language_pairs or ()]
+    corpus = sorted(set(intent_texts) | set(safety_texts) | set(language_texts))
     row_of = {text: i for i, text in enumerate(corpus)}
     x_corpus = sparse.hstack([char_vec.fit_transform(corpus), word_vec.fit_transform(corpus)]).tocsr()
 
@@ -227,13 +229,7 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
     n_intent = len(y)
     temperature = _fit_temperature(oof, y_scored)
     if n_classes <= LR_MAX_CLASSES and n_classes > 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = _svm(PARAMS["intent_C"]).fit(x, y)
-        coef = model.coef_ if n_classes > 2 else np.vstack([-model.coef_[0], model.coef_[0]])
-        bias = model.intercept_ if n_classes > 2 else np.array([-model.intercept_[0], model.intercept_[0]])
-        coef = np.where(np.abs(coef) >= PARAMS["prune"], coef, 0.0)
-        weights = sparse.csr_matrix(coef.T.astype(np.float32))
+        weights, bias = _svm_weights(x, y, n_classes)
     elif n_classes > 1:
         weights, bias = _centroids(x, y, n_classes)
         weights = weights.astype(np.float32).tocsr()
@@ -262,6 +258,9 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
     else:
         safety = SafetyModel(weights=np.zeros(x.shape[1], dtype=np.float32), bias=0.0, a=0.0, b=-50.0)
 
+    language, language_accuracy = _fit_languages(language_texts, [code for _, code in language_pairs or ()],
+                                                 featurise)
+
     oof_p = np.exp(oof / temperature - (oof / temperature).max(axis=1, keepdims=True))
     oof_p /= oof_p.sum(axis=1, keepdims=True)
     y = y_scored
@@ -281,9 +280,49 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
         "oof_intent_accuracy_when_confident": {
             str(t): round(float((oof_p.argmax(axis=1) == y)[oof_p.max(axis=1) >= t].mean()), 4)
             for t in OOF_THRESHOLDS},
+        "languages": list(language.classes) if language else [],
+        "oof_language_accuracy": language_accuracy,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    return Models(features=features_of(char_vec, word_vec), intent=intent, safety=safety, key=key, info=info)
+    return Models(features=features_of(char_vec, word_vec), intent=intent, safety=safety, key=key, info=info,
+                  language=language)
+
+
+def _svm_weights(x: Any, y: np.ndarray, n_classes: int) -> tuple[Any, np.ndarray]:
+    """One-vs-rest linear SVM on all rows: (features x classes CSR weights pruned below PARAMS["prune"], bias)."""
+    from scipy import sparse
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _svm(PARAMS["intent_C"]).fit(x, y)
+    coef = model.coef_ if n_classes > 2 else np.vstack([-model.coef_[0], model.coef_[0]])
+    bias = model.intercept_ if n_classes > 2 else np.array([-model.intercept_[0], model.intercept_[0]])
+    coef = np.where(np.abs(coef) >= PARAMS["prune"], coef, 0.0)
+    return sparse.csr_matrix(coef.T.astype(np.float32)), np.asarray(bias)
+
+
+def _fit_languages(texts: list[str], codes: list[str], featurise: Any) -> tuple[IntentModel | None, float | None]:
+    """The language model: a one-vs-rest linear SVM over the same features as the intent model, with a softmax
+    temperature fitted on out-of-fold scores (as the intent model). None (and no accuracy) with fewer than two
+    languages. Returns (model, out-of-fold argmax accuracy on the scored fold)."""
+
+    classes = sorted(set(codes))
+    if len(classes) < 2:
+        return None, None
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[c] for c in codes])
+    x = featurise(texts)
+    folds = _folds(codes)[:SCORED_FOLDS]
+    scored = np.concatenate([test for _, test in folds])
+    oof = np.concatenate([_intent_scores(x[train], y[train], len(classes), x[test]) for train, test in folds])
+    temperature = _fit_temperature(oof, y[scored])
+    weights, bias = _svm_weights(x, y, len(classes))
+    weights.sort_indices()
+    accuracy = round(float((oof.argmax(axis=1) == y[scored]).mean()), 4)
+    return IntentModel(
+        classes=tuple(classes), indptr=weights.indptr.astype(np.int64), indices=weights.indices.astype(np.int32),
+        data=weights.data.astype(np.float32), bias=np.asarray(bias, dtype=np.float64), temperature=temperature,
+    ), accuracy
 
 
 def features_of(char_vec: Any, word_vec: Any) -> Features:

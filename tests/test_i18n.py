@@ -415,3 +415,43 @@ def test_a_catalogue_never_compiled_stops_start_up_with_the_command_to_run(tmp_p
         monkeypatch.undo()
         i18n.languages.cache_clear()
         i18n._translations.cache_clear()
+
+
+# -- the learned language model beside fastText -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("ce inseamna trafic de persoane", "ro"),  # fastText alone: French
+    ("unde pot suna daca cineva e exploatat", "ro"),  # fastText alone: English
+    ("de ce nu fug victimele", "ro"),  # fastText alone: French
+])
+def test_informal_romanian_without_diacritics_is_answered_in_romanian(bundled_engine: Engine, text: str,
+                                                                      lang: str) -> None:
+    assert choose_language(text, None)[0] != lang  # the detector alone gets these wrong
+    reply = bundled_engine.respond(text, "RO")
+    assert reply.lang == lang
+    assert reply.referral.strip()
+
+
+def test_the_learned_model_decides_when_sure_and_fasttext_when_it_knows_better() -> None:
+    from bot.i18n import Detection, combine_detection
+
+    italian = Detection("it", 0.95, 30, (("it", 0.95),))
+    # fastText is sure of a language the learned model never saw: fastText stands.
+    assert combine_detection(italian, (("ro", 0.9),), {"en", "ro", "es"}) is italian
+    # The learned model knows Italian-looking Romanian (it was trained on Italian too): it decides when sure.
+    assert combine_detection(italian, (("ro", 0.9),), {"en", "ro", "it"}).lang == "ro"
+    # Not sure enough: fastText stands.
+    assert combine_detection(italian, (("ro", 0.4),), {"en", "ro", "it"}) is italian
+    # No learned model or nothing detected: unchanged.
+    assert combine_detection(italian, (), {"en"}) is italian
+    empty = Detection(None, 0.0, 0)
+    assert combine_detection(empty, (("ro", 0.99),), {"ro"}) is empty
+
+
+def test_the_language_model_is_trained_with_the_others_and_cached(bundled_engine: Engine) -> None:
+    models = bundled_engine.models
+    assert set(bundled_engine.languages()) <= set(models.languages())
+    assert models.info["oof_language_accuracy"] >= 0.9  # measured 0.9865 on the bundled knowledge
+    prediction = models.predict("¿qué es la trata de personas?")
+    assert prediction.languages[0][0] == "es" and prediction.languages[0][1] > 0.5
