@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from bot.text import normalize
 
@@ -42,6 +43,9 @@ WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_patter
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's white-space squeeze before char_wb n-grams
 DEFAULT_CACHE_DIR = None  # callers pass MatchingConfig.model_cache_dir
 _MEMO_SIZE = 4
+# How long a process waits for another one training the same knowledge version before training itself (a cold
+# build of the bundled knowledge takes ~15 s of CPU; a loaded machine can take several times that).
+TRAIN_LOCK_SECONDS = 300
 # The safety model learned from messages of at most a few hundred characters (the longest training example is 262,
 # the 99th percentile 144). In a longer message one sentence of danger is diluted by everything around it in the
 # TF-IDF vector, so such a message is also scored in windows of whole sentences of at most WINDOW_CHARS, and its
@@ -408,6 +412,17 @@ _memo: OrderedDict[str, Models] = OrderedDict()
 _memo_lock = threading.Lock()
 
 
+def _train_and_save(training: Any, key: str, folder: Path | None, intent_pairs: list[tuple[str, str]],
+                    safety_pairs: list[tuple[str, bool]], language_pairs: list[tuple[str, str]]) -> Models:
+    models: Models = training.fit(intent_pairs, safety_pairs, key, language_pairs)
+    if folder:
+        try:
+            save(models, folder)
+        except OSError as exc:
+            log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+    return models
+
+
 def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
     """The fitted models of a knowledge version: from this process's memo, else the disk cache, else trained (and
     cached). `cache_dir` None disables the disk cache. Raises nothing for a well-formed Knowledge."""
@@ -424,13 +439,18 @@ def models_for(knowledge: Any, cache_dir: str | Path | None = None) -> Models:
             return found
     folder = Path(cache_dir) if cache_dir else None
     models = load(folder, key) if folder else None
+    if models is None and folder:
+        # Several processes starting on a new knowledge version (webhook workers, test processes) train it once:
+        # the first takes the cache's lock and trains, the others wait for it and read the file it wrote.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with FileLock(folder / f".{key}.lock", timeout=TRAIN_LOCK_SECONDS):
+                models = load(folder, key) or _train_and_save(training, key, folder, intent_pairs, safety_pairs,
+                                                              language_pairs)
+        except (OSError, Timeout) as exc:
+            log.warning("model cache lock unavailable (%s); training without it", type(exc).__name__)
     if models is None:
-        models = training.fit(intent_pairs, safety_pairs, key, language_pairs)
-        if folder:
-            try:
-                save(models, folder)
-            except OSError as exc:
-                log.warning("model cache not writable (%s); serving without it", type(exc).__name__)
+        models = _train_and_save(training, key, folder, intent_pairs, safety_pairs, language_pairs)
     for block in (models.features.char, models.features.word):
         _small_index(block)  # built now, at load, rather than on the first person's message
     with _memo_lock:

@@ -1,0 +1,54 @@
+"""Several processes starting on a new knowledge version train it once (bot.models.models_for's cache lock)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from bot import models as models_module
+from bot import training
+from bot.config import bundled_knowledge_dir
+from bot.knowledge import Knowledge, load_knowledge
+
+
+def _small() -> Knowledge:
+    base = load_knowledge(bundled_knowledge_dir())
+    entries = {k: base.entries[k] for k in ("what-is-sex-trafficking", "how-to-report")}
+    return Knowledge(entries=entries, examples={k: v for k, v in base.examples.items() if k[0] == "en"})
+
+
+def test_a_process_that_finds_another_training_waits_and_reads_its_cache(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    small = _small()
+    pairs = (small.training_phrasings(), small.safety_examples(), small.language_examples())
+    key = models_module.training_key(pairs[0], pairs[1], training.PARAMS, pairs[2])
+    trained = training.fit(pairs[0], pairs[1], key, pairs[2])
+    models_module._memo.pop(key, None)
+
+    def must_not_train(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("trained although another process was training the same version")
+
+    monkeypatch.setattr(training, "fit", must_not_train)
+    holder = FileLock(tmp_path / f".{key}.lock")  # "another process" is training this version
+    holder.acquire()
+    got: list[models_module.Models] = []
+    waiter = threading.Thread(target=lambda: got.append(models_module.models_for(small, tmp_path)))
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive() and not got  # it waits for the lock instead of training
+    models_module.save(trained, tmp_path)  # the other process finishes
+    holder.release()
+    waiter.join(30)
+    assert got and got[0].key == key
+    models_module._memo.pop(key, None)
+
+
+def test_an_unwritable_cache_still_serves_trained_models(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    small = _small()
+    models = models_module.models_for(small, blocked / "models")  # cannot create the folder or its lock
+    assert models.predict("what is trafficking").intents
