@@ -153,6 +153,24 @@ def parse_examples_file(data: Any, file: str, problems: list[Problem]) -> list[_
     return lines
 
 
+def examples_file_data(lang: str, groups: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """The YAML shape of one language's examples file (what parse_examples_file reads) from label → texts: the
+    inverse of loading, so a written file loads back to the same (lang, label) → texts, each group in its order."""
+    data: dict[str, Any] = {"lang": lang}
+    for key, label in (("answers", "answer"), ("near_miss", "near_miss")):
+        pairs = [{"text": text, "entry": name.split(":", 1)[1]} for name, texts in sorted(groups.items())
+                 if name.startswith(f"{label}:") for text in texts]
+        if pairs:
+            data[key] = pairs
+    for key in ("urgent", "referral", "off_topic", "general"):
+        if groups.get(key):
+            data[key] = list(groups[key])
+    smalltalk = {sub: list(groups[f"smalltalk:{sub}"]) for sub in SMALLTALK_INTENTS if groups.get(f"smalltalk:{sub}")}
+    if smalltalk:
+        data["smalltalk"] = smalltalk
+    return data
+
+
 def check_examples(lines: Iterable[_Line], entry_ids: Iterable[str],
                    entry_questions: Mapping[str, str] | None = None) -> list[Problem]:
     """Rules across example lines: entries exist, no empty or over-long line, no line twice (same language,

@@ -1,7 +1,7 @@
-"""Moderators' command-line knowledge tools: `awarebot kb export | import | history | revert`.
+"""Moderators' command-line knowledge tools: `awarebot kb export | import | history | revert | example`.
 
 The knowledge served is the bundled YAML (the *baseline*, revision 0) plus the latest published
-revision of each entry / referral region in the database. These tools let that state be written out
+revision of each entry, entry translation, referral region and set of examples in the database. These tools let that state be written out
 as YAML in the same layout as ``knowledge/`` (so moderators' work can be reviewed in git), loaded
 back as new revisions (validated as a whole, all or nothing), inspected and rolled back.
 
@@ -28,7 +28,17 @@ from typing import Any
 
 from bot.config import Config, database_url
 from bot.errors import KnowledgeError, Problem
-from bot.kb.content import Overrides, content_of, example_key, example_problems, kind_of_key, parse_example_key
+from bot.examples import EXAMPLES_DIR, examples_file_data
+from bot.kb.content import (
+    Overrides,
+    content_of,
+    example_key,
+    example_problems,
+    kind_of_key,
+    parse_example_key,
+    parse_translation_key,
+    translation_key,
+)
 from bot.kb.revisions import (
     Author,
     InvalidChange,
@@ -94,6 +104,9 @@ def _kind_of(key: str) -> str:
 def _label(kind: str, key: str) -> str:
     if kind == "example":
         return f"examples {key}"
+    if kind == "translation":
+        lang, _, entry_id = key.partition(":")
+        return f"{lang} translation of {entry_id!r}"
     return f"{kind} {key!r}" if kind == "entry" else f"region {key}"
 
 
@@ -101,6 +114,11 @@ def _keys(knowledge: Knowledge, referrals: ReferralDirectory, overrides: Overrid
     return {
         "entry": set(knowledge.entries) | set(overrides.get("entry", {})),
         "region": {r.code for r in referrals.regions()} | set(overrides.get("region", {})),
+        "translation": {translation_key(lang, entry_id) for lang, found in knowledge.translations.items()
+                        for entry_id in found} | set(overrides.get("translation", {})),
+        # A published revision with no texts removed that (language, label).
+        "example": ({example_key(*key) for key in knowledge.examples} | set(overrides.get("example", {})))
+        - {key for key, content in overrides.get("example", {}).items() if not content.get("texts")},
     }
 
 
@@ -181,8 +199,10 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Path) -> dict[str, str]:
-    """Relative path → file text for the whole exported folder (synonyms are copied separately)."""
+def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Path,
+                  with_examples: bool = False) -> dict[str, str]:
+    """Relative path → file text for the whole exported folder (synonyms are copied separately); with
+    `with_examples`, every language's training examples in one examples/<lang>.yaml."""
     groups: dict[str, list[dict]] = {}
     for entry_id, entry in knowledge.entries.items():  # baseline order, new entries last
         rel = knowledge.files.get(entry_id, f"{ENTRIES_DIR}/{entry.category}.yaml")
@@ -201,6 +221,12 @@ def _export_files(knowledge: Knowledge, referrals: ReferralDirectory, source: Pa
                 translated.setdefault(f"{ENTRIES_DIR}/{lang}/{name}", []).append(translation.to_data())
         for rel, items in sorted(translated.items()):
             files[rel] = _EXPORT_NOTE + _leading_comments(source / rel) + dump_yaml(items)
+    if with_examples:
+        by_lang: dict[str, dict[str, tuple[str, ...]]] = {}
+        for (lang, label), texts in knowledge.examples.items():
+            by_lang.setdefault(lang, {})[label] = texts
+        for lang, labelled in sorted(by_lang.items()):
+            files[f"{EXAMPLES_DIR}/{lang}.yaml"] = _EXPORT_NOTE + dump_yaml(examples_file_data(lang, labelled))
     header = _leading_comments(source / REFERRALS_FILE)
     files[REFERRALS_FILE] = _EXPORT_NOTE + header + "\n" + dump_yaml(referrals.to_data())
     return files
@@ -222,15 +248,17 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
     async def work(store: Storage) -> int:
         overrides = await store.effective_overrides()
         knowledge, referrals = _effective(baseline, overrides)
-        files = _export_files(knowledge, referrals, source)
+        files = _export_files(knowledge, referrals, source, bool(getattr(args, "examples", False)))
         entries_dir = out / ENTRIES_DIR
         entries_dir.mkdir(parents=True, exist_ok=True)
         for rel, text in files.items():
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             _write_text(out / rel, text)
         # A file left from an earlier export would re-import entries twice: the folder mirrors the state.
-        for stale in sorted(entries_dir.glob("*.yaml")):
-            if f"{ENTRIES_DIR}/{stale.name}" not in files:
+        # Examples left from an earlier `--examples` export are removed too: imported, they would undo later changes.
+        examples_dir = out / EXAMPLES_DIR
+        for stale in sorted([*entries_dir.glob("*.yaml"), *entries_dir.glob("*/*.yaml"), *examples_dir.glob("*.yaml")]):
+            if stale.relative_to(out).as_posix() not in files:
                 stale.unlink()
                 print(f"removed {stale} (no entries in it any more)")
         synonyms = source / SYNONYMS_FILE
@@ -246,16 +274,18 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
         same_translations = {lang: dict(t) for lang, t in again.translations.items() if t} == {
             lang: dict(t) for lang, t in knowledge.translations.items() if t
         }
+        same_examples = not getattr(args, "examples", False) or dict(again.examples) == dict(knowledge.examples)
         if (dict(again.entries) != dict(knowledge.entries) or again_referrals.to_data() != referrals.to_data()
-                or not same_translations):
+                or not same_translations or not same_examples):
             _err(f"the export in {out} does not load back to the same knowledge (a bug: please report it)")
             return EXIT_PROBLEM
-        changed = len(overrides.get("entry", {})) + len(overrides.get("region", {}))
+        changed = sum(len(overrides.get(kind, {})) for kind in ("entry", "region", "translation"))
         log.info("exported %d entries, %d regions, %d with revisions", len(knowledge.entries), len(referrals), changed)
         print(
             f"Exported {_plural(len(knowledge.entries), 'entry', 'entries')} and "
             f"{_plural(len(referrals), 'referral region', 'referral regions')} to {out} "
-            f"({_plural(changed, 'entry or region', 'entries and regions')} from published revisions)."
+            f"with their translations ({_plural(changed, 'entry, translation or region', 'entries, translations and regions')} "
+            "from published revisions)."
         )
         return EXIT_OK
 
@@ -271,23 +301,22 @@ class _Folder:
     knowledge: Knowledge
     referrals: ReferralDirectory
     has_synonyms: bool
+    has_examples: bool = False
 
 
-# Folders of a knowledge folder that hold YAML kb import does not turn into revisions (they change in the
-# repository): translated entries (entries/<language>/), labelled training examples, the sourced reference.
+# Folders of a knowledge folder that hold YAML kb import does not turn into revisions: the sourced reference
+# (changed in the repository).
 _NOT_IMPORTED = {
-    "examples": "training examples change with `kb example` or in the repository",
     "reference": "the sourced reference is changed in the repository",
 }
-_LANGUAGE_DIR = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{2,4})?$")
 
 
 def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]:
     """Every file under `directory`, sorted into (read, ignored with the reason, problems).
 
-    Read: entries/*.yaml, referrals.yaml, synonyms.yaml. Ignored, each named: other files that are not YAML,
-    hidden files and folders (one line each), and YAML kb import deliberately leaves alone (translations under
-    entries/<language>/, examples/, reference/), which must still parse. Any other YAML file is a problem: its
+    Read: entries/*.yaml, entries/<language>/*.yaml (translations), examples/*.yaml, referrals.yaml, synonyms.yaml.
+    Ignored, each named: other files that are not YAML, hidden files and folders (one line each), and YAML kb import
+    deliberately leaves alone (reference/), which must still parse. Any other YAML file is a problem: its
     content would be silently lost (e.g. a new-entries.yaml beside entries/).
     """
     read: list[str] = []
@@ -305,8 +334,11 @@ def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]
             continue
         name = rel.as_posix()
         is_yaml = path.suffix in (".yaml", ".yml")
-        if name in (REFERRALS_FILE, SYNONYMS_FILE) or (parts[0] == ENTRIES_DIR and len(parts) == 2 and is_yaml
-                                                        and path.suffix == ".yaml"):
+        # entries/<language>/*.yaml are translations: read (a folder that is not named by a language code is
+        # reported by the loader).
+        if name in (REFERRALS_FILE, SYNONYMS_FILE) or (parts[0] == ENTRIES_DIR and len(parts) in (2, 3)
+                                                        and path.suffix == ".yaml") or (
+                parts[0] == EXAMPLES_DIR and len(parts) == 2 and path.suffix == ".yaml"):
             read.append(name)
             continue
         if not is_yaml:
@@ -314,12 +346,12 @@ def survey_folder(directory: Path) -> tuple[list[str], list[str], list[Problem]]
             continue
         if parts[0] in _NOT_IMPORTED:
             reason = _NOT_IMPORTED[parts[0]]
-        elif parts[0] == ENTRIES_DIR and len(parts) == 3 and _LANGUAGE_DIR.match(parts[1]):
-            reason = "translations are changed in the repository"
         else:
             problems.append(Problem(str(path), None,
-                                    "kb import does not read this file: entries belong in entries/*.yaml, the "
-                                    "directory in referrals.yaml (move it there or out of the folder)"))
+                                    "kb import does not read this file: entries belong in entries/*.yaml, their "
+                                    "translations in entries/<language>/*.yaml, training examples in "
+                                    "examples/*.yaml, the directory in referrals.yaml (move it there or out of the "
+                                    "folder)"))
             continue
         try:
             load_yaml(path)  # a broken file anywhere stops the import, even one it leaves alone
@@ -340,8 +372,7 @@ def _load_folder(directory: Path) -> _Folder:
         raise CommandFailed
     _, ignored, problems = survey_folder(directory)
     try:
-        # Translations are changed in the repository, not imported (survey_folder names them as ignored).
-        knowledge, referrals = load_folder(directory, with_translations=False)
+        knowledge, referrals = load_folder(directory)  # translations too, by the same rules as at start
     except KnowledgeError as exc:
         problems = [*exc.problems, *problems]
     if problems:
@@ -349,7 +380,11 @@ def _load_folder(directory: Path) -> _Folder:
         raise CommandFailed from None
     for line in ignored:
         print(f"ignored: {line}")
-    return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file())
+    has_examples = any((directory / EXAMPLES_DIR).glob("*.yaml"))
+    if not has_examples:
+        print(f"note: no {EXAMPLES_DIR}/*.yaml in {directory}: the training examples in effect stay as they are "
+              "(`kb export --examples` writes them)")
+    return _Folder(directory, knowledge, referrals, (directory / SYNONYMS_FILE).is_file(), has_examples)
 
 
 def _current_contents(
@@ -387,6 +422,18 @@ def _import_problems(
     for key in sorted(keys["entry"] - set(folder.knowledge.entries)):
         problems.append(Problem(entries_dir, None,
                                 f"entry '{key}' is missing: an import cannot delete entries (keep it in the folder)"))
+    imported = {translation_key(lang, entry_id) for lang, found in folder.knowledge.translations.items()
+                for entry_id in found}
+    for key in sorted(keys["translation"] - imported):
+        lang, _, entry_id = key.partition(":")
+        problems.append(Problem(str(folder.path / ENTRIES_DIR / lang), None,
+                                f"the {lang} translation of '{entry_id}' is missing: an import cannot delete "
+                                "translations (keep it in the folder)"))
+    if folder.has_examples:
+        for key in sorted(keys["example"] - {example_key(*k) for k in folder.knowledge.examples}):
+            problems.append(Problem(str(folder.path / EXAMPLES_DIR), None,
+                                    f"the examples {key} are missing: an import cannot delete examples (remove them "
+                                    "with `kb example LANG LABEL --remove TEXT`)"))
     for key in sorted(keys["region"] - {r.code for r in folder.referrals.regions()}):
         problems.append(Problem(referrals_file, None,
                                 f"region {key} is missing: an import cannot delete regions (keep it in the file)"))
@@ -437,6 +484,16 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
             content = entry.to_data()
             if content != current("entry", entry_id):
                 items.append(("entry", entry_id, content))
+        for lang, in_folder in sorted(folder.knowledge.translations.items()):
+            for entry_id, translation in in_folder.items():
+                content = translation.to_data()
+                if content != current("translation", translation_key(lang, entry_id)):
+                    items.append(("translation", translation_key(lang, entry_id), content))
+        if folder.has_examples:
+            for (lang, label), texts in sorted(folder.knowledge.examples.items()):
+                content = {"lang": lang, "label": label, "texts": list(texts)}
+                if content != current("example", example_key(lang, label)):
+                    items.append(("example", example_key(lang, label), content))
         for region in folder.referrals.to_data()["regions"]:
             if region != current("region", region["code"]):
                 items.append(("region", region["code"], region))
@@ -456,9 +513,14 @@ def cmd_kb_import(args: argparse.Namespace, config: Config) -> int:
         for revision in done:
             print(f"{_label(revision.kind, revision.key)}: revision {revision.rev} published")
         entries = sum(1 for r in done if r.kind == "entry")
-        regions = len(done) - entries
-        log.info("imported %d entry and %d region revisions", entries, regions)
-        print(f"{_plural(entries, 'entry', 'entries')} and {_plural(regions, 'region', 'regions')} changed.")
+        translations = sum(1 for r in done if r.kind == "translation")
+        examples = sum(1 for r in done if r.kind == "example")
+        regions = len(done) - entries - translations - examples
+        log.info("imported %d entry, %d translation, %d example and %d region revisions", entries, translations,
+                 examples, regions)
+        sets = f", {_plural(examples, 'set of examples', 'sets of examples')}" if folder.has_examples else ""
+        print(f"{_plural(entries, 'entry', 'entries')}, {_plural(translations, 'translation', 'translations')}"
+              f"{sets} and {_plural(regions, 'region', 'regions')} changed.")
         return EXIT_OK
 
     return _run_with_store(config, work)
@@ -475,6 +537,12 @@ def _bundled_source(config: Config, baseline: tuple[Knowledge, ReferralDirectory
     if kind == "entry":
         rel = knowledge.files.get(key)
         return (Path(directory.name) / rel).as_posix() if rel else None
+    if kind == "translation":
+        lang, entry_id = parse_translation_key(key) or ("", "")
+        rel = knowledge.files.get(entry_id)
+        if rel is None or knowledge.translation(entry_id, lang) is None:
+            return None
+        return (Path(directory.name) / ENTRIES_DIR / lang / Path(rel).name).as_posix()
     return (Path(directory.name) / REFERRALS_FILE).as_posix() if key in {r.code for r in referrals.regions()} else None
 
 
@@ -482,7 +550,8 @@ def _unknown(kind: str, key: str) -> None:
     hint = ""
     if kind == "entry" and _REGION_KEY.match(key.upper()):
         hint = f" (for a referral region, write its code in capitals: {key.upper()})"
-    _err(f"unknown {kind} {key!r}: it is neither in the bundled YAML nor in the database{hint}")
+    what = _label(kind, key) if kind == "translation" else f"{kind} {key!r}"
+    _err(f"unknown {what}: it is neither in the bundled YAML nor in the database{hint}")
 
 
 def _format_rows(rows: list[tuple[str, ...]]) -> list[str]:
@@ -490,9 +559,17 @@ def _format_rows(rows: list[tuple[str, ...]]) -> list[str]:
     return ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip() for row in rows]
 
 
-def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
-    """`kb history ID`: revision 0 (bundled) and every stored revision of an entry, region or examples key."""
+def _key_of(args: argparse.Namespace) -> str:
+    """The revision key an ID (and --lang) names: an entry id with --lang xx is its translation ("xx:ID")."""
     key = args.id.strip()
+    lang = (getattr(args, "lang", None) or "").strip().lower()
+    return translation_key(lang, key) if lang and lang != "en" else key
+
+
+def cmd_kb_history(args: argparse.Namespace, config: Config) -> int:
+    """`kb history ID [--lang xx]`: revision 0 (bundled) and every stored revision of an entry (or its translation
+    into xx), region or examples key."""
+    key = _key_of(args)
     kind = _kind_of(key)
     baseline = load_baseline(config)
     source = _bundled_source(config, baseline, kind, key)
@@ -528,8 +605,9 @@ def _history_row(revision: Revision) -> tuple[str, ...]:
 
 
 def cmd_kb_revert(args: argparse.Namespace, config: Config) -> int:
-    """`kb revert ID REV --by NAME`: RevisionService.revert from the command line; exit 1 when refused."""
-    key = args.id.strip()
+    """`kb revert ID REV [--lang xx] --by NAME`: RevisionService.revert from the command line; exit 1 when
+    refused."""
+    key = _key_of(args)
     kind = _kind_of(key)
     to_rev: int = args.rev
     author = _one_line(args.by)
@@ -666,7 +744,8 @@ def add_kb_commands(kb_sub: Any) -> None:
         description=(
             "Write the knowledge in effect (bundled YAML plus moderators' published revisions) in the layout\n"
             "of knowledge/: entries/<file>.yaml (each entry in its bundled file, new entries in\n"
-            "entries/<category>.yaml), referrals.yaml and a copy of synonyms.yaml. Comments inside the\n"
+            "entries/<category>.yaml), entries/<language>/<file>.yaml (the translations, beside their English\n"
+            "file's name), referrals.yaml and a copy of synonyms.yaml. Comments inside the\n"
             "bundled files are not kept (the header of each file is). The folder passes `awarebot kb validate`\n"
             "and can be committed to git to review moderators' work, edited and loaded back with `kb import`.\n"
             "Existing files are overwritten; entry files no longer needed are removed.\n" + where
@@ -674,6 +753,9 @@ def add_kb_commands(kb_sub: Any) -> None:
     )
     export.add_argument("--out", default=DEFAULT_EXPORT_DIR,
                         help=f"folder to write (default: ./{DEFAULT_EXPORT_DIR}; created when missing)")
+    export.add_argument("--examples", action="store_true",
+                        help="also write the training examples in effect, one examples/<lang>.yaml per language "
+                             "(kb import then reads them back)")
     export.set_defaults(handler=cmd_kb_export)
 
     imp = kb_sub.add_parser(
@@ -681,10 +763,14 @@ def add_kb_commands(kb_sub: Any) -> None:
         help="load a folder of YAML (as written by export) as new published revisions, all or nothing",
         formatter_class=formatter,
         description=(
-            "Validate DIR as a whole (like `kb validate`), then publish one new revision for every entry and\n"
-            "referral region whose content differs from the one in effect, in one transaction: on any\n"
-            "problem nothing is written. An import cannot delete entries or regions, nor change eu_members,\n"
-            "aliases or synonyms (those live in the bundled files only).\n" + where
+            "Validate DIR as a whole (like `kb validate`), then publish one new revision for every entry,\n"
+            "translation (entries/<language>/*.yaml) and referral region whose content differs from the one in\n"
+            "effect, in one transaction: on any problem nothing is written. An import cannot delete entries,\n"
+            "translations or regions, nor change eu_members, aliases or synonyms (those live in the bundled\n"
+            "files only). Training examples (examples/*.yaml, written by `kb export --examples`) are read when\n"
+            "the folder has them: each changed language and label becomes a revision (the models are retrained\n"
+            "when the bot picks it up); without them, the examples in effect stay as they are.\n"
+            + where
         ),
     )
     imp.add_argument("directory", metavar="DIR", help="folder in the layout of knowledge/ (e.g. from kb export)")
@@ -703,6 +789,7 @@ def add_kb_commands(kb_sub: Any) -> None:
         ),
     )
     history.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
+    history.add_argument("--lang", metavar="LANG", help="the entry's translation into LANG (e.g. es)")
     history.set_defaults(handler=cmd_kb_history)
 
     revert = kb_sub.add_parser(
@@ -716,6 +803,7 @@ def add_kb_commands(kb_sub: Any) -> None:
     )
     revert.add_argument("id", metavar="ID", help="entry id, region code in capitals, or LANG.LABEL of examples")
     revert.add_argument("rev", metavar="REV", type=_revision_number, help="revision to restore (0 = bundled YAML)")
+    revert.add_argument("--lang", metavar="LANG", help="the entry's translation into LANG (e.g. es)")
     revert.add_argument("--by", required=True, metavar="NAME", help="moderator responsible (shown in history)")
     revert.add_argument("--note", help="note for the new revision (default: 'revert to revision REV')")
     revert.set_defaults(handler=cmd_kb_revert)

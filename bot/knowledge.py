@@ -602,13 +602,29 @@ def translation_from_data(data: Mapping[str, Any], lang: str) -> Translation:
     )
 
 
+def translation_question_problems(
+    lang: str, entry_id: str, questions: Iterable[str], others: Mapping[str, Translation], file: str,
+    line: int | None,
+) -> list[Problem]:
+    """A translation's phrasings that are also phrasings of another translation in the same language (`others`:
+    entry id → translation), compared case- and space-insensitively; one problem each."""
+    owners = {" ".join(q.casefold().split()): other_id for other_id, other in others.items() if other_id != entry_id
+              for q in other.questions}
+    problems = []
+    for question in questions:
+        owner = owners.get(" ".join(str(question).casefold().split()))
+        if owner is not None:
+            problems.append(Problem(file, line, f"{lang} translation of '{entry_id}': question {question!r} is also "
+                                                f"a question of '{owner}'"))
+    return problems
+
+
 def load_translations(lang_dir: Path, english: Mapping[str, Entry]) -> tuple[dict[str, Translation], list[Problem]]:
     """One language's translation files: the translations that passed, and every problem (file and line)."""
     lang = lang_dir.name
     problems: list[Problem] = []
     found: dict[str, Translation] = {}
     where_first: dict[str, str] = {}
-    phrasing_owner: dict[str, str] = {}
     for path in sorted(lang_dir.glob("*.yaml")):
         file = str(path)
         try:
@@ -632,12 +648,8 @@ def load_translations(lang_dir: Path, english: Mapping[str, Entry]) -> tuple[dic
                 problems.append(Problem(file, line, f"{lang}: duplicate translation of '{translation.id}' "
                                                     f"(first at {where_first[translation.id]})"))
                 continue
-            for question in translation.questions:
-                key = " ".join(question.casefold().split())
-                owner = phrasing_owner.setdefault(key, translation.id)
-                if owner != translation.id:
-                    problems.append(Problem(file, line, f"{lang} translation of '{translation.id}': question "
-                                                        f"{question!r} is also a question of '{owner}'"))
+            problems.extend(translation_question_problems(lang, translation.id, translation.questions, found, file,
+                                                          line))
             found[translation.id] = translation
             where_first[translation.id] = f"{file}:{line}"
     return found, problems

@@ -108,6 +108,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # v2: a fourth kind, an entry's translation ("translation", key "<lang>:<entry id>"), as SQLite's version 4.
+    (
+        "ALTER TABLE revisions DROP CONSTRAINT revisions_kind_check",
+        "ALTER TABLE revisions ADD CONSTRAINT revisions_kind_check "
+        "CHECK (kind IN ('entry', 'region', 'example', 'translation'))",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_TABLE = "schema_version"

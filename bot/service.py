@@ -9,7 +9,16 @@ from typing import Any
 from bot.config import Config, check_default_region, database_url
 from bot.engine import Engine, load_folder
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge import Knowledge, check_entry_data, check_knowledge, entry_from_data
+from bot.knowledge import (
+    Knowledge,
+    Translation,
+    check_entry_data,
+    check_knowledge,
+    check_translation_data,
+    entry_from_data,
+    translation_from_data,
+    translation_question_problems,
+)
 from bot.referrals import ReferralDirectory, parse_referrals
 from bot.storage import Storage, open_storage
 from bot.store import StoreUnavailable
@@ -41,6 +50,10 @@ def apply_overrides(
         merged, found = _with_examples(merged, example_overrides)
         problems.extend(found)
     problems.extend(check_knowledge((e, "effective knowledge", None) for e in merged.entries.values()))
+    translation_overrides = overrides.get("translation", {})
+    if translation_overrides:
+        merged, found = _with_translations(merged, translation_overrides)
+        problems.extend(found)
     region_overrides = overrides.get("region", {})
     if region_overrides:
         data = referrals.to_data()
@@ -54,6 +67,35 @@ def apply_overrides(
     if problems:
         raise KnowledgeError(problems)
     return merged, referrals
+
+
+def _with_translations(
+    knowledge: Knowledge, overrides: dict[str, dict[str, Any]]
+) -> tuple[Knowledge, list[Problem]]:
+    """The knowledge with some translations replaced or added by published revisions (key "<lang>:<entry id>"),
+    each checked by the loader's rules (check_translation_data) against the English entries in effect, and its
+    phrasings against the other translations of its language."""
+    from bot.kb.content import parse_translation_key
+
+    problems: list[Problem] = []
+    replaced: dict[tuple[str, str], Translation] = {}
+    for key, content in sorted(overrides.items()):
+        parsed = parse_translation_key(key)
+        where = f"revision of translation '{key}'"
+        if parsed is None or not isinstance(content, dict) or content.get("id") != parsed[1]:
+            problems.append(Problem(where, None, "not a translation of the entry its key names"))
+            continue
+        lang, entry_id = parsed
+        found = check_translation_data(content, where, None, knowledge.entries, lang)
+        problems.extend(found)
+        if not found:
+            replaced[(lang, entry_id)] = translation_from_data(content, lang)
+    merged = knowledge.with_translations(replaced)
+    for lang, entry_id in sorted(replaced):
+        problems.extend(translation_question_problems(lang, entry_id, replaced[(lang, entry_id)].questions,
+                                                      merged.translations[lang], f"revision of translation "
+                                                      f"'{lang}:{entry_id}'", None))
+    return merged, problems
 
 
 def _with_examples(knowledge: Knowledge, overrides: dict[str, dict[str, Any]]) -> tuple[Knowledge, list[Problem]]:

@@ -8,8 +8,9 @@ stats are per-day counters keyed by curated entry ids, never by anything a user 
 
 Schema (latest version, see ``MIGRATIONS``; ``PRAGMA user_version`` holds the applied version):
 
-``revisions`` — one row per proposed change of a knowledge entry or referral region
-    id INTEGER PK, kind TEXT ('entry'|'region'), key TEXT (entry id / ISO code),
+``revisions`` — one row per proposed change of a knowledge entry, referral region, examples or translation
+    id INTEGER PK, kind TEXT ('entry'|'region'|'example' (v3)|'translation' (v4)), key TEXT (entry id / ISO code /
+    "<lang>.<label>" / "<lang>:<entry id>"),
     rev INTEGER (>= 1, unique per kind+key, never reused), base_rev INTEGER (the published revision
     the author edited; 0 = bundled YAML), content TEXT (JSON of the whole entry/region),
     author_id INTEGER, author_name TEXT (moderator; CLI uses id 0), created_at TEXT (UTC ISO),
@@ -45,7 +46,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # entry: an entry id; region: an ISO code; example: "<lang>.<label>" of labelled training examples (bot/examples.py).
-KINDS: frozenset[str] = frozenset({"entry", "region", "example"})
+# translation: "<lang>:<entry id>", an entry's text in another language (knowledge/entries/<lang>/).
+KINDS: frozenset[str] = frozenset({"entry", "region", "example", "translation"})
 # The content of one revision: plain JSON-shaped data (dicts, lists, strings, numbers), stored as JSON text.
 Content = dict[str, Any]
 EVENTS: frozenset[str] = frozenset({"served", "fallback", "urgent", "referral"})
@@ -205,6 +207,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "DROP TABLE revisions",
         "ALTER TABLE revisions_v3 RENAME TO revisions",
+        "CREATE INDEX revisions_by_status ON revisions (status, id)",
+    ),
+    # v4: a fourth kind, an entry's translation ("translation", key "<lang>:<entry id>"); rebuilt as in v3.
+    (
+        """
+        CREATE TABLE revisions_v4 (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region', 'example', 'translation')),
+            key         TEXT    NOT NULL CHECK (key <> ''),
+            rev         INTEGER NOT NULL CHECK (rev >= 1),
+            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
+            content     TEXT    NOT NULL,
+            author_id   INTEGER NOT NULL,
+            author_name TEXT    NOT NULL,
+            created_at  TEXT    NOT NULL,
+            note        TEXT    NOT NULL DEFAULT '',
+            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
+            reviewed_by TEXT,
+            reviewed_at TEXT,
+            reviewer_id INTEGER,
+            review_note TEXT    NOT NULL DEFAULT '',
+            UNIQUE (kind, key, rev)
+        )
+        """,
+        """
+        INSERT INTO revisions_v4 (id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+                                  status, reviewed_by, reviewed_at, reviewer_id, review_note)
+        SELECT id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+               status, reviewed_by, reviewed_at, reviewer_id, review_note FROM revisions
+        """,
+        "DROP TABLE revisions",
+        "ALTER TABLE revisions_v4 RENAME TO revisions",
         "CREATE INDEX revisions_by_status ON revisions (status, id)",
     ),
 )

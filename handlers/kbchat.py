@@ -32,17 +32,21 @@ from bot.engine import Engine, LiveEngine
 from bot.errors import KnowledgeError
 from bot.kb.content import (
     Content,
+    edited_translation,
     entry_problems,
     example_key,
     example_problems,
     flatten,
     label,
     parse_example_key,
+    parse_translation_key,
     partial_entry,
     problem_messages,
     region_problems,
     search_entries,
     stale_items,
+    translation_key,
+    translation_problems,
     with_region,
 )
 from bot.kb.revisions import (
@@ -57,7 +61,15 @@ from bot.kb.revisions import (
     SelfApproval,
     UnknownItem,
 )
-from bot.knowledge import CATEGORY_TITLES, ID_PATTERN, MIN_QUESTIONS, Entry, Knowledge
+from bot.knowledge import (
+    CATEGORY_TITLES,
+    ID_PATTERN,
+    MIN_QUESTIONS,
+    MIN_TRANSLATED_QUESTIONS,
+    Entry,
+    Knowledge,
+    translation_from_data,
+)
 from bot.markup import literal
 from bot.referrals import ReferralDirectory, referral_provenance
 from bot.replies import Button, Reply
@@ -124,6 +136,19 @@ EDIT_PROMPT = (
     "referral directory, not in answers. " + TIMEOUT_NOTE
 )
 EDIT_AGAIN = "Send the corrected answer."
+TRANSLATION_EDIT_PROMPT = (
+    "↑ **{title}** as people writing in {lang} see it now (revision {rev} of the {lang} translation).\n"
+    "Send the new {lang} answer as one message. It carries exactly the facts of the English answer (reviewed "
+    "{reviewed}): the same figures, nothing added or dropped, and no phone numbers (they come from the referral "
+    "directory). Publishing marks the translation reviewed today, following that English text.\n"
+    "**English answer:**\n{english}\n" + TIMEOUT_NOTE
+)
+NOT_TRANSLATED_YET = (
+    "'{id}' has no {lang} translation yet: people writing in {lang} get the English answer with one line saying "
+    "so. A new translation (title, at least 8 phrasings and the answer) comes in with `awarebot kb import` "
+    "(entries/{lang}/ of an export)."
+)
+UNKNOWN_LANGUAGE = "There is no language '{lang}' to edit. Languages: {langs}."
 PREVIEW_READY = (
     "↑ **Preview**: exactly what people will see. {how}\nSend another text to change it again."
 )
@@ -131,7 +156,7 @@ HOW_PUBLISH = "Publish makes it live at once."
 HOW_REVIEW = "Submit sends it to a reviewer; it goes live when another reviewer approves it."
 
 PHRASE_USAGE = (
-    "**Question phrasings of '{id}'** (revision {rev}):\n{questions}\n\n"
+    "**Question phrasings of {what}** (revision {rev}):\n{questions}\n\n"
     "Send `+ new phrasing` to add one, or `- phrasing` (or `- number`) to remove one. At least {min} are needed. "
     + TIMEOUT_NOTE
 )
@@ -151,7 +176,7 @@ EXAMPLES_READY = (
 )
 EXAMPLES_AGAIN = "Send + example to add or - example to remove."
 PHRASE_READY = (
-    "**Phrasings of '{id}' after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
+    "**Phrasings of {what} after your change:**\n{questions}\n\n{how}\nSend more + or - lines to change it again."
 )
 
 NEW_STEPS = {
@@ -432,13 +457,13 @@ def describe_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) 
             )
         return "\n".join(f"{k}: {v}" for k, v in flatten(new).items())
     lines: list[str] = []
-    if kind == "entry":
+    if kind in ("entry", "translation"):
         for key in ("questions", "keywords", "related", "sources"):
             before, after = list(old.get(key) or []), list(new.get(key) or [])
             lines += [f"+ {key[:-1] if key.endswith('s') else key}: {v}" for v in after if v not in before]
             lines += [f"− {key[:-1] if key.endswith('s') else key}: {v}" for v in before if v not in after]
-        for key in ("title", "category", "reviewed"):
-            if old.get(key) != new.get(key):
+        for key in ("title", "category", "reviewed", "source_reviewed"):
+            if old.get(key) != new.get(key) and (key in old or key in new):
                 lines.append(f"{key}: {old.get(key, '—')} → {new.get(key, '—')}")
         if str(old.get("answer", "")).strip() != str(new.get("answer", "")).strip():
             lines.append(f"New answer:\n{str(new.get('answer', '')).strip()}")
@@ -582,6 +607,29 @@ class Moderation:
             raise ModerationError(UNKNOWN_ENTRY.format(id=entry_id))
         return Draft("entry", entry_id, 0, entry.to_data())
 
+    def _edit_language(self, lang: str) -> str:
+        """A language an entry can be translated into (lower case), or ModerationError naming them."""
+        wanted = lang.strip().lower()
+        languages = [code for code in self.live.current.languages() if code != "en"]
+        if wanted not in languages:
+            raise ModerationError(UNKNOWN_LANGUAGE.format(lang=_quoted(lang, 10), langs=", ".join(languages)))
+        return wanted
+
+    async def _translation_draft(self, entry_id: str, lang: str) -> Draft:
+        """The published (or bundled) translation of an entry into `lang`; ModerationError when the entry is
+        unknown or not translated into that language yet."""
+        if not entry_id:
+            raise ModerationError(NEED_ID)
+        if not ID_PATTERN.match(entry_id) or entry_id not in self.live.current.knowledge.entries:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
+        lang = self._edit_language(lang)
+        self._require_store()
+        key = translation_key(lang, entry_id)
+        current = await self.revisions.current("translation", key)
+        if current is None:
+            raise ModerationError(NOT_TRANSLATED_YET.format(id=entry_id, lang=lang))
+        return Draft("translation", key, current[0], current[1])
+
     def _region_code(self, code: str) -> str:
         wanted = (code or "").strip().upper()
         referrals = self.live.current.referrals
@@ -617,6 +665,9 @@ class Moderation:
     async def _draft_of(self, kind: str, key: str) -> Draft:
         if kind == "example":
             return await self._example_draft(key)
+        if kind == "translation":
+            lang, entry_id = parse_translation_key(key) or ("", key)
+            return await self._translation_draft(entry_id, lang)
         return await (self._entry_draft(key) if kind == "entry" else self._region_draft(key))
 
     def _kind_of(self, key: str) -> str:
@@ -626,6 +677,8 @@ class Moderation:
             return "entry"
         if parse_example_key(key):
             return "example"
+        if parse_translation_key(key):
+            return "translation"
         return "region" if REGION_KEY.match(key.upper()) else "entry"
 
     # -- previews ----------------------------------------------------------------------------------------------
@@ -640,6 +693,14 @@ class Moderation:
             # Knowledge is unchanged, so the live models still fit it.
             engine = dataclasses.replace(current, referrals=with_region(current.referrals, draft.content))
             return engine.hotline_reply(draft.key)
+        if draft.kind == "translation":
+            lang, entry_id = parse_translation_key(draft.key) or ("", draft.key)
+            translated = translation_from_data(draft.content, lang)
+            # Exactly what a person writing in that language gets: its interface strings, referral labels and the
+            # directory's notes; the live models serve it (answer text is not what they learn from).
+            engine = dataclasses.replace(
+                current, knowledge=current.knowledge.with_translations({(lang, entry_id): translated}))
+            return engine.entry_reply(entry_id, region, lang)
         entry = partial_entry(draft.content)
         # The card needs the entry and the referrals only: the live models serve the preview (no retraining).
         engine = dataclasses.replace(current, knowledge=current.knowledge.with_entries({entry.id: entry}))
@@ -652,7 +713,7 @@ class Moderation:
         draft = session.draft
         if session.flow is Flow.PHRASE:
             questions = numbered(list(draft.content["questions"]))
-            return Say(PHRASE_READY.format(id=draft.key, questions=questions, how=how), buttons)
+            return Say(PHRASE_READY.format(what=_phrased(draft), questions=questions, how=how), buttons)
         if session.flow is Flow.EXAMPLES:
             return Say(await self._examples_ready(session, region, how), buttons)
         if session.flow is Flow.REGION:
@@ -681,19 +742,19 @@ class Moderation:
             "",
             "/kb_list [word] — browse or search entries",
             "/kb_show ID [LANG] — an entry and its phrasings (LANG: its translation, as people of that language see it)",
-            "/kb_edit ID — change an answer",
-            "/kb_phrase ID + text (or - text) — add or remove a phrasing",
+            "/kb_edit ID [LANG] — change an answer (LANG: its translation, e.g. /kb_edit how-to-report es)",
+            "/kb_phrase ID [LANG] + text (or - text) — add or remove a phrasing (LANG: of its translation)",
             "/kb_examples LANG LABEL + text — teach what a kind of message is (e.g. en urgent)",
             "/kb_new — a new entry, step by step",
             "/referral_edit CC — a region's numbers",
-            "/kb_history ID — revisions, with author and time",
+            "/kb_history ID [LANG] — revisions, with author and time",
             "/kb_pending — changes waiting for review",
             "/kb_stale — what is due for a re-check",
             "/kb_stats [days] — how often entries are served, and votes",
             "/kb_cancel — drop the draft you are working on",
         ]
         if moderator.role is Role.REVIEWER:
-            lines.insert(-1, "/kb_revert ID REV — bring back an earlier revision")
+            lines.insert(-1, "/kb_revert ID [LANG] REV — bring back an earlier revision")
         return Say("\n".join(lines))
 
     @_answers
@@ -735,7 +796,8 @@ class Moderation:
         body = (
             f"↑ **{translated.title}** — id {entry.id} in {lang} · reviewed {translated.reviewed} · follows the "
             f"English of {translated.source_reviewed or '?'}{stale}\n"
-            f"**Phrasings** ({len(translated.questions)}):\n{numbered(list(translated.questions))}"
+            f"**Phrasings** ({len(translated.questions)}):\n{numbered(list(translated.questions))}\n"
+            f"/kb_edit {entry.id} {lang} · /kb_history {entry.id} {lang}"
         )
         return Say(body, preview=preview)
 
@@ -763,9 +825,19 @@ class Moderation:
     # -- starting flows ----------------------------------------------------------------------------------------
 
     @_answers
-    async def start_edit(self, user_id: int, entry_id: str, region: str | None) -> Say:
-        """/kb_edit ID: show the answer as people see it and wait for the new answer."""
+    async def start_edit(self, user_id: int, entry_id: str, region: str | None, lang: str = "") -> Say:
+        """/kb_edit ID [LANG]: show the answer as people (of that language) see it and wait for the new answer. In
+        LANG the English answer is shown too: the translation must carry exactly its facts."""
         self._require(user_id)
+        if lang.strip() and lang.strip().lower() != "en":
+            draft = await self._translation_draft(entry_id, lang)
+            self.sessions.put(user_id, Session(Flow.EDIT, Step.ANSWER, draft))
+            english = self.live.current.knowledge.entries[draft.content["id"]]
+            code = draft.key.partition(":")[0]
+            return Say(TRANSLATION_EDIT_PROMPT.format(title=draft.content.get("title", entry_id), lang=code,
+                                                      rev=draft.base_rev, reviewed=english.reviewed or "never",
+                                                      english=english.answer),
+                       (Button("Cancel", CANCEL),), preview=await self.preview(draft, region))
         draft = await self._entry_draft(entry_id)
         self.sessions.put(user_id, Session(Flow.EDIT, Step.ANSWER, draft))
         current = await self.preview(draft, region)
@@ -773,17 +845,20 @@ class Moderation:
                    (Button("Cancel", CANCEL),), preview=current)
 
     @_answers
-    async def start_phrase(self, user_id: int, entry_id: str, change: str, region: str | None) -> Say:
-        """`/kb_phrase ID` lists the phrasings and waits for +/- lines; `/kb_phrase ID + text` goes straight on."""
+    async def start_phrase(self, user_id: int, entry_id: str, change: str, region: str | None,
+                           lang: str = "") -> Say:
+        """`/kb_phrase ID [LANG]` lists the phrasings (of the LANG translation) and waits for +/- lines;
+        `/kb_phrase ID [LANG] + text` goes straight on. Publishing a phrasing retrains the models."""
         self._require(user_id)
-        draft = await self._entry_draft(entry_id)
+        translated = bool(lang.strip()) and lang.strip().lower() != "en"
+        draft = await (self._translation_draft(entry_id, lang) if translated else self._entry_draft(entry_id))
         session = self.sessions.put(user_id, Session(Flow.PHRASE, Step.PHRASES, draft))
         if change.strip():
             return await self._phrase_lines(session, change, region)
         return Say(
             PHRASE_USAGE.format(
-                id=draft.key, rev=draft.base_rev, questions=numbered(list(draft.content["questions"])),
-                min=MIN_QUESTIONS,
+                what=_phrased(draft), rev=draft.base_rev, questions=numbered(list(draft.content["questions"])),
+                min=MIN_TRANSLATED_QUESTIONS if translated else MIN_QUESTIONS,
             ),
             (Button("Cancel", CANCEL),),
         )
@@ -903,6 +978,8 @@ class Moderation:
         return await self._new_entry_text(session, text, region)
 
     async def _answer_text(self, session: Session, text: str, region: str | None) -> Say:
+        if session.draft.kind == "translation":
+            return await self._translation_text(session, text, region)
         content = {**session.draft.content, "answer": text.strip() + "\n", "reviewed": self._today().isoformat()}
         problems = entry_problems(content, self.live.current.knowledge, self._asked(session, "answer"))
         if problems:
@@ -911,6 +988,21 @@ class Moderation:
         if session.flow is Flow.NEW and session.step is Step.ANSWER:
             session.step = Step.RELATED
             return Say(NEW_STEPS["related"], (Button("None", f"{DONE}"), Button("Cancel", CANCEL)))
+        return await self._ready(session, region)
+
+    async def _translation_text(self, session: Session, text: str, region: str | None) -> Say:
+        """A new answer for a translation: the loader's rules (bot.kb.content.translation_problems), reviewed today
+        against the English entry in effect."""
+        knowledge = self.live.current.knowledge
+        lang, entry_id = parse_translation_key(session.draft.key) or ("", "")
+        english = knowledge.entries.get(entry_id)
+        if english is None:
+            raise ModerationError(UNKNOWN_ENTRY.format(id=entry_id))
+        content = edited_translation(session.draft.content, english, self._today(), answer=text)
+        problems = translation_problems(content, knowledge, lang)
+        if problems:
+            return Say(FIX.format(problems=bullet_list(problems), again=EDIT_AGAIN), (Button("Cancel", CANCEL),))
+        session.draft = session.draft.replace(content)
         return await self._ready(session, region)
 
     def _asked(self, session: Session, current: str) -> frozenset[str] | None:
@@ -929,7 +1021,11 @@ class Moderation:
                 return Say(FIX.format(problems=bullet_list([str(exc)]), again=PHRASE_AGAIN),
                            (Button("Cancel", CANCEL),))
         content = {**session.draft.content, "questions": questions}
-        problems = entry_problems(content, self.live.current.knowledge)
+        knowledge = self.live.current.knowledge
+        if session.draft.kind == "translation":
+            problems = translation_problems(content, knowledge, session.draft.key.partition(":")[0])
+        else:
+            problems = entry_problems(content, knowledge)
         if problems:
             return Say(FIX.format(problems=bullet_list(problems), again=PHRASE_AGAIN), (Button("Cancel", CANCEL),))
         session.draft = session.draft.replace(content)
@@ -1221,15 +1317,23 @@ class Moderation:
     # -- history and revert ------------------------------------------------------------------------------------
 
     @_answers
-    async def history(self, user_id: int, key: str) -> Say:
-        """/kb_history ID: every revision of an entry, region or examples key, newest first."""
+    async def history(self, user_id: int, key: str, lang: str = "") -> Say:
+        """/kb_history ID [LANG]: every revision of an entry (or its translation), region or examples key, newest
+        first."""
         self._require(user_id)
         store = self._require_store()
-        kind = self._kind_of(key)
         key = key.strip()
         if not key:
             raise ModerationError(NEED_ID)
-        if kind == "region":
+        if lang.strip() and lang.strip().lower() != "en":
+            key = translation_key(self._edit_language(lang), key)
+        kind = self._kind_of(key)
+        if kind == "translation":
+            code, entry_id = parse_translation_key(key) or ("", "")
+            if entry_id not in self.live.current.knowledge.entries:
+                raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(entry_id, 60)))
+            self._edit_language(code)
+        elif kind == "region":
             key = self._region_code(key)
         elif kind == "entry" and not ID_PATTERN.match(key):
             raise ModerationError(UNKNOWN_ENTRY.format(id=_quoted(key, 60)))
@@ -1251,20 +1355,28 @@ class Moderation:
         bundled = await self._baseline_content(kind, key)
         if bundled is not None:
             lines.append(f"✅ 0: bundled YAML{' — **live**' if head is None else ''}")
+        if kind == "translation" and bundled is None and not revisions:
+            lines.append("No translation yet.")
         if self.is_reviewer(user_id):
-            lines.append(f"Bring back an earlier one: /kb_revert {key} REV")
+            lang_code, _, entry_id = key.partition(":")
+            target = f"{entry_id} {lang_code}" if kind == "translation" else key
+            lines.append(f"Bring back an earlier one: /kb_revert {target} REV")
         return Say("\n".join(lines))
 
     @_answers
-    async def revert(self, user_id: int, key: str, rev: str) -> Say:
-        """A reviewer brings back published revision `rev` (0 = bundled) of an entry or region, checked first."""
+    async def revert(self, user_id: int, key: str, rev: str, lang: str = "") -> Say:
+        """A reviewer brings back published revision `rev` (0 = bundled) of an entry (or, with `lang`, its
+        translation), region or examples, checked first."""
         reviewer = self._require(user_id, reviewer="revert")
         self._require_store()
+        if lang.strip() and lang.strip().lower() != "en" and key.strip():
+            key = translation_key(self._edit_language(lang), key.strip())
         kind = self._kind_of(key)
         key = self._region_code(key) if kind == "region" else key.strip()
         number = ascii_number(rev)
         if not key or number is None:
-            raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled).")
+            raise ModerationError("Usage: /kb_revert ID REV, e.g. /kb_revert how-to-report 2 (0 = bundled); a "
+                                  "translation: /kb_revert ID LANG REV, e.g. /kb_revert how-to-report es 1.")
         to_rev = number
         what = Draft(kind, key, 0, {}).what
         try:
@@ -1301,7 +1413,7 @@ class Moderation:
         lines.append(f"**Translations older than their English entry** ({len(stale_translations)}):")
         lines += [
             f"• {t.id} ({t.lang}): follows the English of {t.source_reviewed}, English reviewed "
-            f"{engine.knowledge.entries[t.id].reviewed} — /kb_show {t.id} {t.lang}"
+            f"{engine.knowledge.entries[t.id].reviewed} — /kb_edit {t.id} {t.lang}"
             for t in stale_translations
         ] or ["• none"]
         return Say("\n".join(lines))
@@ -1326,7 +1438,12 @@ class Moderation:
         return [Notice(m.id, STARTUP_UNAVAILABLE) for m in self.config.moderation.moderators]
 
 
+def _phrased(draft: Draft) -> str:
+    """How /kb_phrase names what it changes: "'how-to-report'" or "the es translation of 'how-to-report'"."""
+    return f"the {draft.what}" if draft.kind == "translation" else f"'{draft.key}'"
+
+
 def _invalid(exc: InvalidChange, again: str) -> str:
     """What to fix when the knowledge as a whole would not validate after a change."""
-    own = exc.key if exc.kind == "entry" else None
+    own = exc.key if exc.kind == "entry" else label(exc.kind, exc.key) if exc.kind == "translation" else None
     return FIX.format(problems=bullet_list(problem_messages(exc.problems, own)), again=again)

@@ -7,6 +7,7 @@ refusal and nothing changes. What a moderator is drafting lives in handlers.kbch
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 from telegram import (
@@ -44,8 +45,8 @@ EDITOR_COMMANDS = (
     ("kb", "Moderation menu"),
     ("kb_list", "Browse or search entries"),
     ("kb_show", "Show an entry: /kb_show ID"),
-    ("kb_edit", "Change an answer: /kb_edit ID"),
-    ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID + text"),
+    ("kb_edit", "Change an answer: /kb_edit ID [LANG]"),
+    ("kb_phrase", "Add or remove a phrasing: /kb_phrase ID [LANG] + text"),
     ("kb_examples", "Training examples: /kb_examples en urgent + text"),
     ("kb_new", "A new entry, step by step"),
     ("referral_edit", "A region's numbers: /referral_edit CC"),
@@ -172,20 +173,30 @@ async def show_entry(update: Update, context: Context) -> None:
 
 
 async def edit_entry(update: Update, context: Context) -> None:
-    """/kb_edit ID: the current answer; the next text is the new one."""
+    """/kb_edit ID [LANG]: the current answer (in LANG: the translation, as people of that language see it); the
+    next text is the new one."""
     chat_id = update.effective_chat.id
-    entry_id = context.args[0] if context.args else ""
-    said = await service_of(context).start_edit(update.effective_user.id, entry_id, chat_region(context, chat_id))
+    entry_id, lang = ([*(context.args or ()), "", ""])[:2]
+    said = await service_of(context).start_edit(update.effective_user.id, entry_id, chat_region(context, chat_id),
+                                                lang)
     await tell(context, chat_id, said)
 
 
+# A language code after the entry id of /kb_phrase (a phrasing line starts with + or -, never with a bare code).
+_LANG_ARG = re.compile(r"^([A-Za-z]{2,3})(?:\s+|$)(.*)$", re.DOTALL)
+
+
 async def edit_phrases(update: Update, context: Context) -> None:
-    """/kb_phrase ID [+ text | - text]."""
+    """/kb_phrase ID [LANG] [+ text | - text]: the phrasings of an entry, or of its translation into LANG."""
     chat_id = update.effective_chat.id
     args = _args(update, 2)
     entry_id, change = (args + ["", ""])[:2]
+    lang = ""
+    found = _LANG_ARG.match(change)
+    if found:
+        lang, change = found.group(1), found.group(2)
     said = await service_of(context).start_phrase(
-        update.effective_user.id, entry_id, change, chat_region(context, chat_id)
+        update.effective_user.id, entry_id, change, chat_region(context, chat_id), lang
     )
     await tell(context, chat_id, said)
 
@@ -215,15 +226,17 @@ async def edit_region(update: Update, context: Context) -> None:
 
 
 async def history(update: Update, context: Context) -> None:
-    """/kb_history ID (or region code)."""
-    key = context.args[0] if context.args else ""
-    await tell(context, update.effective_chat.id, await service_of(context).history(update.effective_user.id, key))
+    """/kb_history ID [LANG] (or a region code, or LANG LABEL of examples as en.urgent)."""
+    key, lang = ([*(context.args or ()), "", ""])[:2]
+    said = await service_of(context).history(update.effective_user.id, key, lang)
+    await tell(context, update.effective_chat.id, said)
 
 
 async def revert(update: Update, context: Context) -> None:
-    """/kb_revert ID REV (reviewers)."""
-    key, rev = ([*(context.args or ()), "", ""])[:2]
-    said = await service_of(context).revert(update.effective_user.id, key, rev)
+    """/kb_revert ID REV, or /kb_revert ID LANG REV for a translation (reviewers)."""
+    args = list(context.args or ())
+    key, lang, rev = (args + ["", "", ""])[:3] if len(args) >= 3 else ((args + ["", ""])[0], "", (args + ["", ""])[1])
+    said = await service_of(context).revert(update.effective_user.id, key, rev, lang)
     await tell(context, update.effective_chat.id, said)
 
 

@@ -166,7 +166,7 @@ def test_import_edited_copy_creates_revisions_and_export_reflects_them(capsys, b
 
     code, out, err = kb(capsys, "import", str(folder), "--by", "Alice", "--note", "tidy basics")
     assert code == 0, err
-    assert "2 entries and 1 region changed" in out
+    assert "2 entries, 0 translations and 1 region changed" in out
     assert f"entry '{first}': revision 1 published" in out
 
     for key in (first, second, code_region):
@@ -262,7 +262,7 @@ def test_import_new_entry_goes_to_its_category_file(capsys, in_tmp: Path) -> Non
     edit_entries(folder, "zz-law.yaml", lambda data: data.append(new))
     code, out, err = kb(capsys, "import", str(folder), "--by", "Alice")
     assert code == 0, err
-    assert "1 entry and 0 regions changed" in out
+    assert "1 entry, 0 translations and 0 regions changed" in out
 
     rows = history(capsys, "test-new-entry")
     assert rows[0][:4] == ["0", "<bundled>", "-", "absent"]
@@ -450,8 +450,12 @@ def test_import_names_every_file_and_refuses_yaml_it_would_not_read(capsys, in_t
     code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
     assert code == 0, err
     assert "ignored: NOTES.txt (not YAML)" in out
-    assert (folder / "entries" / "es").is_dir()  # export writes the translations; import names them, by folder
-    assert "ignored: entries/es/ (" in out and "YAML files: translations are changed in the repository)" in out
+    assert (folder / "entries" / "es").is_dir()  # export writes the translations, and import reads them
+    assert "entries/es" not in out and "Nothing changed" in out
+    assert "no examples/*.yaml in export: the training examples in effect stay as they are" in out
+    (folder / "entries" / "es" / "extra.yml").write_text("- id: x\n", encoding="utf-8")  # would not be read
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "extra.yml: kb import does not read this file" in err
 
 
 def test_a_broken_file_anywhere_changes_nothing(capsys, in_tmp: Path) -> None:
@@ -480,3 +484,107 @@ def test_kb_example_proposes_training_examples_for_review(capsys, in_tmp: Path) 
     assert code == 1 and "not an example of en.urgent" in err
     code, _, err = kb(capsys, "example", "en", "nonsense", "--add", "x", "--by", "Amina")
     assert code == 1 and "is not a language and label" in err
+
+
+# -- translations ------------------------------------------------------------------------------------------------
+
+ENTRY = "what-is-sex-trafficking"
+
+
+def edit_translation(folder: Path, lang: str, entry_id: str, **changes: object) -> None:
+    def change(data):
+        item = next(i for i in data if i["id"] == entry_id)
+        item.update(changes)
+
+    edit_entries(folder, f"{lang}/basics.yaml", change)
+
+
+def test_translations_round_trip_through_export_and_import(capsys, bundled, in_tmp: Path) -> None:
+    folder = export(capsys)  # an unchanged export imports as nothing: test_import_names_every_file…
+    spanish = bundled[0].translation(ENTRY, "es")
+    today = dt.date.today().isoformat()
+    new_answer = spanish.answer + "\n\nUna frase nueva, revisada por una moderadora.\n"
+    edit_translation(folder, "es", ENTRY, answer=new_answer, reviewed=today)
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina", "--note", "es review")
+    assert code == 0, err
+    assert f"es translation of '{ENTRY}': revision 1 published" in out
+    assert "0 entries, 1 translation and 0 regions changed" in out
+    rows = history(capsys, ENTRY)
+    assert len(rows) == 1  # the English entry got no revision
+    code, out, err = kb(capsys, "history", ENTRY, "--lang", "es")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["0", "<bundled>"] and "entries/es/basics.yaml" in lines[0]
+    assert "Amina" in lines[1] and "published" in lines[1] and "es review" in lines[1]
+    # The export carries the revision, loads back the same, and importing it again changes nothing.
+    again = export(capsys, "export2")
+    translated = load_knowledge(again).translation(ENTRY, "es")
+    assert translated is not None and translated.answer == new_answer.strip() and translated.reviewed == today
+    assert load_knowledge(again).translation(ENTRY, "uk") == bundled[0].translation(ENTRY, "uk")
+    code, out, err = kb(capsys, "import", str(again), "--by", "Amina")
+    assert code == 0 and "Nothing changed" in out, err
+    # Revert, per language.
+    code, out, err = kb(capsys, "revert", ENTRY, "0", "--lang", "es", "--by", "Rita")
+    assert code == 0 and f"es translation of '{ENTRY}': revision 2 published with the content of the bundled" in out, err
+    code, out, err = kb(capsys, "revert", ENTRY, "0", "--lang", "es", "--by", "Rita")
+    assert code == 0 and "already has the content of revision 0" in out, err  # the bundled translation is back
+    code, _, err = kb(capsys, "history", ENTRY, "--lang", "xx")
+    assert code == 1 and "unknown xx translation" in err
+
+
+def test_an_invalid_translation_stops_the_whole_import(capsys, bundled, in_tmp: Path) -> None:
+    folder = export(capsys)
+    first = first_ids()[1]
+    edit_entries(folder, "basics.yaml", lambda data: data[1]["questions"].append("one more way to ask about it"))
+    # The loader's rules, with file and line: the figures of the English answer (18) are gone.
+    edit_translation(folder, "fr", ENTRY, answer="La traite est un crime. Sans chiffres.\n")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "nothing was imported" in err
+    assert re.search(r"entries/fr/basics\.yaml:\d+: fr translation of 'what-is-sex-trafficking': the figures differ",
+                     err), err
+    assert len(history(capsys, first)) == 1  # the valid entry change was not written either
+    # A translation left out of the folder would be deleted: refused.
+    folder = export(capsys, "export2")
+    edit_entries(folder, "uk/basics.yaml", lambda data: data.pop(0))
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "the uk translation of" in err and "an import cannot delete translations" in err
+
+
+# -- training examples in export and import ----------------------------------------------------------------------
+
+
+def test_examples_round_trip_when_exported_with_examples(capsys, in_tmp: Path) -> None:
+    # The bundled knowledge with the examples of two languages only (thousands of lines fewer to parse each time).
+    shutil.copytree(BUNDLED, in_tmp / "kn", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (in_tmp / "kn" / "examples").glob("*.yaml"):
+        if not path.name.startswith(("en-voices-a", "es-")):
+            path.unlink()
+    (in_tmp / "config.toml").write_text('[awarebot]\nknowledge_dir = "kn"\n', encoding="utf-8")
+    folder = Path("export")
+    code, out, err = kb(capsys, "export", "--out", str(folder), "--examples")
+    assert code == 0, err
+    assert sorted(p.name for p in (folder / "examples").glob("*.yaml")) == ["en.yaml", "es.yaml"]
+    line = "the boss keeps our papers in his safe and we sleep locked in the workshop"
+    path = folder / "examples" / "en.yaml"
+    data = load_yaml(path)
+    data["urgent"].append(line)
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 0, err
+    # Only the changed (language, label) became a revision: every other example loaded back the same.
+    assert "examples en.urgent: revision 1 published" in out and "1 set of examples" in out
+    assert out.count("revision 1 published") == 1
+    again = Path("export2")
+    assert kb(capsys, "export", "--out", str(again), "--examples")[0] == 0
+    assert load_yaml(again / "examples" / "en.yaml")["urgent"][-1] == line
+    code, out, err = kb(capsys, "import", str(again), "--by", "Amina")
+    assert code == 0 and "Nothing changed" in out, err  # an unchanged export changes nothing
+    # A plain export over it removes the examples it no longer holds, so they can't undo later changes.
+    code, out, err = kb(capsys, "export", "--out", str(again))
+    assert code == 0 and not list((again / "examples").glob("*.yaml")) and "removed" in out, err
+    # A (language, label) left out of an export with examples would be deleted: refused.
+    data = load_yaml(path)
+    del data["urgent"]
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    code, out, err = kb(capsys, "import", str(folder), "--by", "Amina")
+    assert code == 1 and "the examples en.urgent are missing" in err

@@ -515,4 +515,154 @@ async def test_kb_stale_lists_translations_older_than_their_english_entry(start:
     text = last(calls, "Due for a re-check").text
     for lang in bundled_engine.knowledge.content_languages():
         assert f"how-to-report ({lang}): follows the English of" in text
+        assert f"/kb_edit how-to-report {lang}" in text  # each line leads to the edit of that translation
     assert f"{ENTRY} (uk)" not in text
+    # Editing the translation reviews it against the English in effect: it leaves the list.
+    mod = Person(bot, EDITOR)
+    await mod.send("/kb_edit how-to-report uk", "Send the new uk answer")
+    calls = await mod.send(bundled_engine.knowledge.translation("how-to-report", "uk").answer, "Preview")
+    await mod.tap(last(calls, "Preview"), "Publish", "Published")
+    text = last(await mod.send("/kb_stale", "Due for a re-check"), "Due for a re-check").text
+    assert "how-to-report (uk)" not in text and "how-to-report (es)" in text
+
+
+# --- translations ---------------------------------------------------------------------------------------------------
+
+ES_REFERRAL = "¿En peligro ahora mismo?"  # the first line of the Spanish referral block
+ES_ANSWER = ("**La trata con fines de explotación sexual** es explotar sexualmente a alguien para sacar provecho, "
+             "con fuerza, engaño o coerción; con menores de 18 años no hace falta ningún medio. Versión {n}.")  # no new figure
+
+
+async def test_kb_edit_in_a_language_previews_publishes_and_reverts_that_translation(
+    start: Start, bot_config: Config, bundled_engine: Engine
+) -> None:
+    bot = await start(moderated(bot_config))
+    erin, rita, person = Person(bot, EDITOR), Person(bot, REVIEWER), Person(bot, PERSON)
+    spanish = bundled_engine.knowledge.translation(ENTRY, "es")
+    english = bundled_engine.knowledge.get(ENTRY)
+    assert spanish is not None and english is not None
+    asked = spanish.questions[0]
+    before = last(await person.send(asked, ES_REFERRAL), ES_REFERRAL).text
+    calls = await erin.send(f"/kb_edit {ENTRY} es", "Send the new es answer")
+    # The current Spanish card exactly as a person writing in Spanish sees it, and the English it must follow.
+    assert any(c.text == bundled_engine.entry_reply(ENTRY, None, "es").plain for c in calls)
+    assert "International law describes it" in last(calls, "Send the new es answer").text
+    # The loader's rules: the English figures (18), no phone numbers.
+    calls = await erin.send("La trata es explotar a alguien. Versión sin cifras.", "Not saved yet")
+    assert "figures differ from the English answer (missing: 18" in last(calls, "Not saved yet").text
+    calls = await erin.send(ES_ANSWER.format(n="uno") + " Llama al +34 600 000 000.", "Not saved yet")
+    assert "phone number" in last(calls, "Not saved yet").text
+    calls = await erin.send(ES_ANSWER.format(n="uno"), "Preview")
+    preview = calls[0]
+    assert "Versión uno" in preview.text
+    assert "<b>La trata con fines de explotación sexual</b>" in preview.params["text"]
+    # Spanish interface and referral labels, as people writing in Spanish get them; no vote row.
+    card = bundled_engine.entry_reply(ENTRY, None, "es").plain
+    assert preview.text.endswith(card[card.index(ES_REFERRAL):])  # the whole Spanish referral block, last
+    assert REFERRAL not in preview.text and not any(d.startswith("v:") for d in preview.button_data())
+    calls = await erin.tap(last(calls, "Preview"), "Publish", "Published")
+    assert "revision 1 of es translation of 'what-is-sex-trafficking'" in last(calls, "Published").text
+    # What the preview showed is what a person writing in Spanish now gets; English readers see no change.
+    assert bot.engine.entry_reply(ENTRY, None, "es").plain == preview.text
+    after = last(await person.send(asked, "Versión uno"), "Versión uno").text
+    assert after != before and ES_REFERRAL in after
+    assert "Version" not in (await ask(person)).text
+    # Only the answer changed, so the models in service are the ones already trained (nothing was retrained).
+    assert bot.engine.models is bundled_engine.models and bot.engine.version == 1
+    [(kind, key, content)] = db_rows(bot.config, "SELECT kind, key, content FROM revisions")
+    assert (kind, key) == ("translation", f"es:{ENTRY}")
+    stored = __import__("json").loads(content)
+    assert stored["reviewed"] == __import__("datetime").date.today().isoformat()
+    assert stored["source_reviewed"] == english.reviewed and stored["questions"] == list(spanish.questions)
+    # History and revert, per language.
+    calls = await erin.send(f"/kb_history {ENTRY} es", "History of es translation")
+    history = last(calls, "History of es translation").text
+    assert "1: published · Erin" in history and "0: bundled YAML" in history
+    await erin.send(f"/kb_revert {ENTRY} es 0", "Only reviewers")
+    await rita.send(f"/kb_revert {ENTRY} es 0", "back to revision 0")
+    assert last(await person.send(asked, ES_REFERRAL), ES_REFERRAL).text == before
+    await rita.send(f"/kb_revert {ENTRY} es 7", "has no revision 7")
+    await erin.send(f"/kb_edit {ENTRY} xx", "There is no language 'xx'")
+    assert db_rows(bot.config, "SELECT rev, status FROM revisions ORDER BY rev") == [(1, "published"),
+                                                                                      (2, "published")]
+
+
+async def test_a_translation_edit_waits_for_another_reviewer(start: Start, bot_config: Config) -> None:
+    bot = await start(moderated(bot_config, require_review=True))
+    editor, reviewer = Person(bot, EDITOR), Person(bot, REVIEWER)
+    await editor.send(f"/kb_edit {ENTRY} es", "Send the new es answer")
+    calls = await editor.send(ES_ANSWER.format(n="dos"), "Preview")
+    await editor.tap(last(calls, "Preview"), "Submit", "Submitted")
+    await reviewer._until(0, "submitted revision 1 of es translation")
+    assert "Versión dos" not in bot.engine.entry_reply(ENTRY, None, "es").plain  # not live yet
+    calls = await reviewer.send("/kb_pending", "Revision 1 of es translation")
+    item = last(calls, "Revision 1 of es translation")
+    assert "Versión dos" in item.text and "reviewed: not reviewed →" in item.text
+    await reviewer.tap(item, "Approve", "Approved")
+    await editor._until(0, "was approved by Rita")
+    assert "Versión dos" in bot.engine.entry_reply(ENTRY, None, "es").plain
+    assert db_rows(bot.config, "SELECT author_id, reviewer_id, status FROM revisions") == [
+        (EDITOR, REVIEWER, "published")
+    ]
+
+
+async def test_kb_phrase_in_a_language_changes_that_translations_phrasings_by_the_loaders_rules(
+    start: Start, bot_config: Config, bundled_engine: Engine
+) -> None:
+    # Review on, and the change is rejected: a published phrasing would retrain the models (slow), and publishing
+    # itself is the path every revision kind shares (tested above with answers).
+    bot = await start(moderated(bot_config, require_review=True))
+    erin, rob = Person(bot, EDITOR), Person(bot, REVIEWER2)
+    spanish = bundled_engine.knowledge.translation(ENTRY, "es")
+    other = bundled_engine.knowledge.translation("how-to-report", "es")
+    assert spanish is not None and other is not None
+    calls = await erin.send(f"/kb_phrase {ENTRY} es", "Question phrasings of the es translation")
+    assert spanish.questions[0] in last(calls, "Question phrasings").text and "At least 8" in last(calls, "At least").text
+    minus = "\n".join(f"- {n}" for n in range(len(spanish.questions), 7, -1))  # down to 7 phrasings
+    calls = await erin.send(minus, "Not saved yet")
+    assert "at least 8 needed" in last(calls, "Not saved yet").text
+    calls = await erin.send(f"+ {other.questions[0]}", "Not saved yet")
+    assert "is also a question of 'how-to-report'" in last(calls, "Not saved yet").text
+    calls = await erin.send("+ oye que significa trata sexual exactamente", "after your change")
+    await erin.tap(last(calls, "after your change"), "Submit", "Submitted")
+    calls = await rob.send("/kb_pending", "Revision 1 of es translation")
+    assert "+ question: oye que significa trata sexual exactamente" in last(calls, "Revision 1 of es").text
+    await rob.tap(last(calls, "Revision 1 of es"), "Reject", "Rejected")
+    assert bot.engine.knowledge.translation(ENTRY, "es") == spanish  # nothing went live
+    [(kind, key, status)] = db_rows(bot.config, "SELECT kind, key, status FROM revisions")
+    assert (kind, key, status) == ("translation", f"es:{ENTRY}", "rejected")
+
+
+async def test_the_translation_preview_is_that_languages_card_for_the_moderators_region(
+    start: Start, bot_config: Config, bundled_engine: Engine
+) -> None:
+    bot = await start(moderated(bot_config))
+    mod = Person(bot, EDITOR)
+    await mod.send("/region UA", "Region set: Ukraine")
+    ukrainian = bundled_engine.knowledge.translation(ENTRY, "uk")
+    assert ukrainian is not None
+    await mod.send(f"/kb_edit {ENTRY} uk", "Send the new uk answer")
+    calls = await mod.send(ukrainian.answer, "Preview")
+    card = bundled_engine.entry_reply(ENTRY, "UA", "uk").plain
+    # The Ukrainian card for Ukraine, word for word: Ukrainian labels, the directory's Ukrainian notes and numbers.
+    assert calls[0].text == card and "Регіон: Україна" in card
+    await mod.tap(last(calls, "Preview"), "Cancel", "Cancelled")
+    assert db_rows(bot.config, "SELECT COUNT(*) FROM revisions") == [(0,)]
+
+
+async def test_two_moderators_editing_one_translation_lose_nothing(start: Start, bot_config: Config) -> None:
+    bot = await start(moderated(bot_config))
+    erin, rita = Person(bot, EDITOR), Person(bot, REVIEWER)
+    await erin.send(f"/kb_edit {ENTRY} es", "Send the new es answer")
+    await rita.send(f"/kb_edit {ENTRY} es", "Send the new es answer")
+    erin_preview = last(await erin.send(ES_ANSWER.format(n="tres"), "Preview"), "Preview")
+    rita_preview = last(await rita.send(ES_ANSWER.format(n="cuatro"), "Preview"), "Preview")
+    await erin.tap(erin_preview, "Publish", "Published")
+    calls = await rita.tap(rita_preview, "Publish", "changed meanwhile")
+    assert any("Versión tres" in c.text for c in calls)  # the newer Spanish card is shown
+    calls = await rita.send(ES_ANSWER.format(n="cuatro"), "Preview")
+    await rita.tap(last(calls, "Preview"), "Publish", "revision 2")
+    assert "Versión cuatro" in bot.engine.entry_reply(ENTRY, None, "es").plain
+    assert db_rows(bot.config, "SELECT rev, base_rev, author_id FROM revisions ORDER BY rev") == [
+        (1, 0, EDITOR), (2, 1, REVIEWER),
+    ]

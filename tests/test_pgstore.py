@@ -73,6 +73,25 @@ async def test_failed_migration_step_rolls_back(pg_url: str, monkeypatch: pytest
     assert await fetchval(pg_url, "SELECT n FROM daily_counts") == 1
 
 
+async def test_a_version_1_database_migrates_to_translations_keeping_its_rows(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:  # a database made by a bot from before version 2
+        patch.setattr(pgstore, "MIGRATIONS", pgstore.MIGRATIONS[:1])
+        async with PgStore(pg_url) as old:
+            await old.propose("entry", "a", entry("a", "v1"), base_rev=0, publish=True, **ALICE)
+            with pytest.raises(asyncpg.CheckViolationError):  # version 1 refuses the kind
+                await old.propose("translation", "es:a", {"id": "a"}, base_rev=0, publish=True, **ALICE)
+    async with PgStore(pg_url) as store:
+        assert await fetchval(pg_url, "SELECT version FROM schema_version") == SCHEMA_VERSION
+        translated = await store.propose("translation", "es:a", {"id": "a", "answer": "uno"}, base_rev=0,
+                                         publish=True, **ALICE)
+        assert translated.rev == 1
+        overrides = await store.effective_overrides()
+        assert overrides["entry"] == {"a": entry("a", "v1")} and overrides["translation"] == {
+            "es:a": {"id": "a", "answer": "uno"}}
+
+
 async def test_publish_notifies_every_listener(pg_url: str) -> None:
     async with PgStore(pg_url) as worker1, PgStore(pg_url) as worker3:
         heard = asyncio.Event()

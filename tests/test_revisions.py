@@ -145,3 +145,49 @@ async def test_an_example_that_repeats_another_label_is_refused(bundled_engine: 
     assert "Not saved yet" in said.body and "also labelled 'urgent'" in said.body
     said = await moderation.start_examples(2, "en", "answer:no-such-entry", "+ a line", None)
     assert "no entry with the id" in said.body
+
+
+async def test_a_translation_revision_passes_the_loaders_rules_against_the_english_in_effect(
+    bundled_engine: Engine, store: Store
+) -> None:
+    """No live engine here: check() and the store only, so nothing is rebuilt or retrained."""
+    from bot.kb.content import edited_translation, translation_key
+
+    service = RevisionService(Config(), lambda: store)
+    key = translation_key("es", ENTRY)
+    rev, spanish = await service.current("translation", key)  # type: ignore[misc]
+    assert rev == 0 and spanish["id"] == ENTRY
+    english = bundled_engine.knowledge.entries[ENTRY]
+    other = bundled_engine.knowledge.translation("how-to-report", "es")
+    assert other is not None
+
+    async def refused(content: dict) -> list[str]:
+        with pytest.raises(InvalidChange) as caught:
+            await service.propose("translation", key, content, base_rev=0, author=ERIN, publish=True)
+        return [p.message for p in caught.value.problems]
+
+    assert any("figures differ" in m for m in await refused({**spanish, "answer": "Sin cifras.\n"}))
+    assert any("phone number" in m for m in await refused({**spanish, "answer": spanish["answer"] + " +34 600 000 000"}))
+    assert any("unknown field 'category'" in m for m in await refused({**spanish, "category": "basics"}))
+    assert any("not a translation of the entry" in m for m in await refused({**spanish, "id": "how-to-report"}))
+    shared = {**spanish, "questions": [*spanish["questions"], other.questions[0]]}
+    assert any("is also a question of 'how-to-report'" in m for m in await refused(shared))
+    assert await service.history("translation", key) == []  # nothing refused was written
+
+    # An English correction with a new figure: the published translation follows the older English text, so it
+    # stays valid (and stale); a translation reviewed against the new English must carry its figures.
+    await service.propose("entry", ENTRY, {**english.to_data(), "answer": english.answer + " 2027.\n",
+                                           "reviewed": "2026-11-30"}, base_rev=0, author=ERIN, publish=True)
+    knowledge, _ = await service.effective()
+    assert [t.id for t in knowledge.stale_translations() if t.lang == "es" and t.id == ENTRY] == [ENTRY]
+    newer = knowledge.entries[ENTRY]
+    today = __import__("datetime").date(2026, 11, 30)
+    assert any("missing: 2027" in m for m in await refused(edited_translation(spanish, newer, today)))
+    fixed = edited_translation(spanish, newer, today, answer=spanish["answer"].strip() + " 2027.")
+    assert (fixed["reviewed"], fixed["source_reviewed"]) == ("2026-11-30", "2026-11-30")
+    published = await service.propose("translation", key, fixed, base_rev=0, author=ERIN, publish=True)
+    knowledge, _ = await service.effective()
+    assert published.rev == 1 and knowledge.translation(ENTRY, "es").answer.endswith("2027.")  # type: ignore[union-attr]
+    assert ENTRY not in [t.id for t in knowledge.stale_translations() if t.lang == "es"]
+    back = await service.revert("translation", key, 0, RITA)
+    assert back is not None and (await service.current("translation", key))[1] == spanish  # type: ignore[index]

@@ -149,6 +149,12 @@ async def test_migrates_v1_database_and_keeps_rows(tmp_path: Path) -> None:
         nxt = await store.propose("entry", "what-is-trafficking", entry("what-is-trafficking", "new"),
                                   base_rev=1, publish=True, **ALICE)
         assert nxt.rev == 2
+        # v3 and v4 kinds are accepted by the migrated table: examples and translations
+        await store.propose("example", "en.urgent", {"lang": "en", "label": "urgent", "texts": ["x"]},
+                            base_rev=0, publish=True, **ALICE)
+        translated = await store.propose("translation", "es:what-is-trafficking", {"id": "what-is-trafficking"},
+                                         base_rev=0, publish=True, **ALICE)
+        assert translated.rev == 1 and (await store.history("entry", "what-is-trafficking"))[0].note == "from v1"
 
     con = raw(path)
     try:
@@ -226,6 +232,25 @@ async def test_propose_publish_history_overrides(store: Storage) -> None:
         await store.get_revision(9999)
     with pytest.raises(ValueError):
         await store.propose("recipe", "x", {}, base_rev=0, publish=True, **ALICE)
+
+
+async def test_translations_are_revisions_of_their_own_kind(store: Storage) -> None:
+    """An entry's translation ("translation", key "<lang>:<entry id>") is stored, reviewed, reverted and listed
+    like any other revision, apart from the entry and from the other languages."""
+    es = {"id": "debt-bondage", "title": "Servidumbre por deudas", "questions": ["q"], "answer": "v1\n",
+          "reviewed": "2026-11-30", "source_reviewed": "2026-11-28"}
+    t1 = await store.propose("translation", "es:debt-bondage", es, base_rev=0, publish=True, **ALICE)
+    pending = await store.propose("translation", "es:debt-bondage", {**es, "answer": "v2\n"}, base_rev=1,
+                                  publish=False, **ALICE)
+    await store.propose("translation", "uk:debt-bondage", {**es, "answer": "uk\n"}, base_rev=0, publish=True, **BOB)
+    approved = await store.approve(pending.id, reviewer_id=202, reviewer_name="Bob")
+    assert (t1.rev, approved.rev, approved.status) == (1, 2, RevisionStatus.PUBLISHED)
+    assert await store.history("entry", "debt-bondage") == []
+    overrides = await store.effective_overrides()
+    assert overrides["translation"] == {"es:debt-bondage": {**es, "answer": "v2\n"},
+                                        "uk:debt-bondage": {**es, "answer": "uk\n"}}
+    back = await store.revert("translation", "es:debt-bondage", 1, baseline_content=None, **BOB)
+    assert back.rev == 3 and (await store.published_head("translation", "es:debt-bondage")).content == es
 
 
 async def test_approve_reject_and_four_eyes(store: Storage) -> None:

@@ -14,6 +14,8 @@ from bot.knowledge import (
     Knowledge,
     check_entry_data,
     check_knowledge,
+    check_translation_data,
+    translation_question_problems,
 )
 from bot.referrals import ReferralDirectory, parse_referrals, validate_region_data
 from bot.text import normalize
@@ -21,10 +23,12 @@ from bot.text import normalize
 # The YAML/JSON shape of one entry (Entry.to_data()) or one region (an item of referrals.yaml's `regions`).
 Content = dict[str, Any]
 # What a revision is about: an entry (key: its id), a referral region (key: its code), or the labelled training
-# examples of one language and label (key: "<lang>.<label>", e.g. "en.urgent", "en.answer:how-to-report").
-Kind = Literal["entry", "region", "example"]
-KINDS: tuple[Kind, ...] = ("entry", "region", "example")
+# examples of one language and label (key: "<lang>.<label>", e.g. "en.urgent", "en.answer:how-to-report"), or an
+# entry's translation into one language (key: "<lang>:<entry id>", e.g. "es:how-to-report").
+Kind = Literal["entry", "region", "example", "translation"]
+KINDS: tuple[Kind, ...] = ("entry", "region", "example", "translation")
 EXAMPLE_KEY = re.compile(r"^([a-z]{2})\.((?:answer|near_miss|smalltalk):[a-z0-9-]+|urgent|referral|off_topic|general)$")
+TRANSLATION_KEY = re.compile(r"^([a-z]{2,3}):([a-z0-9]+(?:-[a-z0-9]+)*)$")
 # kind → key → content: the latest published revision of every changed item (Store.effective_overrides()).
 Overrides = dict[str, dict[str, Content]]
 
@@ -34,7 +38,21 @@ def label(kind: str, key: str) -> str:
     logs."""
     if kind == "example":
         return f"examples {key}"
+    if kind == "translation":
+        lang, _, entry_id = key.partition(":")
+        return f"{lang} translation of '{entry_id}'"
     return f"entry '{key}'" if kind == "entry" else f"region {key}"
+
+
+def translation_key(lang: str, entry_id: str) -> str:
+    """The revision key of an entry's translation: ("es", "how-to-report") → "es:how-to-report"."""
+    return f"{lang}:{entry_id}"
+
+
+def parse_translation_key(key: str) -> tuple[str, str] | None:
+    """("es", "how-to-report") for "es:how-to-report"; None when `key` is not a translation key."""
+    found = TRANSLATION_KEY.match(key.strip())
+    return (found.group(1), found.group(2)) if found else None
 
 
 def example_key(lang: str, example_label: str) -> str:
@@ -49,11 +67,14 @@ def parse_example_key(key: str) -> tuple[str, str] | None:
 
 
 def kind_of_key(key: str) -> Kind:
-    """Which kind of item a history/revert key names: "<lang>.<label>" is examples, an ISO code (any case; entry
+    """Which kind of item a history/revert key names: "<lang>.<label>" is examples, "<lang>:<entry id>" a
+    translation, an ISO code (any case; entry
     ids are lower case and never two letters) a region, anything else an entry id."""
     key = key.strip()
     if parse_example_key(key):
         return "example"
+    if parse_translation_key(key):
+        return "translation"
     return "region" if re.fullmatch(r"[A-Za-z]{2}|EU|INTL", key) and key.upper() == key else "entry"
 
 
@@ -68,6 +89,10 @@ def content_of(knowledge: Knowledge, referrals: ReferralDirectory, kind: str, ke
         if parsed is None or texts is None:
             return None
         return {"lang": parsed[0], "label": parsed[1], "texts": list(texts)}
+    if kind == "translation":
+        found = parse_translation_key(key)
+        translated = knowledge.translation(found[1], found[0]) if found else None
+        return translated.to_data() if translated is not None else None
     return next((r for r in referrals.to_data()["regions"] if r["code"] == key), None)
 
 
@@ -89,9 +114,31 @@ def example_problems(content: Content, knowledge: Knowledge) -> list[str]:
     return problem_messages(check_examples(lines, knowledge.entries, questions))
 
 
+def translation_problems(content: Content, knowledge: Knowledge, lang: str) -> list[str]:
+    """The `kb validate` rules for one draft translation into `lang` (bot.knowledge.check_translation_data: fields,
+    the English id, enough phrasings, no phone numbers, markup, length, dates, the English answer's figures), then
+    its phrasings among the other translations of that language; [] when it may be published."""
+    entry_id = str(content.get("id") or "")
+    problems = check_translation_data(content, "draft", None, knowledge.entries, lang)
+    if not problems:
+        others = {i: t for i, t in knowledge.translations.get(lang, {}).items() if i != entry_id}
+        problems = translation_question_problems(lang, entry_id, content.get("questions") or [], others, "draft", None)
+    return problem_messages(problems, f"{lang} translation of {entry_id!r}" if entry_id else None)
+
+
+def edited_translation(content: Content, english: Entry, today: date, **changes: Any) -> Content:
+    """A translation's content with `changes` (answer, title, questions) applied, reviewed `today` against the
+    English entry in effect: `reviewed` becomes today and `source_reviewed` the English entry's reviewed date (the
+    moderator checked it against that English text, so it is no longer stale and is held to its figures)."""
+    new = {**content, **changes, "reviewed": today.isoformat(), "source_reviewed": english.reviewed}
+    if isinstance(new.get("answer"), str):
+        new["answer"] = new["answer"].strip() + "\n"
+    return new
+
+
 def problem_messages(problems: list[Problem], own_id: str | None = None) -> list[str]:
     """What to fix, without file names (a moderator has no file) and without repeating the draft's own id."""
-    prefix = f"entry '{own_id}': " if own_id else None
+    prefix = (f"{own_id}: " if " translation of " in own_id else f"entry '{own_id}': ") if own_id else None
     messages = []
     for problem in problems:
         text = problem.message
