@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import KnowledgeError, Problem
-from bot.text import normalize
+from bot.text import normalize_content
 from bot.yamlio import LineDict, LineList, load_yaml
 
 EXAMPLES_DIR = "examples"
@@ -184,7 +184,7 @@ def check_examples(lines: Iterable[_Line], entry_ids: Iterable[str],
             entry = item.label.split(":", 1)[1]
             if entry not in known:
                 problems.append(Problem(item.file, item.line, f"unknown entry id '{entry}'"))
-        norm = normalize(item.text)
+        norm = normalize_content(item.text)
         if not norm:
             problems.append(Problem(item.file, item.line, "empty example line"))
             continue

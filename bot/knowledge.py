@@ -14,7 +14,7 @@ from typing import Any
 from bot.errors import KnowledgeError, Problem
 from bot.examples import ExampleKey, Examples, check_examples, group_examples, intent_of, load_example_lines
 from bot.markup import has_unbalanced_markup
-from bot.text import normalize, strip_invisible
+from bot.text import normalize_content, strip_invisible
 from bot.yamlio import LineDict, LineList, load_yaml
 
 ENTRIES_DIR = "entries"
@@ -344,7 +344,7 @@ def check_entry_data(data: Any, file: str, line: int | None = None) -> list[Prob
     if category and category not in CATEGORY_TITLES:
         add("category", f"{label}: unknown category '{category}' (one of: {', '.join(CATEGORY_TITLES)})")
 
-    problems.extend(_question_problems(data.get("questions"), MIN_QUESTIONS, normalize, label, file,
+    problems.extend(_question_problems(data.get("questions"), MIN_QUESTIONS, normalize_content, label, file,
                                        where("questions")))
     for key in ("keywords", "related", "sources"):
         value = data.get(key)
@@ -401,7 +401,7 @@ def check_knowledge(
         by_id[entry.id] = (entry, file, line)
     for entry, file, line in items:
         for question in entry.questions:
-            norm = normalize(question)
+            norm = normalize_content(question)
             owner = phrasing_owner.setdefault(norm, entry.id)
             if owner != entry.id:
                 problems.append(
@@ -429,7 +429,7 @@ def load_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
         if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
             problems.append(Problem(str(path), data.line_of(key), f"'{key}': variants must be a list of text items"))
             continue
-        synonyms[normalize(key)] = tuple(normalize(v) for v in variants if normalize(v))
+        synonyms[normalize_content(key)] = tuple(normalize_content(v) for v in variants if normalize_content(v))
     if problems:
         raise KnowledgeError(problems)
     return synonyms
@@ -495,7 +495,7 @@ def load_knowledge(directory: Path, *, with_translations: bool = True) -> Knowle
     except KnowledgeError as exc:
         problems.extend(exc.problems)
     example_lines = load_example_lines(directory, problems)
-    questions = {normalize(q): e.id for e, _, _ in loaded for q in e.questions}
+    questions = {normalize_content(q): e.id for e, _, _ in loaded for q in e.questions}
     problems.extend(check_examples(example_lines, (e.id for e, _, _ in loaded), questions))
     if problems:
         raise KnowledgeError(problems)
