@@ -130,6 +130,43 @@ class Revision:
 # --- schema ---------------------------------------------------------------------------------------
 # Append-only: a released step is never edited, a change is a new step. Each step runs in its own
 # transaction together with the user_version bump, so a crash leaves the previous version intact.
+def _rebuild_revisions(version: int, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The statements of a migration that rebuilds the revisions table with a new set of allowed kinds (SQLite cannot
+    change a CHECK constraint): same columns, rows and index. The SQL of released steps must never change."""
+    allowed = ", ".join(f"'{kind}'" for kind in kinds)
+    return (
+        f"""
+        CREATE TABLE revisions_v{version} (
+            id          INTEGER PRIMARY KEY,
+            kind        TEXT    NOT NULL CHECK (kind IN ({allowed})),
+            key         TEXT    NOT NULL CHECK (key <> ''),
+            rev         INTEGER NOT NULL CHECK (rev >= 1),
+            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
+            content     TEXT    NOT NULL,
+            author_id   INTEGER NOT NULL,
+            author_name TEXT    NOT NULL,
+            created_at  TEXT    NOT NULL,
+            note        TEXT    NOT NULL DEFAULT '',
+            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
+            reviewed_by TEXT,
+            reviewed_at TEXT,
+            reviewer_id INTEGER,
+            review_note TEXT    NOT NULL DEFAULT '',
+            UNIQUE (kind, key, rev)
+        )
+        """,
+        f"""
+        INSERT INTO revisions_v{version} (id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+                                  status, reviewed_by, reviewed_at, reviewer_id, review_note)
+        SELECT id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
+               status, reviewed_by, reviewed_at, reviewer_id, review_note FROM revisions
+        """,
+        "DROP TABLE revisions",
+        f"ALTER TABLE revisions_v{version} RENAME TO revisions",
+        "CREATE INDEX revisions_by_status ON revisions (status, id)",
+    )
+
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # v1: revisions
     (
@@ -178,69 +215,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # v3: a third kind of revision, labelled training examples ("example", key "<lang>.<label>"). SQLite cannot
     # change a CHECK constraint, so the table is rebuilt with the same columns, rows and index.
-    (
-        """
-        CREATE TABLE revisions_v3 (
-            id          INTEGER PRIMARY KEY,
-            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region', 'example')),
-            key         TEXT    NOT NULL CHECK (key <> ''),
-            rev         INTEGER NOT NULL CHECK (rev >= 1),
-            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
-            content     TEXT    NOT NULL,
-            author_id   INTEGER NOT NULL,
-            author_name TEXT    NOT NULL,
-            created_at  TEXT    NOT NULL,
-            note        TEXT    NOT NULL DEFAULT '',
-            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
-            reviewed_by TEXT,
-            reviewed_at TEXT,
-            reviewer_id INTEGER,
-            review_note TEXT    NOT NULL DEFAULT '',
-            UNIQUE (kind, key, rev)
-        )
-        """,
-        """
-        INSERT INTO revisions_v3 (id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
-                                  status, reviewed_by, reviewed_at, reviewer_id, review_note)
-        SELECT id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
-               status, reviewed_by, reviewed_at, reviewer_id, review_note FROM revisions
-        """,
-        "DROP TABLE revisions",
-        "ALTER TABLE revisions_v3 RENAME TO revisions",
-        "CREATE INDEX revisions_by_status ON revisions (status, id)",
-    ),
+    _rebuild_revisions(3, ("entry", "region", "example")),
     # v4: a fourth kind, an entry's translation ("translation", key "<lang>:<entry id>"); rebuilt as in v3.
-    (
-        """
-        CREATE TABLE revisions_v4 (
-            id          INTEGER PRIMARY KEY,
-            kind        TEXT    NOT NULL CHECK (kind IN ('entry', 'region', 'example', 'translation')),
-            key         TEXT    NOT NULL CHECK (key <> ''),
-            rev         INTEGER NOT NULL CHECK (rev >= 1),
-            base_rev    INTEGER NOT NULL CHECK (base_rev >= 0),
-            content     TEXT    NOT NULL,
-            author_id   INTEGER NOT NULL,
-            author_name TEXT    NOT NULL,
-            created_at  TEXT    NOT NULL,
-            note        TEXT    NOT NULL DEFAULT '',
-            status      TEXT    NOT NULL CHECK (status IN ('pending', 'published', 'rejected')),
-            reviewed_by TEXT,
-            reviewed_at TEXT,
-            reviewer_id INTEGER,
-            review_note TEXT    NOT NULL DEFAULT '',
-            UNIQUE (kind, key, rev)
-        )
-        """,
-        """
-        INSERT INTO revisions_v4 (id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
-                                  status, reviewed_by, reviewed_at, reviewer_id, review_note)
-        SELECT id, kind, key, rev, base_rev, content, author_id, author_name, created_at, note,
-               status, reviewed_by, reviewed_at, reviewer_id, review_note FROM revisions
-        """,
-        "DROP TABLE revisions",
-        "ALTER TABLE revisions_v4 RENAME TO revisions",
-        "CREATE INDEX revisions_by_status ON revisions (status, id)",
-    ),
+    _rebuild_revisions(4, ("entry", "region", "example", "translation")),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -31,7 +31,9 @@ from bot.models import (
     IntentModel,
     Models,
     SafetyModel,
-    model_text,
+)
+from bot.models import (
+    model_text as _model_text,
 )
 
 log = logging.getLogger(__name__)
@@ -176,6 +178,14 @@ def fit(intent_pairs: list[tuple[str, str]], safety_pairs: list[tuple[str, bool]
     from scipy import sparse
 
     started = time.perf_counter()
+    normalised: dict[str, str] = {}  # most texts are in two or three of the pair lists: normalise each once
+
+    def model_text(text: str) -> str:
+        found = normalised.get(text)
+        if found is None:
+            found = normalised[text] = _model_text(text)
+        return found
+
     intent_texts = [model_text(t) for t, _ in intent_pairs]
     labels = [label for _, label in intent_pairs]
     classes = sorted(set(labels))
