@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from fakebotapi import Call, FakeBotAPI
 from bot.chatstate import ChatStates
 from bot.config import Config, TelegramConfig
 from bot.engine import Engine, LiveEngine
+from bot.knowledge import Knowledge
 
 # Short timeouts keep fault tests fast: a hung call is given up after READ_TIMEOUT and retried after BACKOFF.
 READ_TIMEOUT = 1.0
@@ -35,6 +36,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the SLOW_FILES first, in that order, the rest as collected (a stable sort)."""
     rank = {name: i for i, name in enumerate(SLOW_FILES)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))
+
+
+def small_knowledge(base: Knowledge, keep: Iterable[str]) -> Knowledge:
+    """`base` cut down to the entries `keep` and the English training examples that concern only them (plus the
+    labels of no entry: urgent, general, referral, small talk): an engine over it fits its models in about a second
+    instead of ~15 s of CPU. For tests that change the knowledge where what the models learned is not under test."""
+    from bot.examples import intent_of
+
+    kept = {k: base.entries[k] for k in keep}
+    examples = {key: texts for key, texts in base.examples.items()
+                if key[0] == "en" and (not key[1].startswith(("answer:", "near_miss:")) or intent_of(key[1]) in kept)}
+    return Knowledge(entries=kept, synonyms=base.synonyms, examples=examples)
 
 
 @pytest.fixture(scope="session")

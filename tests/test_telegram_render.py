@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TelegramBot
+from conftest import TelegramBot, small_knowledge
 from fakebotapi import FakeBotAPI, check_html, utf16_len, visible_text
 
 from bot.engine import Engine
@@ -75,13 +75,15 @@ def test_compose_keeps_the_engines_referral(bundled_engine: Engine):
 
 
 def long_engine(base: Engine) -> Engine:
-    """The bundled engine plus one entry far longer than a message, with characters HTML must escape."""
+    """Some bundled entries plus one far longer than a message, with characters HTML must escape (a small knowledge:
+    rendering is under test, not what the models learn)."""
     answer = "\n\n".join(f"**Part {i}** <tags> & ampersands " + "detail " * 120 for i in range(10))
     entry = Entry(
         id="very-long-entry", title="A <very> long & odd entry", category="basics",
         questions=("tell me the very long entry",), answer=answer, related=("how-to-report",),
     )
-    knowledge = base.knowledge.with_entries({entry.id: entry})  # keeps the examples the models learn from
+    small = small_knowledge(base.knowledge, ("what-is-sex-trafficking", "how-to-report", "recruitment-tactics"))
+    knowledge = small.with_entries({entry.id: entry})
     return Engine.build(knowledge, base.referrals, base.matching, base.default_region)
 
 
