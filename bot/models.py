@@ -16,6 +16,7 @@ of everything they are trained on plus MODEL_VERSION (knowledge-derived data onl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -46,6 +47,9 @@ _MEMO_SIZE = 4
 # How long a process waits for another one training the same knowledge version before training itself (a cold
 # build of the bundled knowledge takes ~15 s of CPU; a loaded machine can take several times that).
 TRAIN_LOCK_SECONDS = 300
+# Cache files kept (the most recently used): the live version, the ones a revert or a second worker may need, and
+# a few test or bench variants; ~30 MB each for the bundled knowledge.
+CACHE_FILES = 16
 # The safety model learned from messages of at most a few hundred characters (the longest training example is 262,
 # the 99th percentile 144). In a longer message one sentence of danger is diluted by everything around it in the
 # TF-IDF vector, so such a message is also scored in windows of whole sentences of at most WINDOW_CHARS, and its
@@ -392,7 +396,25 @@ def save(models: Models, folder: Path) -> Path:
     tmp = folder / f".{models.key}.{os.getpid()}.{threading.get_ident()}.tmp.npz"
     np.savez(tmp, **to_arrays(models))  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
     os.replace(tmp, path)
+    prune(folder)
     return path
+
+
+def prune(folder: Path, keep: int | None = None) -> list[Path]:
+    """Delete all but the `keep` (default CACHE_FILES) most recently used cache files of `folder` (a file is "used"
+    when written or read: load() touches it), and their stale lock files; returns what was deleted. Each file is
+    ~30 MB for the bundled knowledge, and every published version of the knowledge writes one, so without this the
+    cache grows without bound. A file another process is reading stays readable until it closes it (POSIX)."""
+    keep = CACHE_FILES if keep is None else keep
+    files = sorted(folder.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    deleted = []
+    for old in files[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+            deleted.append(old)
+        with contextlib.suppress(OSError):
+            (folder / f".{old.stem}.lock").unlink()
+    return deleted
 
 
 def load(folder: Path, key: str) -> Models | None:
@@ -401,6 +423,8 @@ def load(folder: Path, key: str) -> Models | None:
     if not path.is_file():
         return None
     try:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used: the last file prune() would delete
         with np.load(path, allow_pickle=False) as arrays:
             return from_arrays(arrays, key)
     except (OSError, ValueError, KeyError) as exc:

@@ -52,3 +52,17 @@ def test_an_unwritable_cache_still_serves_trained_models(tmp_path: Path) -> None
     small = _small()
     models = models_module.models_for(small, blocked / "models")  # cannot create the folder or its lock
     assert models.predict("what is trafficking").intents
+
+
+def test_the_cache_keeps_only_the_most_recently_used_files(tmp_path: Path) -> None:
+    import os
+
+    for age, name in enumerate(["e", "d", "c", "b", "a"]):  # "a" is the oldest
+        (tmp_path / f"{name}.npz").write_bytes(b"x")
+        (tmp_path / f".{name}.lock").write_bytes(b"")
+        os.utime(tmp_path / f"{name}.npz", (1_000_000 - age * 100, 1_000_000 - age * 100))
+    models_module.load(tmp_path, "a")  # a read makes "a" the most recently used (unreadable: None, still touched)
+    deleted = models_module.prune(tmp_path, keep=2)
+    assert sorted(p.name for p in deleted) == ["b.npz", "c.npz", "d.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".a.lock", ".e.lock", "a.npz", "e.npz"]
+    assert models_module.CACHE_FILES >= 4  # the live version and what a revert or a second worker needs
