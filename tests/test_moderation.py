@@ -296,9 +296,10 @@ async def test_concurrent_publishes_end_with_the_latest_engine(tmp_path: Path, b
     assert engine.version == 2
 
 
-async def test_revert_that_would_break_the_knowledge_is_refused(tmp_path: Path, bundled_engine: Engine,
-                                                                store: Store) -> None:
-    svc = service(config_with(tmp_path), bundled_engine, store)
+async def test_revert_that_would_break_the_knowledge_is_refused(tmp_path: Path, small_engine: Engine,
+                                                                small_knowledge_dir: Path, store: Store) -> None:
+    # Three publishes that retrain: on the small knowledge folder (the rule under test does not need all 40 entries).
+    svc = service(replace(config_with(tmp_path), knowledge_dir=small_knowledge_dir), small_engine, store)
     phrasing = "is this the quokka question"
     await svc.start_phrase(REVIEWER, ENTRY, f"+ {phrasing}", None)
     assert "Published" in (await svc.press(REVIEWER, PUBLISH, None)).body  # ENTRY rev 1 has the phrasing

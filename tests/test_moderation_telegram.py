@@ -59,6 +59,24 @@ async def start(fake_api: FakeBotAPI, bundled_engine: Engine) -> AsyncIterator[S
     assert not fake_api.unhandled, fake_api.unhandled
 
 
+@pytest.fixture
+async def small_start(fake_api: FakeBotAPI, small_engine: Engine, small_knowledge_dir: Path) -> AsyncIterator[Start]:
+    """As `start`, on the small knowledge folder: for tests that publish a change which retrains the models."""
+    bots: list[TelegramBot] = []
+
+    async def starter(config: Config) -> TelegramBot:
+        bot = TelegramBot(fake_api, replace(config, knowledge_dir=small_knowledge_dir), small_engine,
+                          open_store=True)
+        bots.append(bot)
+        await bot.start()
+        return bot
+
+    yield starter
+    for bot in bots:
+        await bot.stop()
+    assert not fake_api.unhandled, fake_api.unhandled
+
+
 class Person:
     """One private chat: send text or tap buttons, then wait for the bot's message containing a fragment."""
 
@@ -206,9 +224,9 @@ async def test_invalid_answers_say_what_to_fix_and_the_draft_goes_on(start: Star
 
 @pytest.mark.parametrize("moderator", [EDITOR, REVIEWER])
 async def test_phrasings_are_added_and_removed_with_the_same_rules(
-    start: Start, bot_config: Config, moderator: int
+    small_start: Start, bot_config: Config, moderator: int
 ) -> None:
-    bot = await start(moderated(bot_config))
+    bot = await small_start(moderated(bot_config))
     mod, person = Person(bot, moderator), Person(bot, PERSON)
     new_phrasing = "what is the quokka clause about"
     # A phrasing of another entry is refused: it would make matching ambiguous.
@@ -230,8 +248,8 @@ async def test_phrasings_are_added_and_removed_with_the_same_rules(
 
 
 @pytest.mark.parametrize("moderator", [EDITOR, REVIEWER])
-async def test_new_entry_step_by_step(start: Start, bot_config: Config, moderator: int) -> None:
-    bot = await start(moderated(bot_config))
+async def test_new_entry_step_by_step(small_start: Start, bot_config: Config, moderator: int) -> None:
+    bot = await small_start(moderated(bot_config))
     mod, person = Person(bot, moderator), Person(bot, PERSON)
     await mod.send("/kb_new", "step 1 of 7")
     calls = await mod.send("Loverboy Method", "Not saved yet")  # not an id: says what to fix, waits

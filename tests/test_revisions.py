@@ -87,8 +87,11 @@ async def test_revert_rules_are_the_same_for_every_front_end(bundled_engine: Eng
         bundled_engine.entry_reply(ENTRY).text
 
 
-async def test_revert_to_the_bundled_yaml_of_a_new_entry_is_refused(bundled_engine: Engine, store: Store) -> None:
-    service = RevisionService(Config(), lambda: store, LiveEngine(bundled_engine))
+async def test_revert_to_the_bundled_yaml_of_a_new_entry_is_refused(small_engine: Engine, small_knowledge_dir: Path,
+                                                                    store: Store) -> None:
+    # Publishing a new entry retrains: on the small knowledge folder.
+    service = RevisionService(replace(Config(), knowledge_dir=small_knowledge_dir), lambda: store,
+                              LiveEngine(small_engine))
     _, content = await service.current("entry", ENTRY)  # type: ignore[misc]
     questions = [f"a quokka question number {n}" for n in range(1, 9)]
     new = {**changed(content, 1), "id": "brand-new-entry", "title": "A quokka test entry", "questions": questions}
