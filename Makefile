@@ -50,6 +50,7 @@ ask: $(STAMP) catalogues
 
 bench: $(STAMP) catalogues
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pytest -m bench_extras tests/test_bench_smoke.py
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.workers
 

@@ -66,8 +66,9 @@ def test_quick_run_without_the_bench_extras(tmp_path: Path, monkeypatch: pytest.
     assert not (tmp_path / "latency_vs_size.png").exists()
 
 
-@pytest.mark.skipif(not all(_installed(n) for n in EXTRAS), reason="the bench extra is not installed")
+@pytest.mark.bench_extras  # run by `make bench` (which installs the extra); deselected by `make test`
 def test_quick_run_with_the_bench_extras(tmp_path: Path) -> None:
+    assert all(_installed(n) for n in EXTRAS), "the bench extra is not installed: pip install -e '.[bench]'"
     results = _run_quick(tmp_path, "--set", str(REPO / "tests" / "heldout" / "en-blind.yaml"), sizes="0")
     _check_core(results, sizes=())
     assert "bm25" in results["quality"]["systems"]
