@@ -42,13 +42,14 @@ def moderated(config: Config, *, require_review: bool = False, stale_after_days:
     ))
 
 
-@pytest.fixture
-async def start(fake_api: FakeBotAPI, bundled_engine: Engine) -> AsyncIterator[Start]:
-    """Start the bot as run_bot does: it opens the store itself (post_init) and serves published revisions."""
+async def _starting(fake_api: FakeBotAPI, engine: Engine, knowledge_dir: Path | None = None
+                    ) -> AsyncIterator[Start]:
     bots: list[TelegramBot] = []
 
     async def starter(config: Config) -> TelegramBot:
-        bot = TelegramBot(fake_api, config, bundled_engine, open_store=True)
+        if knowledge_dir is not None:
+            config = replace(config, knowledge_dir=knowledge_dir)
+        bot = TelegramBot(fake_api, config, engine, open_store=True)
         bots.append(bot)
         await bot.start()
         return bot
@@ -57,24 +58,20 @@ async def start(fake_api: FakeBotAPI, bundled_engine: Engine) -> AsyncIterator[S
     for bot in bots:
         await bot.stop()
     assert not fake_api.unhandled, fake_api.unhandled
+
+
+@pytest.fixture
+async def start(fake_api: FakeBotAPI, bundled_engine: Engine) -> AsyncIterator[Start]:
+    """Start the bot as run_bot does: it opens the store itself (post_init) and serves published revisions."""
+    async for starter in _starting(fake_api, bundled_engine):
+        yield starter
 
 
 @pytest.fixture
 async def small_start(fake_api: FakeBotAPI, small_engine: Engine, small_knowledge_dir: Path) -> AsyncIterator[Start]:
     """As `start`, on the small knowledge folder: for tests that publish a change which retrains the models."""
-    bots: list[TelegramBot] = []
-
-    async def starter(config: Config) -> TelegramBot:
-        bot = TelegramBot(fake_api, replace(config, knowledge_dir=small_knowledge_dir), small_engine,
-                          open_store=True)
-        bots.append(bot)
-        await bot.start()
-        return bot
-
-    yield starter
-    for bot in bots:
-        await bot.stop()
-    assert not fake_api.unhandled, fake_api.unhandled
+    async for starter in _starting(fake_api, small_engine, small_knowledge_dir):
+        yield starter
 
 
 class Person:
