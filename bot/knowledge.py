@@ -238,13 +238,10 @@ class Knowledge:
                 pairs.extend((q, lang) for q in t.questions)
         for (lang, _label), texts in sorted(self.examples.items()):
             pairs.extend((t, lang) for t in texts)
-        seen: set[str] = set()
-        unique = []
+        first: dict[str, str] = {}
         for text, lang in pairs:
-            if text not in seen:
-                seen.add(text)
-                unique.append((text, lang))
-        return unique
+            first.setdefault(text, lang)
+        return list(first.items())
 
     def safety_examples(self) -> list[tuple[str, bool]]:
         """(text, urgent) pairs the safety classifier learns from: urgent examples are True; every other example

@@ -253,16 +253,18 @@ def strong_rule(text: str, norm: str | None = None, *, learned: bool = False) ->
     if _SOS_EMOJI.search(text):
         return True
     folded = fold(text)
-    raw = text.casefold()
-    if _OTHER_LANGUAGE_CRY.match(folded) or _OTHER_LANGUAGE_CRY.match(raw):
+    # Other scripts' words are matched on the text as written too (folding strips marks some of them carry);
+    # ASCII text folds to itself, so it is matched once.
+    raw = text.casefold() if not text.isascii() else None
+    if _OTHER_LANGUAGE_CRY.match(folded) or (raw is not None and _OTHER_LANGUAGE_CRY.match(raw)):
         return True
-    if _OTHER_LANGUAGE_URGENT.search(folded) or (not text.isascii() and _OTHER_LANGUAGE_URGENT.search(raw)):
+    if _OTHER_LANGUAGE_URGENT.search(folded) or (raw is not None and _OTHER_LANGUAGE_URGENT.search(raw)):
         return True
     if not learned and (
         _OTHER_LANGUAGE_DANGER_LATIN.search(folded) or _OTHER_LANGUAGE_MINOR.search(folded)
         or _OTHER_LANGUAGE_CRY_ANYWHERE.search(folded)
-        or (not text.isascii() and (_OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw)
-                                    or _OTHER_LANGUAGE_CRY_ANYWHERE.search(raw)))
+        or (raw is not None and (_OTHER_LANGUAGE_DANGER_SCRIPTS.search(raw) or _OTHER_LANGUAGE_MINOR.search(raw)
+                                 or _OTHER_LANGUAGE_CRY_ANYWHERE.search(raw)))
     ):
         return True
     if norm is None:

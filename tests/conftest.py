@@ -234,37 +234,32 @@ async def tg(fake_api: FakeBotAPI, bot_config: Config, bundled_engine: Engine) -
 # -- real servers for the distributed mode (tests/servers.py) -------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Any]:
-    """One PostgreSQL cluster for the session (initdb ~3 s); each test gets its own database (`pg_url`).
-    Not installed is a failure naming the package, never a skip."""
-    from servers import PostgresServer, ServerMissing
+def _session_server(kind: str) -> Iterator[Any]:
+    """Start one server of `kind` (a class of tests/servers.py) for the session and destroy it at the end. Not
+    installed is a failure naming the package, never a skip."""
+    import servers
 
     try:
-        server = PostgresServer()
-    except ServerMissing as exc:
+        server = getattr(servers, kind)()
+    except servers.ServerMissing as exc:
         pytest.fail(str(exc), pytrace=False)
     server.start()
     try:
         yield server
     finally:
         server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One PostgreSQL cluster for the session (initdb ~3 s); each test gets its own database (`pg_url`)."""
+    yield from _session_server("PostgresServer")
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[Any]:
     """One redis-server (no persistence) for the session; tests use their own key prefix or FLUSHDB."""
-    from servers import RedisServer, ServerMissing
-
-    try:
-        server = RedisServer()
-    except ServerMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
+    yield from _session_server("RedisServer")
 
 
 _databases = itertools.count(1)
